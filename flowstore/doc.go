@@ -1,0 +1,16 @@
+// Package flowstore owns the Flow model and the in-memory Store that holds
+// every captured exchange.
+//
+// A Flow is a plain value: no live *http.Request or connection hangs off it,
+// so it can be read from any goroutine, copied, serialised and loaded back.
+// Writers (the proxy engine, a loader) change flows only through
+// Store.Update, which swaps in a modified copy; readers always see whole
+// snapshots and never a half-applied change.
+//
+// The Store publishes coalesced change notifications to subscribers. A slow
+// subscriber never slows a writer: it is told "something changed" at most
+// once until it drains, and it drains a bounded, de-duplicated set of events.
+//
+// This package must not import the proxy engine, the TUI or the scripting
+// runtime; they all import it.
+package flowstore
