@@ -1,0 +1,418 @@
+package mitm
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+)
+
+// exchange is the engine's private state for one flow while it is in
+// flight. The flow itself lives in the store; the exchange gathers what
+// happens (timings from the transport's trace, the request body as it
+// streams) and writes it to the store at a few points, not on every event.
+type exchange struct {
+	p   *Proxy
+	id  string
+	tun *tunnel
+
+	mu        sync.Mutex
+	timings   flowstore.Timings
+	server    flowstore.Server
+	reqBody   *flowstore.Body // set once the request body has been read
+	reqTrail  flowstore.Headers
+	headBytes int64 // size of the request head
+	conn      net.Conn
+	finished  bool
+}
+
+type roundTripper struct{ p *Proxy }
+
+// onRequest runs for every request goproxy reads, plain or inside a
+// tunnel, HTTP/1 or HTTP/2: it records the flow and routes the round trip
+// through us.
+func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	now := time.Now()
+	tun, _ := ctx.UserData.(*tunnel)
+	var tap *headTap
+	if tun != nil {
+		// goproxy sees a decrypted stream as plain HTTP; the tunnel knows better.
+		r.URL.Scheme = "http"
+		if tun.clientTLS != nil {
+			r.URL.Scheme = "https"
+		}
+		if r.URL.Host == "" {
+			r.URL.Host = tun.target
+		}
+		tap = tun.tap
+	} else {
+		tap, _ = r.Context().Value(clientTapKey{}).(*headTap)
+	}
+
+	req := requestFromHTTP(r)
+	var headSize int
+	if tap != nil && r.ProtoMajor == 1 {
+		firstLine := r.Method + " " + r.RequestURI + " " + r.Proto
+		if hs, n, ok := tap.take(firstLine, r.Header, "Host", "Transfer-Encoding", "Trailer"); ok {
+			req.Headers, headSize = hs, n
+		}
+	}
+	if headSize == 0 {
+		headSize = estimateHeadSize(r.Method+" "+r.RequestURI+" "+r.Proto, req.Headers)
+	}
+
+	f := &flowstore.Flow{
+		ID:      flowstore.NewID(),
+		State:   flowstore.StateActive,
+		Client:  flowstore.Client{Addr: r.RemoteAddr},
+		Request: req,
+		Timings: flowstore.Timings{Start: now},
+		BytesIn: int64(headSize),
+	}
+	ex := &exchange{p: p, id: f.ID, tun: tun, headBytes: int64(headSize)}
+	ex.timings.Start = now
+	if tun != nil {
+		f.Client.TLS = tun.clientTLS
+		f.Client.Addr = tun.clientAddr
+		ex.server.Addr = tun.target
+	} else {
+		ex.server.Addr = net.JoinHostPort(req.Host, strconv.Itoa(req.Port))
+	}
+	f.Server = ex.server
+
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = newBodyCapture(r.Body, p.opts.BodyLimit, func(b flowstore.Body, err error) {
+			ex.requestBodyDone(b, flowstore.FromHTTP(r.Trailer), err)
+			if tap != nil {
+				tap.arm()
+			}
+		})
+	} else {
+		empty := flowstore.Body{}
+		ex.reqBody = &empty
+		if tap != nil {
+			tap.arm()
+		}
+	}
+
+	p.store.Add(f)
+	ctx.UserData = ex
+	ctx.RoundTripper = roundTripper{p}
+	return r, nil
+}
+
+func requestFromHTTP(r *http.Request) *flowstore.Request {
+	host, port := flowstore.SplitHostPort(r.URL.Host, flowstore.DefaultPort(r.URL.Scheme))
+	hs := flowstore.FromHTTP(r.Header)
+	if r.ProtoMajor < 2 && r.Host != "" {
+		hs = append(flowstore.Headers{{Name: "Host", Value: r.Host}}, hs...)
+	}
+	return &flowstore.Request{
+		Method:  r.Method,
+		Scheme:  r.URL.Scheme,
+		Host:    host,
+		Port:    port,
+		Path:    r.URL.RequestURI(),
+		Proto:   r.Proto,
+		Headers: hs,
+	}
+}
+
+func estimateHeadSize(firstLine string, hs flowstore.Headers) int {
+	n := len(firstLine) + 4
+	for _, h := range hs {
+		n += len(h.Name) + len(h.Value) + 4
+	}
+	return n
+}
+
+func (ex *exchange) requestBodyDone(b flowstore.Body, trailers flowstore.Headers, err error) {
+	ex.mu.Lock()
+	ex.reqBody = &b
+	ex.reqTrail = trailers
+	finished := ex.finished
+	ex.mu.Unlock()
+	if b.Size == 0 && !finished {
+		return // nothing to show yet; the next update carries it
+	}
+	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		if err != nil && !errors.Is(err, errClosedEarly) {
+			f.Notes = append(f.Notes, "request body: "+err.Error())
+		}
+	})
+}
+
+// applyRequest copies what the exchange learnt about the request into f.
+func (ex *exchange) applyRequest(f *flowstore.Flow) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.reqBody != nil {
+		f.Request.Body = *ex.reqBody
+		f.Request.Trailers = ex.reqTrail
+		f.BytesIn = ex.headBytes + ex.reqBody.Size
+	}
+	f.Server = ex.server
+	mergeTimings(&f.Timings, ex.timings)
+}
+
+func mergeTimings(dst *flowstore.Timings, src flowstore.Timings) {
+	set := func(d *time.Time, s time.Time) {
+		if !s.IsZero() {
+			*d = s
+		}
+	}
+	set(&dst.DNSStart, src.DNSStart)
+	set(&dst.DNSDone, src.DNSDone)
+	set(&dst.ConnectStart, src.ConnectStart)
+	set(&dst.ConnectDone, src.ConnectDone)
+	set(&dst.TLSStart, src.TLSStart)
+	set(&dst.TLSDone, src.TLSDone)
+	set(&dst.RequestSent, src.RequestSent)
+	set(&dst.FirstByte, src.FirstByte)
+}
+
+func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
+	ex, ok := ctx.UserData.(*exchange)
+	if !ok {
+		return rt.p.tr.RoundTrip(req)
+	}
+	return ex.roundTrip(req)
+}
+
+func (ex *exchange) trace() *httptrace.ClientTrace {
+	at := func(field *time.Time) func() {
+		return func() {
+			ex.mu.Lock()
+			*field = time.Now()
+			ex.mu.Unlock()
+		}
+	}
+	t := &ex.timings
+	return &httptrace.ClientTrace{
+		GetConn: func(string) {},
+		GotConn: func(info httptrace.GotConnInfo) {
+			ex.mu.Lock()
+			ex.conn = info.Conn
+			if a := info.Conn.RemoteAddr(); a != nil {
+				ex.server.IP = a.String()
+			}
+			ex.server.TLS = connTLS(info.Conn)
+			ex.mu.Unlock()
+		},
+		DNSStart:             func(httptrace.DNSStartInfo) { at(&t.DNSStart)() },
+		DNSDone:              func(httptrace.DNSDoneInfo) { at(&t.DNSDone)() },
+		ConnectStart:         func(string, string) { at(&t.ConnectStart)() },
+		ConnectDone:          func(string, string, error) { at(&t.ConnectDone)() },
+		TLSHandshakeStart:    at(&t.TLSStart),
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { at(&t.TLSDone)() },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { at(&t.RequestSent)() },
+		GotFirstResponseByte: at(&t.FirstByte),
+	}
+}
+
+func connTLS(c net.Conn) *flowstore.TLSInfo {
+	var cs *tls.ConnectionState
+	switch c := c.(type) {
+	case *upstreamConn:
+		cs = c.tls
+	case *tls.Conn:
+		s := c.ConnectionState()
+		cs = &s
+	}
+	if cs == nil {
+		return nil
+	}
+	info := &flowstore.TLSInfo{
+		Version: tls.VersionName(cs.Version),
+		SNI:     cs.ServerName,
+		ALPN:    cs.NegotiatedProtocol,
+		Cipher:  tls.CipherSuiteName(cs.CipherSuite),
+	}
+	if len(cs.PeerCertificates) > 0 {
+		info.CertSubject = cs.PeerCertificates[0].Subject.String()
+	}
+	return info
+}
+
+func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
+	di := &dialInfo{h1only: isWebSocket(req.Header)}
+	if ex.tun != nil {
+		di.target = ex.tun.target
+		if ex.tun.clientTLS != nil {
+			di.sni = ex.tun.clientTLS.SNI
+		}
+	}
+	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
+	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
+
+	resp, err := ex.p.tr.RoundTrip(req)
+	if err != nil {
+		return ex.upstreamFailed(req, err), nil
+	}
+	return ex.gotResponse(req, resp), nil
+}
+
+// upstreamFailed records the failure on the flow (no response: none came)
+// and answers the client with a 502 or 504 that says what went wrong.
+func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response {
+	ex.mu.Lock()
+	addr := ex.server.Addr
+	ex.finished = true
+	ex.mu.Unlock()
+	status, msg := describeUpstreamError(err, addr)
+	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		f.Fail(flowstore.PhaseRequest, msg, time.Now())
+	})
+	ex.p.log.Add(flowstore.LevelWarn, "proxy", ex.id, msg)
+	return textResponse(req, status, "interceptor-tui: "+msg+"\n")
+}
+
+func textResponse(req *http.Request, status int, body string) *http.Response {
+	h := make(http.Header)
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	return &http.Response{
+		StatusCode:    status,
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		Body:          nopCloser{strings.NewReader(body)},
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}
+
+func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) *http.Response {
+	ex.mu.Lock()
+	conn := ex.conn
+	ex.mu.Unlock()
+
+	rsp := &flowstore.Response{
+		Status: resp.StatusCode,
+		Reason: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
+		Proto:  resp.Proto,
+	}
+	upTap, _ := conn.(*upstreamConn)
+	var headSize int
+	if upTap != nil {
+		if hs, n, ok := upTap.take(resp.Proto+" "+resp.Status, resp.Header, "Transfer-Encoding", "Content-Length", "Trailer"); ok {
+			rsp.Headers, headSize = hs, n
+		}
+	}
+	if rsp.Headers == nil {
+		rsp.Headers = flowstore.FromHTTP(resp.Header)
+		headSize = estimateHeadSize(resp.Proto+" "+resp.Status, rsp.Headers)
+	}
+	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		f.Response = rsp
+		f.BytesOut = int64(headSize)
+	})
+
+	rearm := func() {
+		if upTap != nil {
+			upTap.arm()
+		}
+	}
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		if rwc, ok := resp.Body.(interface {
+			Read([]byte) (int, error)
+			Write([]byte) (int, error)
+			Close() error
+		}); ok {
+			resp.Body = &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
+				ex.finish(flowstore.Body{}, nil, int64(headSize)+in, out)
+			}}
+		} else {
+			ex.finish(flowstore.Body{}, nil, int64(headSize), 0)
+		}
+	case resp.Body == nil || resp.Body == http.NoBody:
+		rearm()
+		ex.finish(flowstore.Body{}, nil, int64(headSize), 0)
+	default:
+		if ex.tun == nil && resp.ContentLength < 0 && req.ProtoMajor == 1 {
+			// goproxy flushes each write to a plain-HTTP client only when it
+			// sees this header; without it a slow chunked body or an event
+			// stream would sit in a buffer. The server code that writes the
+			// response frames it properly for the client's HTTP version.
+			resp.Header.Set("Transfer-Encoding", "chunked")
+		}
+		trailer := resp
+		resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, func(b flowstore.Body, err error) {
+			rearm()
+			var trailers flowstore.Headers
+			if err == nil {
+				trailers = flowstore.FromHTTP(trailer.Trailer)
+			}
+			ex.finishWith(b, trailers, err, int64(headSize)+b.Size)
+		})
+	}
+	return resp
+}
+
+func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64) {
+	ex.mu.Lock()
+	ex.headBytes += extraIn
+	ex.mu.Unlock()
+	ex.finishWith(b, nil, err, bytesOut)
+}
+
+// finishWith records the end of the response: its body, and whether it
+// reached the client whole.
+func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err error, bytesOut int64) {
+	now := time.Now()
+	ex.mu.Lock()
+	ex.finished = true
+	ex.mu.Unlock()
+	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		f.BytesOut = bytesOut
+		if f.Response != nil {
+			f.Response.Body = b
+			f.Response.Trailers = trailers
+		}
+		f.Timings.End = now
+		switch {
+		case err == nil:
+			f.State = flowstore.StateDone
+		case errors.Is(err, errClosedEarly):
+			f.Fail(flowstore.PhaseResponse, "the client closed the connection before the response was complete", now)
+		default:
+			f.Fail(flowstore.PhaseResponse, "upstream failed while sending the body: "+err.Error(), now)
+		}
+	})
+}
+
+func isWebSocket(h http.Header) bool {
+	return headerHasToken(h, "Connection", "upgrade") && strings.EqualFold(h.Get("Upgrade"), "websocket")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h[name] {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,295 @@
+package mitm
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/elazarl/goproxy"
+
+	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+)
+
+// Options configure a Proxy. Zero values mean the documented defaults.
+type Options struct {
+	Store *flowstore.Store
+	Log   *flowstore.EventLog
+	CA    *certs.CA
+
+	// BodyLimit is how much of each body a flow keeps (default 8 MiB).
+	// Bodies stream through whatever their size.
+	BodyLimit int64
+	// IgnoreHosts are regular expressions matched against the CONNECT
+	// host:port; matching tunnels pass through untouched.
+	IgnoreHosts []string
+	// UpstreamRoots are trusted for origins besides the system roots.
+	UpstreamRoots []*x509.Certificate
+	// SSLInsecure turns off verification of origin certificates.
+	SSLInsecure bool
+	// DisableHTTP2 keeps both sides on HTTP/1.1.
+	DisableHTTP2 bool
+
+	DialTimeout         time.Duration // default 30s
+	TLSHandshakeTimeout time.Duration // default 15s, with clients and origins
+	ResponseTimeout     time.Duration // wait for response headers; default none (long polls)
+	// PeekTimeout is how long a new CONNECT tunnel waits for the client's
+	// first byte before deciding the server speaks first (not HTTP).
+	PeekTimeout time.Duration // default 2s
+}
+
+// Proxy is the capture engine: an HTTP(S) proxy that records every exchange
+// as a flow in the store.
+type Proxy struct {
+	opts   Options
+	store  *flowstore.Store
+	log    *flowstore.EventLog
+	leaves *certs.Leaves
+	ignore []*regexp.Regexp
+
+	// Two goproxy instances share the same handlers. goproxy decides
+	// whether to look for an HTTP/2 preface per instance, and that look
+	// blocks until 24 bytes arrive, which a short HTTP/1.0 request never
+	// sends. So tunnels known to speak HTTP/2 go to h2, everything else to h1.
+	h1, h2      *goproxy.ProxyHttpServer
+	tr          *http.Transport
+	upstreamTLS *tls.Config
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	srv    *http.Server
+	ln     net.Listener
+	conns  map[*trackedConn]struct{} // hijacked client connections, closed on shutdown
+}
+
+// New builds a proxy; call Serve to run it.
+func New(opts Options) (*Proxy, error) {
+	if opts.Store == nil || opts.CA == nil {
+		return nil, errors.New("mitm: Store and CA are required")
+	}
+	if opts.Log == nil {
+		opts.Log = flowstore.NewEventLog(1000)
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = 8 << 20
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 30 * time.Second
+	}
+	if opts.TLSHandshakeTimeout <= 0 {
+		opts.TLSHandshakeTimeout = 15 * time.Second
+	}
+	if opts.PeekTimeout <= 0 {
+		opts.PeekTimeout = 2 * time.Second
+	}
+	p := &Proxy{
+		opts:   opts,
+		store:  opts.Store,
+		log:    opts.Log,
+		leaves: certs.NewLeaves(opts.CA, 4096),
+		conns:  make(map[*trackedConn]struct{}),
+	}
+	for _, expr := range opts.IgnoreHosts {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("--ignore-hosts %q: %w", expr, err)
+		}
+		p.ignore = append(p.ignore, re)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	for _, c := range opts.UpstreamRoots {
+		roots.AddCert(c)
+	}
+	p.upstreamTLS = &tls.Config{RootCAs: roots, InsecureSkipVerify: opts.SSLInsecure} //nolint:gosec // the user asked for it
+	p.tr = p.newTransport()
+	p.h1 = p.newGoproxy(false)
+	p.h2 = p.newGoproxy(!opts.DisableHTTP2)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p, nil
+}
+
+func (p *Proxy) newGoproxy(h2 bool) *goproxy.ProxyHttpServer {
+	gp := goproxy.NewProxyHttpServer()
+	gp.Logger = goproxyLogger{p.log}
+	gp.AllowHTTP2 = h2
+	gp.KeepAcceptEncoding = true
+	gp.Tr = p.tr
+	// Blind tunnels (ignored hosts) dial directly, never through an
+	// environment proxy that probably points back at us.
+	gp.ConnectDial = func(network, addr string) (net.Conn, error) {
+		return p.dialer().DialContext(p.ctx, network, addr)
+	}
+	gp.NonproxyHandler = http.HandlerFunc(p.serveNonProxy)
+	gp.OnRequest().HandleConnectFunc(p.handleConnect)
+	gp.OnRequest().DoFunc(p.onRequest)
+	return gp
+}
+
+// Addr is the address the proxy listens on, once Serve has been called.
+func (p *Proxy) Addr() net.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return nil
+	}
+	return p.ln.Addr()
+}
+
+// ListenAddr is Addr as a string ("" before Serve).
+func (p *Proxy) ListenAddr() string {
+	if a := p.Addr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// Serve accepts proxy clients on ln until ctx is cancelled or Close is
+// called. It returns nil on a clean stop.
+func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(logWriter{p.log, "proxy"}, "", 0),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if t, ok := c.(*headTap); ok {
+				return context.WithValue(ctx, clientTapKey{}, t)
+			}
+			return ctx
+		},
+	}
+	p.mu.Lock()
+	p.srv, p.ln = srv, ln
+	p.mu.Unlock()
+	stop := context.AfterFunc(ctx, p.Close)
+	defer stop()
+	err := srv.Serve(tapListener{ln})
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting, closes every client connection and cancels
+// everything in flight.
+func (p *Proxy) Close() {
+	p.cancel()
+	p.mu.Lock()
+	srv := p.srv
+	conns := p.conns
+	p.conns = make(map[*trackedConn]struct{})
+	p.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+	for c := range conns {
+		_ = c.Close()
+	}
+	p.tr.CloseIdleConnections()
+}
+
+// track registers a hijacked client connection so that Close can end it;
+// closing the returned conn forgets it again.
+func (p *Proxy) track(c net.Conn) *trackedConn {
+	tc := &trackedConn{Conn: c, p: p}
+	p.mu.Lock()
+	p.conns[tc] = struct{}{}
+	p.mu.Unlock()
+	return tc
+}
+
+type trackedConn struct {
+	net.Conn
+	p    *Proxy
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.p.mu.Lock()
+		delete(c.p.conns, c)
+		c.p.mu.Unlock()
+	})
+	return err
+}
+
+// ServeHTTP routes proxy requests to goproxy and answers requests made to
+// the proxy itself.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.h1.ServeHTTP(w, r)
+}
+
+func (p *Proxy) serveNonProxy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	fmt.Fprintf(w, "This is interceptor-tui, an HTTP(S) proxy. Configure it as your proxy (%s) instead of visiting it;\n"+
+		"then http://interceptor.tui/ has the CA certificate.\n", p.ListenAddr())
+}
+
+type clientTapKey struct{}
+
+// tapListener wraps accepted connections in a head tap, so plain HTTP
+// requests can be recorded with headers in wire order.
+type tapListener struct{ net.Listener }
+
+func (l tapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newHeadTap(c), nil
+}
+
+// goproxyLogger sends goproxy's log lines to the event log; it must never
+// write to the terminal, which the TUI owns.
+type goproxyLogger struct{ log *flowstore.EventLog }
+
+func (l goproxyLogger) Printf(format string, v ...any) {
+	msg := strings.TrimSpace(fmt.Sprintf(format, v...))
+	level := flowstore.LevelDebug
+	if strings.Contains(msg, "WARN:") && !isConnNoise(msg) {
+		level = flowstore.LevelWarn
+	}
+	l.log.Add(level, "goproxy", "", msg)
+}
+
+// isConnNoise recognises the ordinary ends of connections that goproxy
+// reports as warnings: clients and servers hang up all the time.
+func isConnNoise(msg string) bool {
+	for _, s := range []string{"connection reset", "broken pipe", "use of closed", "EOF", "i/o timeout", "canceled"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// logWriter adapts the event log to a log.Logger.
+type logWriter struct {
+	log    *flowstore.EventLog
+	source string
+}
+
+func (w logWriter) Write(b []byte) (int, error) {
+	msg := strings.TrimSpace(string(b))
+	level := flowstore.LevelWarn
+	if isConnNoise(msg) || strings.Contains(msg, "TLS handshake error") {
+		level = flowstore.LevelDebug
+	}
+	w.log.Add(level, w.source, "", msg)
+	return len(b), nil
+}

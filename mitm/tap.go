@@ -1,0 +1,183 @@
+package mitm
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"net/textproto"
+	"sync"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+)
+
+// Go's HTTP parsers hand us headers as a map, losing the wire order and the
+// original case of names. A debugging proxy should show headers as they were
+// sent, so a headTap sits under the parser and keeps the bytes it reads while
+// a message head is expected. Once Go has parsed the head, take() finds that
+// head in the kept bytes by its first line, parses the lines in order, and
+// checks the result against Go's map. Anything odd (pipelining, a head larger
+// than the window, a body that happens to contain the same line) fails the
+// check, and the caller falls back to the map.
+
+const (
+	tapWindow = 64 << 10 // most bytes kept while waiting for a head
+	tapKeep   = 16 << 10 // kept from the end when the window overflows
+)
+
+type headTap struct {
+	net.Conn
+	mu    sync.Mutex
+	armed bool
+	buf   []byte
+}
+
+func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true} }
+
+func (t *headTap) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if n > 0 {
+		t.mu.Lock()
+		if t.armed {
+			t.keep(p[:n])
+		}
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+func (t *headTap) keep(data []byte) {
+	if len(data) > tapWindow {
+		data = data[len(data)-tapKeep:]
+		t.buf = t.buf[:0]
+	}
+	if over := len(t.buf) + len(data) - tapWindow; over > 0 {
+		drop := max(over, len(t.buf)-tapKeep)
+		t.buf = t.buf[:copy(t.buf, t.buf[drop:])]
+	}
+	t.buf = append(t.buf, data...)
+}
+
+// arm starts keeping bytes again, from a clean slate.
+func (t *headTap) arm() {
+	t.mu.Lock()
+	t.armed = true
+	t.buf = t.buf[:0]
+	t.mu.Unlock()
+}
+
+// disarm stops keeping bytes.
+func (t *headTap) disarm() {
+	t.mu.Lock()
+	t.armed = false
+	t.buf = nil
+	t.mu.Unlock()
+}
+
+// take finds the head whose first line is firstLine and returns its header
+// lines in wire order and its size in bytes. It disarms the tap; the caller
+// re-arms it when the message's body is over.
+func (t *headTap) take(firstLine string, want http.Header, optional ...string) (flowstore.Headers, int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	buf := t.buf
+	t.armed = false
+	t.buf = t.buf[:0]
+	if cap(t.buf) > tapWindow {
+		t.buf = nil
+	}
+	start := findLineStart(buf, firstLine)
+	if start < 0 {
+		return nil, 0, false
+	}
+	head := buf[start:]
+	end := bytes.Index(head, []byte("\r\n\r\n"))
+	sep := 4
+	if end < 0 {
+		end, sep = bytes.Index(head, []byte("\n\n")), 2
+		if end < 0 {
+			return nil, 0, false
+		}
+	}
+	size := end + sep
+	lines := head[len(firstLine):end]
+	hs := parseHeaderLines(lines)
+	if !sameHeaders(hs, want, optional) {
+		return nil, 0, false
+	}
+	return hs, size, true
+}
+
+func findLineStart(buf []byte, line string) int {
+	off := 0
+	for {
+		i := bytes.Index(buf[off:], []byte(line))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		after := i + len(line)
+		atStart := i == 0 || buf[i-1] == '\n'
+		atEnd := after < len(buf) && (buf[after] == '\r' || buf[after] == '\n')
+		if atStart && atEnd {
+			return i
+		}
+		off = i + 1
+	}
+}
+
+func parseHeaderLines(b []byte) flowstore.Headers {
+	var hs flowstore.Headers
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(hs) > 0 {
+			// obsolete line folding: a continuation of the previous value
+			hs[len(hs)-1].Value += " " + string(bytes.TrimSpace(line))
+			continue
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		hs = append(hs, flowstore.Header{Name: string(name), Value: string(bytes.TrimSpace(value))})
+	}
+	return hs
+}
+
+// sameHeaders checks that parsed lines agree with Go's parsed map: the same
+// names with the same number of values. Names in optional may be present
+// in the lines but missing from the map (Go moves Host and
+// Transfer-Encoding out of it).
+func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool {
+	counts := make(map[string]int, len(want))
+	for _, h := range hs {
+		counts[textproto.CanonicalMIMEHeaderKey(h.Name)]++
+	}
+	for k, vs := range want {
+		if counts[k] != len(vs) {
+			return false
+		}
+		delete(counts, k)
+	}
+	for k := range counts {
+		found := false
+		for _, o := range optional {
+			if k == o {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
