@@ -19,8 +19,8 @@ const (
 	EventRemoved
 )
 
-// Event is one flow's pending change. Flow is its latest snapshot, nil when
-// the flow was removed.
+// Event is one flow's pending change. Flow is its latest snapshot; for a
+// removed flow it is the last snapshot it had.
 type Event struct {
 	ID   string
 	Kind EventKind
@@ -40,10 +40,10 @@ type Subscription struct {
 	c     chan struct{}
 	store *Store
 
-	mu    sync.Mutex
-	order []string
-	kinds map[string]EventKind
-	reset bool
+	mu      sync.Mutex
+	pending []Event
+	index   map[string]int // ID → position in pending
+	reset   bool
 }
 
 // Drain returns the pending events in the order their flows first changed,
@@ -51,43 +51,28 @@ type Subscription struct {
 // dropped because too many piled up: the subscriber should re-read the store.
 func (s *Subscription) Drain() (events []Event, reset bool) {
 	s.mu.Lock()
-	order, kinds, reset := s.order, s.kinds, s.reset
-	s.order, s.kinds, s.reset = nil, make(map[string]EventKind), false
+	events, reset = s.pending, s.reset
+	s.pending, s.reset = nil, false
+	clear(s.index)
 	s.mu.Unlock()
-
-	events = make([]Event, 0, len(order))
-	for _, id := range order {
-		ev := Event{ID: id, Kind: kinds[id]}
-		if ev.Kind&EventRemoved == 0 {
-			f, ok := s.store.Get(id)
-			if !ok {
-				// Removed after this event was recorded; the removal event
-				// follows in a later drain, so skip it now.
-				continue
-			}
-			ev.Flow = f
-		}
-		events = append(events, ev)
-	}
 	return events, reset
 }
 
 // Close stops the subscription.
 func (s *Subscription) Close() { s.store.unsubscribe(s) }
 
-func (s *Subscription) note(id string, k EventKind) {
+func (s *Subscription) note(f *Flow, k EventKind) {
 	s.mu.Lock()
-	old, seen := s.kinds[id]
-	switch {
-	case seen:
-		s.kinds[id] = old | k
-	case len(s.order) >= maxPending:
+	if i, seen := s.index[f.ID]; seen {
+		s.pending[i].Kind |= k
+		s.pending[i].Flow = f
+	} else if len(s.pending) >= maxPending {
 		s.reset = true
-		s.order = nil
-		s.kinds = make(map[string]EventKind)
-	default:
-		s.order = append(s.order, id)
-		s.kinds[id] = k
+		s.pending = nil
+		clear(s.index)
+	} else {
+		s.index[f.ID] = len(s.pending)
+		s.pending = append(s.pending, Event{ID: f.ID, Kind: k, Flow: f})
 	}
 	s.mu.Unlock()
 	select {
@@ -135,7 +120,7 @@ func (s *Store) Gen() uint64 { return s.gen.Load() }
 // Subscribe registers for change events.
 func (s *Store) Subscribe() *Subscription {
 	c := make(chan struct{}, 1)
-	sub := &Subscription{C: c, c: c, store: s, kinds: make(map[string]EventKind)}
+	sub := &Subscription{C: c, c: c, store: s, index: make(map[string]int)}
 	s.mu.Lock()
 	subs := make([]*Subscription, len(s.subs), len(s.subs)+1)
 	copy(subs, s.subs)
@@ -157,10 +142,10 @@ func (s *Store) unsubscribe(sub *Subscription) {
 }
 
 // publish must be called with s.mu held.
-func (s *Store) publish(id string, k EventKind) {
+func (s *Store) publish(f *Flow, k EventKind) {
 	s.gen.Add(1)
 	for _, sub := range s.subs {
-		sub.note(id, k)
+		sub.note(f, k)
 	}
 }
 
@@ -206,7 +191,7 @@ func (s *Store) addLocked(f *Flow) {
 	if f.State.Final() {
 		k |= EventFinished
 	}
-	s.publish(f.ID, k)
+	s.publish(f, k)
 }
 
 // Update applies fn to a copy of the flow and stores the copy, so readers
@@ -228,7 +213,7 @@ func (s *Store) Update(id string, fn func(*Flow)) (*Flow, bool) {
 	if f.State.Final() && !old.State.Final() {
 		k |= EventFinished
 	}
-	s.publish(id, k)
+	s.publish(f, k)
 	return f, true
 }
 
@@ -300,7 +285,7 @@ func (s *Store) removeLocked(id string) {
 	delete(s.byID, id)
 	sl.dead = true
 	s.dead++
-	s.publish(id, EventRemoved)
+	s.publish(sl.f, EventRemoved)
 }
 
 func (s *Store) evictLocked() {

@@ -390,7 +390,9 @@ func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err
 		switch {
 		case err == nil:
 			f.State = flowstore.StateDone
-		case errors.Is(err, errClosedEarly):
+		case errors.Is(err, errClosedEarly), errors.Is(err, context.Canceled):
+			// The transport cancels the upstream read when the client's
+			// request context ends, which is the client going away.
 			f.Fail(flowstore.PhaseResponse, "the client closed the connection before the response was complete", now)
 		default:
 			f.Fail(flowstore.PhaseResponse, "upstream failed while sending the body: "+err.Error(), now)

@@ -2,9 +2,9 @@ package mitm_test
 
 import (
 	"bufio"
-	"context"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -40,7 +40,11 @@ func echo() http.Handler {
 }
 
 func trustOrigin(srv *httptest.Server) func(*mitm.Options) {
-	return func(o *mitm.Options) { o.UpstreamRoots = append(o.UpstreamRoots, srv.Certificate()) }
+	return func(o *mitm.Options) {
+		if c := srv.Certificate(); c != nil {
+			o.UpstreamRoots = append(o.UpstreamRoots, c)
+		}
+	}
 }
 
 func TestMethodsWithBodies(t *testing.T) {

@@ -170,4 +170,3 @@ func describeUpstreamError(err error, addr string) (int, string) {
 	}
 	return http.StatusBadGateway, fmt.Sprintf("upstream %s: %s", addr, msg)
 }
-

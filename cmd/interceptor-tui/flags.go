@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var errHelp = errors.New("help shown")
+
+// config is everything the flags say.
+type config struct {
+	listen       string
+	confdir      string
+	headless     bool
+	bodyLimit    int64
+	ignoreHosts  []string
+	upstreamCA   []string
+	sslInsecure  bool
+	noHTTP2      bool
+	maxFlows     int
+	save         string
+	load         []string
+	filter       string
+	responseWait time.Duration
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// sizeFlag accepts byte counts with an optional unit: 512k, 8MiB, 1G.
+type sizeFlag struct{ n *int64 }
+
+func (s sizeFlag) String() string {
+	if s.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*s.n, 10)
+}
+
+func (s sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	*s.n = n
+	return nil
+}
+
+func parseSize(v string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a size (try 512k, 8MiB, 1G)", v)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
+	cfg := &config{bodyLimit: 8 << 20}
+	fs := flag.NewFlagSet("interceptor-tui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&cfg.confdir, "confdir", "", "configuration `directory` holding the CA (default $INTERCEPTOR_TUI_HOME or ~/.interceptor-tui)")
+	fs.BoolVar(&cfg.headless, "headless", false, "no interface: print one line per finished flow on stdout")
+	fs.Var(sizeFlag{&cfg.bodyLimit}, "body-limit", "keep at most this much of each body (bodies still stream whole)")
+	fs.Var((*multi)(&cfg.ignoreHosts), "ignore-hosts", "`regex` of CONNECT host:port to tunnel untouched (repeatable)")
+	fs.Var((*multi)(&cfg.upstreamCA), "upstream-ca", "PEM `file` of CA certificates to trust for origins, besides the system's (repeatable)")
+	fs.BoolVar(&cfg.sslInsecure, "ssl-insecure", false, "do not verify origin certificates")
+	fs.BoolVar(&cfg.noHTTP2, "no-http2", false, "speak HTTP/1.1 only, to clients and origins")
+	fs.IntVar(&cfg.maxFlows, "max-flows", 50000, "keep at most `N` flows; the oldest finished ones go first (0: no limit)")
+	fs.StringVar(&cfg.save, "save", "", "append every finished flow to `file` as JSON lines")
+	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines) at start (repeatable)")
+	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
+	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.Usage = func() {
+		usage(stderr)
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return cfg, nil
+}

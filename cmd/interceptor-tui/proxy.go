@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
+)
+
+// confDir resolves --confdir, then $INTERCEPTOR_TUI_HOME, then the default.
+func confDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	return certs.DefaultDir()
+}
+
+func loadCA(dir string, stderr io.Writer) (*certs.CA, error) {
+	ca, created, err := certs.LoadOrCreate(dir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(stderr, "interceptor-tui: created a new CA in %s\n", dir)
+		fmt.Fprintf(stderr, "  trust it: interceptor-tui ca install --nss, or visit http://interceptor.tui/ through the proxy\n")
+	}
+	return ca, nil
+}
+
+func readPEMCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--upstream-ca: %w", err)
+	}
+	var out []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream-ca %s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--upstream-ca %s: no PEM certificate in the file", path)
+	}
+	return out, nil
+}
+
+// loadFlows reads --load files into the store, reporting damaged lines.
+func loadFlows(store *flowstore.Store, paths []string, log *flowstore.EventLog) error {
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("--load: %w", err)
+		}
+		flows, warns, err := flowstore.ReadLines(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--load %s: %w", path, err)
+		}
+		for _, w := range warns {
+			log.Add(flowstore.LevelWarn, "load", "", path+": "+w.String())
+		}
+		store.AddAll(flows)
+		log.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%s: loaded %d flows", path, len(flows)))
+	}
+	return nil
+}
+
+func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	dir, err := confDir(cfg.confdir)
+	if err != nil {
+		return err
+	}
+	ca, err := loadCA(dir, stderr)
+	if err != nil {
+		return err
+	}
+	var roots []*x509.Certificate
+	for _, path := range cfg.upstreamCA {
+		cs, err := readPEMCerts(path)
+		if err != nil {
+			return err
+		}
+		roots = append(roots, cs...)
+	}
+	flt, err := filter.Parse(cfg.filter)
+	if err != nil {
+		return fmt.Errorf("--filter %q: %w", cfg.filter, err)
+	}
+
+	store := flowstore.NewStore(cfg.maxFlows)
+	evlog := flowstore.NewEventLog(5000)
+	if cfg.headless {
+		// Headless, the event log is stderr.
+		var mu sync.Mutex
+		evlog.Tee(func(e flowstore.LogEntry) {
+			if e.Level < flowstore.LevelInfo {
+				return
+			}
+			mu.Lock()
+			fmt.Fprintln(stderr, e.String())
+			mu.Unlock()
+		})
+	}
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	proxy, err := mitm.New(mitm.Options{
+		Store:           store,
+		Log:             evlog,
+		CA:              ca,
+		BodyLimit:       cfg.bodyLimit,
+		IgnoreHosts:     cfg.ignoreHosts,
+		UpstreamRoots:   roots,
+		SSLInsecure:     cfg.sslInsecure,
+		DisableHTTP2:    cfg.noHTTP2,
+		ResponseTimeout: cfg.responseWait,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+
+	if cfg.headless {
+		out := bufio.NewWriter(stdout)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			store.Follow(ctx, func(f *flowstore.Flow) {
+				if flt.Match(f) {
+					fmt.Fprintln(out, flowstore.FormatLine(f))
+				}
+				// Flush per flow: whoever reads our stdout sees each line as it happens.
+				_ = out.Flush()
+			})
+		}()
+	}
+	// Loaded flows are shown but not saved again, so the saver subscribes after.
+	if err := loadFlows(store, cfg.load, evlog); err != nil {
+		ln.Close()
+		return err
+	}
+	if cfg.save != "" {
+		sf, err := os.OpenFile(cfg.save, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--save: %w", err)
+		}
+		defer sf.Close()
+		saver := flowstore.NewSaver(sf)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failing := false
+			store.Follow(ctx, func(f *flowstore.Flow) {
+				if !flt.Match(f) {
+					return
+				}
+				if err := saver.Save(f); err != nil {
+					if !failing {
+						evlog.Add(flowstore.LevelError, "save", f.ID, fmt.Sprintf("cannot write %s: %v; flows stay in memory", cfg.save, err))
+					}
+					failing = true
+					return
+				}
+				if failing {
+					evlog.Add(flowstore.LevelInfo, "save", "", "writing "+cfg.save+" works again")
+					failing = false
+				}
+			})
+		}()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- proxy.Serve(ctx, ln) }()
+	evlog.Add(flowstore.LevelInfo, "proxy", "", "listening on "+ln.Addr().String())
+
+	if cfg.headless {
+		select {
+		case <-ctx.Done():
+		case err := <-serveErr:
+			cancel()
+			return err
+		}
+		cancel()
+		return <-serveErr
+	}
+	err = runTUI(ctx, cfg, dir, store, evlog, proxy, flt)
+	cancel()
+	if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
+		err = serr
+	}
+	return err
+}

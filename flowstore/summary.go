@@ -1,0 +1,115 @@
+package flowstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FormatSize renders a byte count the way people read it: 512B, 3.4k, 12M.
+func FormatSize(n int64) string {
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 10*1024:
+		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "k"
+	case n < 1024*1024:
+		return strconv.FormatInt(n/1024, 10) + "k"
+	case n < 10*1024*1024:
+		return strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64) + "M"
+	case n < 1024*1024*1024:
+		return strconv.FormatInt(n/(1024*1024), 10) + "M"
+	}
+	return strconv.FormatFloat(float64(n)/(1024*1024*1024), 'f', 1, 64) + "G"
+}
+
+// FormatDuration renders a duration compactly: 850µs, 12ms, 1.3s, 2m05s.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Millisecond:
+		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	m := int(d / time.Minute)
+	s := int((d % time.Minute) / time.Second)
+	return strconv.Itoa(m) + "m" + pad2(s) + "s"
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// FormatLine is the one-line summary headless mode prints for a flow:
+// time, client, method, URL, then status, response size and duration, or
+// the error.
+func FormatLine(f *Flow) string {
+	var b strings.Builder
+	b.WriteString(f.Timings.Start.Local().Format("15:04:05.000"))
+	b.WriteByte(' ')
+	b.WriteString(f.Client.Addr)
+	b.WriteByte(' ')
+	if f.Request != nil {
+		b.WriteString(f.Request.Method)
+		b.WriteByte(' ')
+		b.WriteString(f.Request.URL())
+	}
+	if f.Response != nil {
+		b.WriteString(" ")
+		b.WriteString(strconv.Itoa(f.Response.Status))
+		if f.Response.Reason != "" {
+			b.WriteByte(' ')
+			b.WriteString(f.Response.Reason)
+		}
+		b.WriteByte(' ')
+		b.WriteString(FormatSize(f.Response.Body.Size))
+	}
+	if d := f.Timings.Duration(); d > 0 {
+		b.WriteByte(' ')
+		b.WriteString(FormatDuration(d))
+	}
+	switch {
+	case f.State == StateKilled:
+		b.WriteString(" !! killed")
+		if f.Error != nil {
+			b.WriteString(": " + f.Error.Message)
+		}
+	case f.Error != nil:
+		b.WriteString(" !! ")
+		b.WriteString(f.Error.Message)
+	}
+	return b.String()
+}
+
+// Follow calls fn for every flow that finishes (in the order they finish,
+// as far as coalescing lets it tell) until ctx is done; then it drains what
+// is left and returns. fn runs on Follow's goroutine, never on a writer's.
+func (s *Store) Follow(ctx context.Context, fn func(*Flow)) {
+	sub := s.Subscribe()
+	defer sub.Close()
+	drain := func() {
+		events, _ := sub.Drain()
+		for _, ev := range events {
+			if ev.Kind&EventFinished != 0 {
+				fn(ev.Flow)
+			}
+		}
+	}
+	for {
+		select {
+		case <-sub.C:
+			drain()
+		case <-ctx.Done():
+			drain()
+			return
+		}
+	}
+}

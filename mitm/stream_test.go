@@ -1,0 +1,222 @@
+package mitm_test
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
+	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
+)
+
+// slowChunks sends "chunk 0\n" and waits for release before sending the rest,
+// so a test can prove the first chunk reached the client early.
+func slowChunks(release <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", r.URL.Query().Get("ct"))
+		fmt.Fprint(w, "chunk 0\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		fmt.Fprint(w, "chunk 1\n")
+	})
+}
+
+func TestStreamingReachesClientAsItArrives(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tls   bool
+		h2    bool
+		ctype string
+	}{
+		{"plain/chunked", false, false, "text/plain"},
+		{"plain/sse", false, false, "text/event-stream"},
+		{"tls/chunked", true, false, "text/plain"},
+		{"tls/sse", true, false, "text/event-stream"},
+		{"h2/chunked", true, true, "text/plain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			var srv *httptest.Server
+			if tc.tls {
+				srv = httptest.NewUnstartedServer(slowChunks(release))
+				srv.EnableHTTP2 = tc.h2
+				srv.StartTLS()
+			} else {
+				srv = httptest.NewServer(slowChunks(release))
+			}
+			defer srv.Close()
+			env := mitmtest.Start(t, trustOrigin(srv))
+			client := env.Client()
+			if tc.h2 {
+				client = env.ClientH2()
+			}
+			resp, err := client.Get(srv.URL + "/stream?ct=" + tc.ctype)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			first := make(chan string, 1)
+			go func() { l, _ := br.ReadString('\n'); first <- l }()
+			select {
+			case l := <-first:
+				if l != "chunk 0\n" {
+					t.Fatalf("first line %q", l)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("the first chunk did not reach the client while the origin held back the rest")
+			}
+			close(release)
+			rest, _ := io.ReadAll(br)
+			if string(rest) != "chunk 1\n" {
+				t.Fatalf("rest %q", rest)
+			}
+			f := env.WaitFlow(srv.URL + "/stream?ct=" + tc.ctype)
+			if string(f.Response.Body.Data) != "chunk 0\nchunk 1\n" {
+				t.Fatalf("flow body %q", f.Response.Body.Data)
+			}
+		})
+	}
+}
+
+func TestBodyLimitKeepsCappedCopy(t *testing.T) {
+	const size = 3 << 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		buf := make([]byte, 64<<10)
+		for i := range buf {
+			buf[i] = byte(i)
+		}
+		for sent := 0; sent < size; sent += len(buf) {
+			w.Write(buf)
+		}
+	}))
+	defer srv.Close()
+	env := mitmtest.Start(t, func(o *mitm.Options) { o.BodyLimit = 1 << 20 })
+	resp, err := env.Client().Get(srv.URL + "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if n != size || resp.ContentLength != size {
+		t.Fatalf("client got %d bytes (Content-Length %d), want %d", n, resp.ContentLength, size)
+	}
+	f := env.WaitFlow(srv.URL + "/big")
+	b := f.Response.Body
+	if b.Size != size || !b.Truncated || len(b.Data) != 1<<20 {
+		t.Fatalf("kept %d of %d bytes, truncated=%v; want 1MiB kept of 3MiB", len(b.Data), b.Size, b.Truncated)
+	}
+}
+
+func TestWebSocketUpgradeWorks(t *testing.T) {
+	// A minimal WebSocket echo origin: handshake, then echo one text frame.
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Sec-WebSocket-Key")
+		h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		c, bw, _ := w.(http.Hijacker).Hijack()
+		defer c.Close()
+		fmt.Fprintf(bw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", base64.StdEncoding.EncodeToString(h[:]))
+		bw.Flush()
+		hdr := make([]byte, 2)
+		io.ReadFull(bw, hdr)
+		n := int(hdr[1] & 0x7f)
+		mask := make([]byte, 4)
+		io.ReadFull(bw, mask)
+		payload := make([]byte, n)
+		io.ReadFull(bw, payload)
+		for i := range payload {
+			payload[i] ^= mask[i%4]
+		}
+		out := append([]byte{0x81, byte(len(payload) + 5)}, append([]byte("echo:"), payload...)...)
+		c.Write(out)
+		time.Sleep(50 * time.Millisecond)
+	}))
+	defer srv.Close()
+	env := mitmtest.Start(t, trustOrigin(srv))
+
+	conn, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	host := srv.Listener.Addr().String()
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	tc := tlsClient(conn, env)
+	fmt.Fprintf(tc, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", host)
+	tbr := bufio.NewReader(tc)
+	up, err := http.ReadResponse(tbr, nil)
+	if err != nil || up.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", up, err)
+	}
+	payload := []byte("ping")
+	frame := []byte{0x81, 0x80 | byte(len(payload)), 1, 2, 3, 4}
+	for i, b := range payload {
+		frame = append(frame, b^[]byte{1, 2, 3, 4}[i%4])
+	}
+	tc.Write(frame)
+	hdr := make([]byte, 2)
+	if _, err := io.ReadFull(tbr, hdr); err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, hdr[1]&0x7f)
+	io.ReadFull(tbr, msg)
+	if string(msg) != "echo:ping" {
+		t.Fatalf("echo %q", msg)
+	}
+	tc.Close()
+	f := env.WaitFlow("https://" + host + "/ws")
+	if f.Response == nil || f.Response.Status != 101 || f.State != flowstore.StateDone {
+		t.Fatalf("flow %+v state %v", f.Response, f.State)
+	}
+}
+
+func TestClientGoneMidResponse(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(slowChunks(release))
+	defer srv.Close()
+	defer close(release)
+	env := mitmtest.Start(t)
+	conn, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET %s/gone HTTP/1.1\r\nHost: %s\r\n\r\n", srv.URL, srv.Listener.Addr())
+	br := bufio.NewReader(conn)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(l, "chunk 0") {
+			break
+		}
+	}
+	conn.Close()
+	f := env.WaitFlow(srv.URL + "/gone")
+	if f.State != flowstore.StateError || f.Error == nil || !strings.Contains(f.Error.Message, "client closed") {
+		t.Fatalf("state %v error %+v", f.State, f.Error)
+	}
+}
+
+func tlsClient(conn net.Conn, env *mitmtest.Env) *tls.Conn {
+	return tls.Client(conn, &tls.Config{RootCAs: env.CAPool(), ServerName: "127.0.0.1"})
+}
