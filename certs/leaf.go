@@ -51,6 +51,10 @@ type Leaves struct {
 	group singleflight.Group
 	mints atomic.Int64
 	now   func() time.Time // replaced in tests to reach expiry edges
+
+	// afterMiss, if set, runs between a cache miss and the singleflight
+	// call, so a test can land a mint in that window.
+	afterMiss func()
 }
 
 // NewLeaves returns a minter whose cache holds up to size leaves.
@@ -89,6 +93,9 @@ func (l *Leaves) Get(name string) (*tls.Certificate, error) {
 	}
 	if cert, ok := l.cache.Get(key); ok && l.fresh(cert) {
 		return cert, nil
+	}
+	if l.afterMiss != nil {
+		l.afterMiss()
 	}
 	v, err, _ := l.group.Do(key, func() (any, error) {
 		// Another caller may have minted between our cache miss and Do.

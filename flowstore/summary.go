@@ -91,9 +91,10 @@ func FormatLine(f *Flow) string {
 
 // Follow calls fn for every flow that finishes (in the order they finish,
 // as far as coalescing lets it tell) until ctx is done; then it drains what
-// is left and returns. fn runs on Follow's goroutine, never on a writer's.
-func (s *Store) Follow(ctx context.Context, fn func(*Flow)) {
-	sub := s.Subscribe()
+// is left, closes the subscription and returns. fn runs on Follow's
+// goroutine, never on a writer's. Subscribe before starting Follow in a
+// goroutine, so that no flow added in between is missed.
+func (sub *Subscription) Follow(ctx context.Context, fn func(*Flow)) {
 	defer sub.Close()
 	drain := func() {
 		events, _ := sub.Drain()

@@ -150,10 +150,11 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 
 	if cfg.headless {
 		out := bufio.NewWriter(stdout)
+		sub := store.Subscribe()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			store.Follow(ctx, func(f *flowstore.Flow) {
+			sub.Follow(ctx, func(f *flowstore.Flow) {
 				if flt.Match(f) {
 					fmt.Fprintln(out, flowstore.FormatLine(f))
 				}
@@ -175,11 +176,12 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		}
 		defer sf.Close()
 		saver := flowstore.NewSaver(sf)
+		sub := store.Subscribe()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			failing := false
-			store.Follow(ctx, func(f *flowstore.Flow) {
+			sub.Follow(ctx, func(f *flowstore.Flow) {
 				if !flt.Match(f) {
 					return
 				}
