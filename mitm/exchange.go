@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		tap = tun.tap
 	} else {
 		tap, _ = r.Context().Value(clientTapKey{}).(*headTap)
+	}
+
+	if h, _ := flowstore.SplitHostPort(r.URL.Host, 0); strings.EqualFold(h, LocalHost) {
+		return r, p.serveLocal(r)
 	}
 
 	req := requestFromHTTP(r)
@@ -418,3 +423,17 @@ func headerHasToken(h http.Header, name, token string) bool {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// serveLocal answers a request for LocalHost with the LocalPages handler.
+func (p *Proxy) serveLocal(r *http.Request) *http.Response {
+	if p.opts.LocalPages == nil {
+		return textResponse(r, http.StatusNotFound, "interceptor-tui: nothing here\n")
+	}
+	rec := httptest.NewRecorder()
+	p.opts.LocalPages.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	resp.ContentLength = int64(rec.Body.Len())
+	resp.Header.Set("Content-Length", strconv.Itoa(rec.Body.Len()))
+	return resp
+}

@@ -42,10 +42,19 @@ type Options struct {
 	DialTimeout         time.Duration // default 30s
 	TLSHandshakeTimeout time.Duration // default 15s, with clients and origins
 	ResponseTimeout     time.Duration // wait for response headers; default none (long polls)
+	// LocalPages answers requests made through the proxy to the host
+	// LocalHost ("interceptor.tui") itself: they never go upstream and are
+	// not recorded as flows. Nil answers 404.
+	LocalPages http.Handler
+
 	// PeekTimeout is how long a new CONNECT tunnel waits for the client's
 	// first byte before deciding the server speaks first (not HTTP).
 	PeekTimeout time.Duration // default 2s
 }
+
+// LocalHost is the name the proxy answers for itself, for example to
+// serve the CA certificate to a device that does not trust it yet.
+const LocalHost = "interceptor.tui"
 
 // Proxy is the capture engine: an HTTP(S) proxy that records every exchange
 // as a flow in the store.

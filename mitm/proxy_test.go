@@ -528,3 +528,25 @@ func TestManyConcurrentClients(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalPagesAnsweredByTheProxy(t *testing.T) {
+	env := mitmtest.Start(t, func(o *mitm.Options) {
+		o.LocalPages = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "local %s %s", r.URL.Scheme, r.URL.Path)
+		})
+	})
+	for u, want := range map[string]string{"http://interceptor.tui/": "local http /", "https://interceptor.tui/cert/pem": "local https /cert/pem"} {
+		resp, err := env.Client().Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want {
+			t.Errorf("%s: got %q, want %q", u, body, want)
+		}
+	}
+	if n := env.Store.Len(); n != 0 {
+		t.Errorf("%d flows recorded for the proxy's own pages", n)
+	}
+}
