@@ -220,8 +220,8 @@ func (s *Store) Update(id string, fn func(*Flow)) (*Flow, bool) {
 // Get returns the current snapshot of a flow.
 func (s *Store) Get(id string) (*Flow, bool) {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	sl, ok := s.byID[id]
-	s.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}

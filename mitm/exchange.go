@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +36,14 @@ type exchange struct {
 	headBytes int64 // size of the request head
 	conn      net.Conn
 	finished  bool
+
+	// Set before the round trip, read only by its goroutine.
+	killMode   killMode
+	urlHost    string // the request's host:port as the client sent it
+	fresh      bool   // use a new upstream connection (after a pause)
+	killReason string
+	killPhase  flowstore.Phase
+	clientGone bool
 }
 
 type roundTripper struct{ p *Proxy }
@@ -84,14 +93,17 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		Timings: flowstore.Timings{Start: now},
 		BytesIn: int64(headSize),
 	}
-	ex := &exchange{p: p, id: f.ID, tun: tun, headBytes: int64(headSize)}
+	ex := &exchange{p: p, id: f.ID, tun: tun, headBytes: int64(headSize), urlHost: r.URL.Host}
 	ex.timings.Start = now
+	if tun != nil && r.ProtoMajor == 1 {
+		ex.killMode = killByError
+	}
 	if tun != nil {
 		f.Client.TLS = tun.clientTLS
 		f.Client.Addr = tun.clientAddr
 		ex.server.Addr = tun.target
 	} else {
-		ex.server.Addr = net.JoinHostPort(req.Host, strconv.Itoa(req.Port))
+		ex.server.Addr = hostPort(req)
 	}
 	f.Server = ex.server
 
@@ -251,8 +263,18 @@ func connTLS(c net.Conn) *flowstore.TLSInfo {
 }
 
 func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
+	req, w, v := ex.requestPhase(req)
+	switch v {
+	case flowstore.Kill:
+		return ex.killed(flowstore.PhaseRequest)
+	case flowstore.Respond:
+		return ex.respondWith(req, w.Response), nil
+	}
+
 	di := &dialInfo{h1only: isWebSocket(req.Header)}
-	if ex.tun != nil {
+	if ex.tun != nil && req.URL.Host == ex.urlHost {
+		// Every request in a tunnel goes where the CONNECT said, whatever its
+		// Host header says, unless a person or a hook changed the URL.
 		di.target = ex.tun.target
 		if ex.tun.clientTLS != nil {
 			di.sni = ex.tun.clientTLS.SNI
@@ -260,12 +282,20 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
-
-	resp, err := ex.p.tr.RoundTrip(req)
+	tr := ex.p.tr
+	if ex.fresh {
+		// A pooled connection may have gone stale while the flow was paused.
+		tr = ex.p.trFresh
+	}
+	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		return ex.upstreamFailed(req, err), nil
 	}
-	return ex.gotResponse(req, resp), nil
+	return ex.gotResponse(req, resp)
+}
+
+func hostPort(r *flowstore.Request) string {
+	return net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
 }
 
 // upstreamFailed records the failure on the flow (no response: none came)
@@ -273,14 +303,15 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response {
 	ex.mu.Lock()
 	addr := ex.server.Addr
-	ex.finished = true
 	ex.mu.Unlock()
+	ex.markFinished()
 	status, msg := describeUpstreamError(err, addr)
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		f.Fail(flowstore.PhaseRequest, msg, time.Now())
 	})
 	ex.p.log.Add(flowstore.LevelWarn, "proxy", ex.id, msg)
+	ex.runEndHooks(f)
 	return textResponse(req, status, "interceptor-tui: "+msg+"\n")
 }
 
@@ -301,7 +332,7 @@ func textResponse(req *http.Request, status int, body string) *http.Response {
 	}
 }
 
-func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) *http.Response {
+func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.Response, error) {
 	ex.mu.Lock()
 	conn := ex.conn
 	ex.mu.Unlock()
@@ -327,12 +358,22 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) *http.Re
 		f.Response = rsp
 		f.BytesOut = int64(headSize)
 	})
-
-	rearm := func() {
-		if upTap != nil {
-			upTap.arm()
-		}
+	if upTap != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		// Re-arm the tap when this body is over, before the connection can
+		// carry the next response.
+		resp.Body = &onClose{ReadCloser: resp.Body, fn: upTap.arm}
 	}
+
+	resp, v := ex.responsePhase(req, resp)
+	if v == flowstore.Kill {
+		return ex.killed(flowstore.PhaseResponse)
+	}
+	return ex.deliver(req, resp, int64(headSize)), nil
+}
+
+// deliver wraps the response body so that the flow records it as it
+// streams to the client and finishes when it ends.
+func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int64) *http.Response {
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
 		if rwc, ok := resp.Body.(interface {
@@ -341,33 +382,80 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) *http.Re
 			Close() error
 		}); ok {
 			resp.Body = &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
-				ex.finish(flowstore.Body{}, nil, int64(headSize)+in, out)
+				ex.finish(flowstore.Body{}, nil, headSize+in, out)
 			}}
 		} else {
-			ex.finish(flowstore.Body{}, nil, int64(headSize), 0)
+			ex.finish(flowstore.Body{}, nil, headSize, 0)
 		}
+		return resp
 	case resp.Body == nil || resp.Body == http.NoBody:
-		rearm()
-		ex.finish(flowstore.Body{}, nil, int64(headSize), 0)
-	default:
-		if ex.tun == nil && resp.ContentLength < 0 && req.ProtoMajor == 1 {
-			// goproxy flushes each write to a plain-HTTP client only when it
-			// sees this header; without it a slow chunked body or an event
-			// stream would sit in a buffer. The server code that writes the
-			// response frames it properly for the client's HTTP version.
-			resp.Header.Set("Transfer-Encoding", "chunked")
+		if resp.Body != nil {
+			_ = resp.Body.Close()
 		}
-		trailer := resp
-		resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, func(b flowstore.Body, err error) {
-			rearm()
-			var trailers flowstore.Headers
-			if err == nil {
-				trailers = flowstore.FromHTTP(trailer.Trailer)
-			}
-			ex.finishWith(b, trailers, err, int64(headSize)+b.Size)
-		})
+		ex.finish(flowstore.Body{}, nil, headSize, 0)
+		return resp
 	}
+	if hooks := ex.chunkHooks(); len(hooks) > 0 {
+		snap, _ := ex.p.store.Get(ex.id)
+		resp.Body = &chunkReader{src: resp.Body, ex: ex, f: snap, hooks: hooks, ctx: req.Context()}
+		// The hooks may change the length; let the body be framed anew.
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+	}
+	if ex.tun == nil && resp.ContentLength < 0 && req.ProtoMajor == 1 {
+		// goproxy flushes each write to a plain-HTTP client only when it
+		// sees this header; without it a slow chunked body or an event
+		// stream would sit in a buffer. The server code that writes the
+		// response frames it properly for the client's HTTP version.
+		resp.Header.Set("Transfer-Encoding", "chunked")
+	}
+	trailer := resp
+	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, func(b flowstore.Body, err error) {
+		var trailers flowstore.Headers
+		if err == nil {
+			trailers = flowstore.FromHTTP(trailer.Trailer)
+		}
+		ex.finishWith(b, trailers, err, headSize+b.Size)
+	})
 	return resp
+}
+
+func (ex *exchange) chunkHooks() []ResponseChunkHook {
+	if len(ex.p.hooks.chunks) == 0 {
+		return nil
+	}
+	snap, ok := ex.p.store.Get(ex.id)
+	if !ok {
+		return nil
+	}
+	var out []ResponseChunkHook
+	for _, h := range ex.p.hooks.chunks {
+		if wants(h, flowstore.HookResponseChunk, snap) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// onClose runs fn once when the body is read to its end or closed.
+type onClose struct {
+	io.ReadCloser
+	fn   func()
+	once sync.Once
+}
+
+func (o *onClose) Read(p []byte) (int, error) {
+	n, err := o.ReadCloser.Read(p)
+	if err != nil {
+		o.once.Do(o.fn)
+	}
+	return n, err
+}
+
+func (o *onClose) Close() error {
+	err := o.ReadCloser.Close()
+	o.once.Do(o.fn)
+	return err
 }
 
 func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64) {
@@ -381,10 +469,8 @@ func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64)
 // reached the client whole.
 func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err error, bytesOut int64) {
 	now := time.Now()
-	ex.mu.Lock()
-	ex.finished = true
-	ex.mu.Unlock()
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.markFinished()
+	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		f.BytesOut = bytesOut
 		if f.Response != nil {
@@ -403,6 +489,33 @@ func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err
 			f.Fail(flowstore.PhaseResponse, "upstream failed while sending the body: "+err.Error(), now)
 		}
 	})
+	ex.runEndHooks(f)
+}
+
+func (ex *exchange) markFinished() {
+	ex.mu.Lock()
+	ex.finished = true
+	ex.mu.Unlock()
+}
+
+// runEndHooks gives error and done hooks the final flow.
+func (ex *exchange) runEndHooks(f *flowstore.Flow) {
+	if f == nil {
+		return
+	}
+	ctx := ex.p.ctx
+	if f.Error != nil {
+		for _, h := range ex.p.hooks.errs {
+			if wants(h, flowstore.HookError, f) {
+				ex.safely(flowstore.HookError, nil, func() (flowstore.Verdict, error) { h.Error(ctx, f); return flowstore.Continue, nil })
+			}
+		}
+	}
+	for _, h := range ex.p.hooks.done {
+		if wants(h, flowstore.HookDone, f) {
+			ex.safely(flowstore.HookDone, nil, func() (flowstore.Verdict, error) { h.Done(ctx, f); return flowstore.Continue, nil })
+		}
+	}
 }
 
 func isWebSocket(h http.Header) bool {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -71,7 +72,14 @@ type Proxy struct {
 	// sends. So tunnels known to speak HTTP/2 go to h2, everything else to h1.
 	h1, h2      *goproxy.ProxyHttpServer
 	tr          *http.Transport
+	trFresh     *http.Transport // no pooled connections: for requests released after a pause
 	upstreamTLS *tls.Config
+
+	hooks        hookSet
+	rules        atomic.Pointer[rules]
+	rulesMu      sync.Mutex
+	gates        sync.Map // flow ID → gate, for paused flows
+	pauseTimeout atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -124,6 +132,9 @@ func New(opts Options) (*Proxy, error) {
 	}
 	p.upstreamTLS = &tls.Config{RootCAs: roots, InsecureSkipVerify: opts.SSLInsecure} //nolint:gosec // the user asked for it
 	p.tr = p.newTransport()
+	p.trFresh = p.newTransport()
+	p.trFresh.DisableKeepAlives = true
+	p.rules.Store(&rules{on: true})
 	p.h1 = p.newGoproxy(false)
 	p.h2 = p.newGoproxy(!opts.DisableHTTP2)
 	p.ctx, p.cancel = context.WithCancel(context.Background())

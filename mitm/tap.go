@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"sync"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
@@ -26,14 +27,23 @@ const (
 
 type headTap struct {
 	net.Conn
-	mu    sync.Mutex
-	armed bool
-	buf   []byte
+	mu       sync.Mutex
+	armed    bool
+	buf      []byte
+	pushback []byte // read by watch while the connection's reader was idle
 }
 
 func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true} }
 
 func (t *headTap) Read(p []byte) (int, error) {
+	t.mu.Lock()
+	if len(t.pushback) > 0 {
+		n := copy(p, t.pushback)
+		t.pushback = t.pushback[n:]
+		t.mu.Unlock()
+		return n, nil
+	}
+	t.mu.Unlock()
 	n, err := t.Conn.Read(p)
 	if n > 0 {
 		t.mu.Lock()
@@ -180,4 +190,57 @@ func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool
 		}
 	}
 	return true
+}
+
+// maxPushback bounds what watch reads ahead for the real reader.
+const maxPushback = 1 << 20
+
+// watch reads the connection while its real reader is idle (a request held
+// at a breakpoint) to notice the peer hanging up. Bytes that arrive meanwhile
+// are kept and handed to the real reader later. stop ends the watch and
+// returns once the connection is the real reader's again.
+func (t *headTap) watch() (gone <-chan struct{}, stop func()) {
+	g := make(chan struct{})
+	done := make(chan struct{})
+	var stopping sync.Once
+	var stopped bool
+	var smu sync.Mutex
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := t.Conn.Read(buf)
+			if n > 0 {
+				t.mu.Lock()
+				t.pushback = append(t.pushback, buf[:n]...)
+				if t.armed {
+					t.keep(buf[:n])
+				}
+				full := len(t.pushback) >= maxPushback
+				t.mu.Unlock()
+				if full {
+					return
+				}
+			}
+			if err != nil {
+				smu.Lock()
+				s := stopped
+				smu.Unlock()
+				if !s {
+					close(g)
+				}
+				return
+			}
+		}
+	}()
+	return g, func() {
+		stopping.Do(func() {
+			smu.Lock()
+			stopped = true
+			smu.Unlock()
+			_ = t.Conn.SetReadDeadline(time.Now())
+			<-done
+			_ = t.Conn.SetReadDeadline(time.Time{})
+		})
+	}
 }

@@ -1,0 +1,142 @@
+package mitm
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+)
+
+// The hook interfaces, one method per phase. A hook implements only the
+// phases it needs; AddHook finds out which, once. Every method gets a
+// working copy of the flow that it may change (request and response
+// phases) and says what happens next. Types come from flowstore so that an
+// implementation (package scripting) need not import the engine.
+
+// RequestHeadersHook runs when the request head has been read, before its
+// body.
+type RequestHeadersHook interface {
+	RequestHeaders(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error)
+}
+
+// RequestHook runs with the whole request body (up to the body limit; past
+// it Request.Body.Truncated is set and body changes are refused).
+type RequestHook interface {
+	Request(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error)
+}
+
+// ResponseHeadersHook runs when the response head has arrived.
+type ResponseHeadersHook interface {
+	ResponseHeaders(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error)
+}
+
+// ResponseHook runs with the whole response body (capped as for requests).
+type ResponseHook interface {
+	Response(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error)
+}
+
+// ResponseChunkHook sees each piece of a response body as it streams and
+// returns what to send instead; last is set for the final call (chunk may
+// then be empty). The flow must not be changed.
+type ResponseChunkHook interface {
+	ResponseChunk(ctx context.Context, f *flowstore.Flow, chunk []byte, last bool) ([]byte, error)
+}
+
+// ErrorHook runs when a flow fails.
+type ErrorHook interface {
+	Error(ctx context.Context, f *flowstore.Flow)
+}
+
+// DoneHook runs when a flow is over, with its final state; it must not
+// change the flow.
+type DoneHook interface {
+	Done(ctx context.Context, f *flowstore.Flow)
+}
+
+// PhaseFilter is optional: a hook that implements it is called for a phase
+// only when Wants says so, and the engine buffers a body only for hooks
+// that want a body phase. Without it a hook is called for every flow.
+type PhaseFilter interface {
+	Wants(phase string, f *flowstore.Flow) bool
+}
+
+type hookSet struct {
+	reqHeaders  []RequestHeadersHook
+	request     []RequestHook
+	respHeaders []ResponseHeadersHook
+	response    []ResponseHook
+	chunks      []ResponseChunkHook
+	errs        []ErrorHook
+	done        []DoneHook
+}
+
+// AddHook registers a hook; call it before Serve. It returns an error if h
+// implements none of the phase interfaces.
+func (p *Proxy) AddHook(h any) error {
+	n := 0
+	if x, ok := h.(RequestHeadersHook); ok {
+		p.hooks.reqHeaders = append(p.hooks.reqHeaders, x)
+		n++
+	}
+	if x, ok := h.(RequestHook); ok {
+		p.hooks.request = append(p.hooks.request, x)
+		n++
+	}
+	if x, ok := h.(ResponseHeadersHook); ok {
+		p.hooks.respHeaders = append(p.hooks.respHeaders, x)
+		n++
+	}
+	if x, ok := h.(ResponseHook); ok {
+		p.hooks.response = append(p.hooks.response, x)
+		n++
+	}
+	if x, ok := h.(ResponseChunkHook); ok {
+		p.hooks.chunks = append(p.hooks.chunks, x)
+		n++
+	}
+	if x, ok := h.(ErrorHook); ok {
+		p.hooks.errs = append(p.hooks.errs, x)
+		n++
+	}
+	if x, ok := h.(DoneHook); ok {
+		p.hooks.done = append(p.hooks.done, x)
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("mitm: %T implements no hook phase", h)
+	}
+	return nil
+}
+
+func wants(h any, phase string, f *flowstore.Flow) bool {
+	if pf, ok := h.(PhaseFilter); ok {
+		return pf.Wants(phase, f)
+	}
+	return true
+}
+
+// safely runs one hook call, turning a panic or an error into a note on
+// the flow and an event-log line, so one bad hook never breaks the chain.
+func (ex *exchange) safely(phase string, f *flowstore.Flow, call func() (flowstore.Verdict, error)) (v flowstore.Verdict) {
+	defer func() {
+		if r := recover(); r != nil {
+			ex.hookFailed(phase, f, fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+			v = flowstore.Continue
+		}
+	}()
+	v, err := call()
+	if err != nil {
+		ex.hookFailed(phase, f, err)
+		return flowstore.Continue
+	}
+	return v
+}
+
+func (ex *exchange) hookFailed(phase string, f *flowstore.Flow, err error) {
+	msg := phase + " hook: " + err.Error()
+	if f != nil {
+		f.Notes = append(f.Notes, msg)
+	}
+	ex.p.log.Add(flowstore.LevelError, "hook", ex.id, msg)
+}
