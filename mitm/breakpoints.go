@@ -243,7 +243,9 @@ func (p *Proxy) resolve(id string, r resolution) error {
 
 // Resume lets a paused flow go on, with whatever edits were made to it in
 // the store meanwhile.
-func (p *Proxy) Resume(id string) error { return p.resolve(id, resolution{verdict: flowstore.Continue}) }
+func (p *Proxy) Resume(id string) error {
+	return p.resolve(id, resolution{verdict: flowstore.Continue})
+}
 
 // Kill ends a paused flow and closes its client's connection.
 func (p *Proxy) Kill(id string) error {

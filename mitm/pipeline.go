@@ -587,4 +587,3 @@ func (p *Proxy) Replay(id string) (string, error) {
 	}()
 	return f.ID, nil
 }
-
