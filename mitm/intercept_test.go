@@ -484,3 +484,34 @@ func TestReplay(t *testing.T) {
 	}
 	env.Proxy.Resume(id)
 }
+
+func TestServerReplayAnswersOffline(t *testing.T) {
+	rec := newRecorder()
+	srv := httptest.NewTLSServer(rec.handler)
+	recordEnv := mitmtest.Start(t, trustOrigin(srv))
+	client := recordEnv.Client()
+	paths := []string{"/api/a?x=1&y=2", "/api/b", "/api/c"}
+	for _, p := range paths {
+		if r := within(t, goGet(client, "GET", srv.URL+p, "")); r.status != 200 {
+			t.Fatal(r)
+		}
+	}
+	recorded := recordEnv.WaitFlows(3)
+	srv.Close() // the origin is gone now
+
+	env := mitmtest.Start(t)
+	if err := env.Proxy.AddHook(mitm.NewServerReplay(recorded, mitm.ServerReplayOptions{Strict: true})); err != nil {
+		t.Fatal(err)
+	}
+	client = env.Client()
+	for _, p := range []string{"/api/a?y=2&x=1", "/api/b", "/api/c"} {
+		r := within(t, goGet(client, "GET", srv.URL+p, ""))
+		want := "origin says hi to " + p[:strings.IndexAny(p+"?", "?")]
+		if r.status != 200 || r.body != want {
+			t.Fatalf("%s: got %+v, want %q", p, r, want)
+		}
+	}
+	if r := within(t, goGet(client, "GET", srv.URL+"/api/unknown", "")); r.status != 404 {
+		t.Fatalf("strict replay let an unknown request through: %+v", r)
+	}
+}
