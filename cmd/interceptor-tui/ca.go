@@ -1,44 +1,726 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/certs/installpage"
+	"github.com/interceptor-tui/interceptor-tui/certs/truststore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
 )
 
-func runCA(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: interceptor-tui ca path|show [--confdir DIR]")
-		return 0
-	}
-	dir := ""
-	for i := 1; i < len(args); i++ {
-		if (args[i] == "--confdir" || args[i] == "-confdir") && i+1 < len(args) {
-			dir = args[i+1]
-		}
-	}
-	dir, err := confDir(dir)
-	if err != nil {
-		fmt.Fprintln(stderr, "interceptor-tui:", err)
-		return 1
-	}
-	ca, err := loadCA(dir, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "interceptor-tui:", err)
-		return 1
-	}
-	switch args[0] {
-	case "path":
-		fmt.Fprintf(stdout, "certificate: %s\nkey:         %s\n", ca.CertPath(), ca.KeyPath())
-	case "show":
-		fmt.Fprintf(stdout, "subject: %s\nSHA-256: %s\nSHA-1:   %s\nvalid:   %s to %s\n", ca.Cert.Subject, ca.FingerprintSHA256(), ca.FingerprintSHA1(), ca.Cert.NotBefore.Format("2006-01-02"), ca.Cert.NotAfter.Format("2006-01-02"))
-	default:
-		fmt.Fprintf(stderr, "interceptor-tui ca: unknown command %q\n", args[0])
-		return 2
-	}
-	return 0
+// Seams for tests that run the ca commands in process.
+var (
+	geteuid     = os.Geteuid
+	debianStore = truststore.DefaultDebian()
+)
+
+// caIO is what every ca subcommand reads and writes.
+type caIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
 }
 
-var _ = certs.CertFile
+type caCommand struct {
+	name, args, help string
+	run              func(ctx context.Context, std caIO, args []string) error
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+func caCommands() []caCommand {
+	return []caCommand{
+		{"path", "", "where the certificate and the key are", caPath},
+		{"show", "", "subject, fingerprints, validity and how to trust it here", caShow},
+		{"export", "[--format pem|der|p12] [-o FILE]", "write the certificate (never the key); the format follows FILE's extension", caExport},
+		{"install", "--nss [DIR] | --system", "trust it in an NSS database (default ~/.pki/nssdb, or a Firefox profile) or the system store", caInstall},
+		{"uninstall", "--nss [DIR] | --system", "the reverse of install", caUninstall},
+		{"regenerate", "[--yes]", "replace the CA with a new one (asks first)", caRegenerate},
+		{"doctor", "[--listen ADDR]", "explain what stands between this machine and intercepted HTTPS", caDoctor},
+	}
+}
+
+func caUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: interceptor-tui ca <command> [--confdir DIR] [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range caCommands() {
+		fmt.Fprintf(w, "  %-11s %-34s %s\n", c.name, c.args, c.help)
+	}
+	fmt.Fprintln(w, "\nDevices can also fetch the certificate through the proxy at http://interceptor.tui/.")
+}
+
+func runCA(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		caUsage(stdout)
+		return 0
+	}
+	for _, c := range caCommands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, caIO{stdin, stdout, stderr}, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errHelp):
+			return 0
+		case errors.As(err, new(*usageError)):
+			fmt.Fprintf(stderr, "interceptor-tui ca %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "usage: interceptor-tui ca %s %s [--confdir DIR]\n", c.name, c.args)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "interceptor-tui ca %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "interceptor-tui ca: unknown command %q\n\n", args[0])
+	caUsage(stderr)
+	return 2
+}
+
+// caFlagSet has the flag every ca command shares.
+func caFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	return confFlagSet("interceptor-tui ca "+name, stderr)
+}
+
+// confFlagSet is a flag set with --confdir.
+func confFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("confdir", "", "configuration `directory` holding the CA (default $INTERCEPTOR_TUI_HOME or ~/.interceptor-tui)")
+	return fs, dir
+}
+
+// parseInterspersed parses flags that may come after positional
+// arguments too (`install --nss DIR --confdir X`), which flag.Parse
+// alone stops at. Mistakes come back as usage errors for the caller to
+// print once; -h prints the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, usageErrorf("%v", err)
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil // "--" ends the flags for good
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func noArgs(pos []string) error {
+	if len(pos) > 0 {
+		return usageErrorf("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// openCA loads the CA, creating one as the proxy would.
+func openCA(confdir string, stderr io.Writer) (*certs.CA, error) {
+	dir, err := confDir(confdir)
+	if err != nil {
+		return nil, err
+	}
+	return loadCA(dir, stderr)
+}
+
+// loadExistingCA loads the CA without creating one: there is nothing to
+// uninstall or diagnose about a CA that does not exist yet.
+func loadExistingCA(confdir string) (*certs.CA, string, error) {
+	dir, err := confDir(confdir)
+	if err != nil {
+		return nil, "", err
+	}
+	ca, err := certs.Load(dir)
+	return ca, dir, err
+}
+
+func caPath(_ context.Context, std caIO, args []string) error {
+	fs, confdir := caFlagSet("path", std.stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	ca, err := openCA(*confdir, std.stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.stdout, "certificate: %s\nkey:         %s\n", ca.CertPath(), ca.KeyPath())
+	return nil
+}
+
+func caShow(_ context.Context, std caIO, args []string) error {
+	fs, confdir := caFlagSet("show", std.stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	ca, err := openCA(*confdir, std.stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.stdout, "subject: %s\nSHA-256: %s\nSHA-1:   %s\nvalid:   %s to %s\nfile:    %s\ninstall: %s\n",
+		ca.Cert.Subject, ca.FingerprintSHA256(), ca.FingerprintSHA1(),
+		ca.Cert.NotBefore.Format(time.DateOnly), ca.Cert.NotAfter.Format(time.DateOnly),
+		ca.CertPath(), installHint(runtime.GOOS, ca))
+	return nil
+}
+
+// installHint is the one line that gets this machine to trust the CA.
+func installHint(goos string, ca *certs.CA) string {
+	switch goos {
+	case "linux":
+		return "interceptor-tui ca install --nss (Chrome, Chromium; give a profile directory for Firefox), sudo interceptor-tui ca install --system (curl and most tools)"
+	case "darwin", "windows":
+		return truststore.ManualCommands(goos, ca.CertPath(), derPath(ca), ca.Cert).Install[0]
+	}
+	return "add " + ca.CertPath() + " to the system's trusted authorities, or visit http://interceptor.tui/ through the proxy"
+}
+
+// derPath is where `ca export --format der` would write next to ca.pem,
+// for commands that want a .cer.
+func derPath(ca *certs.CA) string {
+	return filepath.Join(ca.Dir, certs.FormatDER.FileName())
+}
+
+func caExport(_ context.Context, std caIO, args []string) error {
+	fs, confdir := caFlagSet("export", std.stderr)
+	format := fs.String("format", "", "pem, der (.cer/.crt) or p12 (PKCS#12, certificate only, empty password); default: from -o's extension, else pem")
+	var out string
+	fs.StringVar(&out, "o", "", "write to `file` instead of standard output")
+	fs.StringVar(&out, "output", "", "same as -o")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	f := certs.FormatPEM
+	switch {
+	case *format != "":
+		if f, err = certs.ParseFormat(*format); err != nil {
+			return usageErrorf("%v", err)
+		}
+	case out != "" && out != "-":
+		if g, ok := certs.FormatOfFile(out); ok {
+			f = g
+		}
+	}
+	ca, err := openCA(*confdir, std.stderr)
+	if err != nil {
+		return err
+	}
+	data, err := ca.Export(f)
+	if err != nil {
+		return err
+	}
+	if out == "" || out == "-" {
+		if f != certs.FormatPEM && isTerminal(std.stdout) {
+			return usageErrorf("%s is binary; write it to a file with -o %s", f, f.FileName())
+		}
+		_, err = std.stdout.Write(data)
+		return err
+	}
+	// The certificate is public; 0644 lets other users and tools read it.
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(std.stderr, "wrote %s (%s, certificate only)\n", out, f)
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// nssFlag is --nss or --nss=DIR: a bool flag that may carry a directory.
+type nssFlag struct {
+	set bool
+	dir string
+}
+
+func (n *nssFlag) String() string   { return n.dir }
+func (n *nssFlag) IsBoolFlag() bool { return true }
+func (n *nssFlag) Set(v string) error {
+	n.set = true
+	switch v {
+	case "true":
+	case "false":
+		n.set = false
+	default:
+		n.dir = v
+	}
+	return nil
+}
+
+// storeFlags parses install's and uninstall's command line.
+func storeFlags(name string, std caIO, args []string) (nss *nssFlag, system bool, confdir string, err error) {
+	fs, dir := caFlagSet(name, std.stderr)
+	nss = &nssFlag{}
+	fs.Var(nss, "nss", "an NSS database: `DIR` if given (a Firefox profile, say), else ~/.pki/nssdb (Chromium, Chrome)")
+	sys := fs.Bool("system", false, "the system store (Debian/Ubuntu; elsewhere prints the commands)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, false, "", err
+	}
+	if len(pos) > 0 {
+		if !nss.set || nss.dir != "" || len(pos) > 1 {
+			return nil, false, "", usageErrorf("unexpected argument %q", pos[len(pos)-1])
+		}
+		nss.dir = pos[0]
+	}
+	if !nss.set && !*sys {
+		return nil, false, "", usageErrorf("say where: --nss [DIR] (browsers on Linux) or --system")
+	}
+	if nss.set && nss.dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, false, "", fmt.Errorf("find ~/.pki/nssdb: %w; give the directory: --nss DIR", err)
+		}
+		nss.dir = truststore.DefaultNSSDir(home)
+	}
+	return nss, *sys, *dir, nil
+}
+
+func caInstall(ctx context.Context, std caIO, args []string) error {
+	nss, system, confdir, err := storeFlags("install", std, args)
+	if err != nil {
+		return err
+	}
+	ca, err := openCA(confdir, std.stderr)
+	if err != nil {
+		return err
+	}
+	if nss.set {
+		db := truststore.NSS{Dir: nss.dir}
+		created, err := db.Install(ctx, ca.Cert)
+		if created {
+			fmt.Fprintf(std.stdout, "created NSS database %s\n", nss.dir)
+		}
+		if err != nil {
+			return fmt.Errorf("install into %s: %w", nss.dir, err)
+		}
+		fmt.Fprintf(std.stdout, "trusted %q in %s to identify websites\n", truststore.Nickname(ca.Cert), nss.dir)
+		fmt.Fprintln(std.stdout, "restart the browser that uses it")
+	}
+	if system {
+		return installSystem(ctx, std, ca)
+	}
+	return nil
+}
+
+func installSystem(ctx context.Context, std caIO, ca *certs.CA) error {
+	if runtime.GOOS != "linux" || !debianStore.Available() {
+		printManual(std.stdout, ca, true)
+		return nil
+	}
+	if geteuid() != 0 {
+		return needRoot("install", ca)
+	}
+	if err := debianStore.Install(ctx, ca.Cert); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return needRoot("install", ca)
+		}
+		return err
+	}
+	fmt.Fprintf(std.stdout, "copied the certificate to %s and ran update-ca-certificates\n", debianStore.Path())
+	fmt.Fprintln(std.stdout, "curl, OpenSSL, Go and most tools trust it now; Chromium and Firefox do not read this store: use ca install --nss")
+	return nil
+}
+
+// needRoot names the exact command, with the config directory spelled
+// out: sudo resets HOME and INTERCEPTOR_TUI_HOME, and would otherwise
+// find (or make) root's CA instead of this one.
+func needRoot(verb string, ca *certs.CA) error {
+	dir := ca.Dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return fmt.Errorf("changing the system store needs root; run: sudo interceptor-tui ca %s --system --confdir %s", verb, shellQuote(dir))
+}
+
+func printManual(w io.Writer, ca *certs.CA, install bool) {
+	cmds := truststore.ManualCommands(runtime.GOOS, ca.CertPath(), derPath(ca), ca.Cert)
+	lines := cmds.Uninstall
+	if install {
+		lines = cmds.Install
+	}
+	fmt.Fprintf(w, "interceptor-tui does not change the system store on %s itself; run:\n", cmds.System)
+	if runtime.GOOS == "windows" {
+		fmt.Fprintf(w, "  interceptor-tui ca export -o %s\n", derPath(ca))
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+func caUninstall(ctx context.Context, std caIO, args []string) error {
+	nss, system, confdir, err := storeFlags("uninstall", std, args)
+	if err != nil {
+		return err
+	}
+	ca, _, err := loadExistingCA(confdir)
+	if err != nil {
+		return err
+	}
+	if nss.set {
+		removed, err := truststore.NSS{Dir: nss.dir}.Uninstall(ctx, ca.Cert)
+		if err != nil {
+			return fmt.Errorf("uninstall from %s: %w", nss.dir, err)
+		}
+		if removed {
+			fmt.Fprintf(std.stdout, "removed %q from %s\n", truststore.Nickname(ca.Cert), nss.dir)
+		} else {
+			fmt.Fprintf(std.stdout, "%q was not in %s\n", truststore.Nickname(ca.Cert), nss.dir)
+		}
+	}
+	if !system {
+		return nil
+	}
+	if runtime.GOOS != "linux" || !debianStore.Available() {
+		printManual(std.stdout, ca, false)
+		return nil
+	}
+	if geteuid() != 0 {
+		return needRoot("uninstall", ca)
+	}
+	removed, err := debianStore.Uninstall(ctx)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return needRoot("uninstall", ca)
+	case err != nil:
+		return err
+	case removed:
+		fmt.Fprintf(std.stdout, "removed %s and ran update-ca-certificates --fresh\n", debianStore.Path())
+	default:
+		fmt.Fprintf(std.stdout, "%s was not there\n", debianStore.Path())
+	}
+	return nil
+}
+
+func caRegenerate(ctx context.Context, std caIO, args []string) error {
+	fs, confdir := caFlagSet("regenerate", std.stderr)
+	yes := fs.Bool("yes", false, "do not ask")
+	fs.BoolVar(yes, "y", false, "same as --yes")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	old, dir, err := loadExistingCA(*confdir)
+	switch {
+	case dir == "":
+		return err
+	case errors.Is(err, certs.ErrNoCA):
+		*yes = true // nothing to lose, nothing to ask
+	case err != nil:
+		// A broken CA is a reason to regenerate; say what is replaced.
+		fmt.Fprintf(std.stderr, "the current CA does not load: %v\n", err)
+	}
+	if !*yes {
+		fmt.Fprintf(std.stderr, "Replace the CA in %s with a new one? Every browser and device that trusts the old one\n"+
+			"will reject the proxy until you install the new one. [y/N] ", dir)
+		line, _ := bufio.NewReader(std.stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(std.stderr)
+			return errors.New("not regenerated")
+		}
+	}
+	var trustedIn []string
+	if old != nil {
+		trustedIn = whereTrusted(ctx, old)
+	}
+	ca, err := certs.Create(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.stdout, "new CA in %s\nSHA-256: %s\n", dir, ca.FingerprintSHA256())
+	fmt.Fprintln(std.stdout, "restart a running interceptor-tui to use it, then install it again (interceptor-tui ca install, or http://interceptor.tui/)")
+	for _, w := range trustedIn {
+		fmt.Fprintf(std.stdout, "the old CA is still trusted in %s\n", w)
+	}
+	return nil
+}
+
+// whereTrusted lists the places this machine still trusts ca, each with
+// the command that removes it, for after ca is replaced (uninstall will
+// then only know the new one).
+func whereTrusted(ctx context.Context, ca *certs.CA) []string {
+	var out []string
+	home, err := os.UserHomeDir()
+	if err == nil {
+		dbs := append([]string{truststore.DefaultNSSDir(home)}, truststore.FirefoxProfiles(home)...)
+		for _, dir := range dbs {
+			st, err := truststore.NSS{Dir: dir}.Status(ctx, ca.Cert)
+			if err == nil && st.Present {
+				out = append(out, fmt.Sprintf("%s; remove it: certutil -D -d sql:%s -n %s", dir, shellQuote(dir), shellQuote(truststore.Nickname(ca.Cert))))
+			}
+		}
+	}
+	if runtime.GOOS == "linux" && debianStore.Status(ca.Cert).FileInstalled {
+		out = append(out, fmt.Sprintf("the system store; remove it: sudo rm %s && sudo update-ca-certificates --fresh", debianStore.Path()))
+	}
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it, so printed
+// commands can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// finding is one line of ca doctor.
+type finding struct {
+	mark string // "ok", "no" (not set up for the clients named), "!!" (broken), "--" (information)
+	what string
+	msg  string
+	fix  string
+}
+
+func (f finding) problem() bool { return f.mark == "no" || f.mark == "!!" }
+
+func caDoctor(ctx context.Context, std caIO, args []string) error {
+	fs, confdir := caFlagSet("doctor", std.stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` the proxy listens on")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(pos); err != nil {
+		return err
+	}
+	var found []finding
+	ca, dir, err := loadExistingCA(*confdir)
+	switch {
+	case errors.Is(err, certs.ErrNoCA):
+		found = append(found, finding{"!!", "CA", "no CA in " + dir + " yet", "start interceptor-tui once, or run: interceptor-tui ca show"})
+	case err != nil:
+		found = append(found, finding{"!!", "CA", err.Error(), "fix the file it names, or make a new CA: interceptor-tui ca regenerate"})
+	default:
+		found = append(found, checkCA(ca)...)
+		found = append(found, checkNSS(ctx, ca)...)
+		found = append(found, checkSystem(ca))
+	}
+	found = append(found, checkProxy(ctx, *listen, ca))
+	found = append(found, checkEnv(*listen))
+
+	problems := 0
+	for _, f := range found {
+		fmt.Fprintf(std.stdout, "%-3s %-8s %s\n", f.mark, f.what, f.msg)
+		if f.fix != "" {
+			fmt.Fprintf(std.stdout, "%13s %s\n", "→", f.fix)
+		}
+		if f.problem() {
+			problems++
+		}
+	}
+	fmt.Fprint(std.stdout, knownTraps)
+	if problems > 0 {
+		return fmt.Errorf("%d things stand in the way (each only for the clients named)", problems)
+	}
+	return nil
+}
+
+const knownTraps = `
+Known traps:
+  - Firefox keeps its own store and ignores the system's: install into each profile
+    (interceptor-tui ca install --nss ~/.mozilla/firefox/PROFILE, with Firefox closed).
+  - Android 7 and later: apps ignore CAs that users install unless the app opts in
+    (network security config). Chrome on Android trusts them; for other apps use a debug
+    build that trusts user CAs, or the system store of an emulator or rooted device.
+  - Apps that pin certificates refuse every CA but their own: let them through
+    untouched with --ignore-hosts 'REGEX' (matched against host:port).
+  - Chromium from a snap reads ~/snap/chromium/current/.pki/nssdb, not ~/.pki/nssdb.
+  - sudo resets HOME: give sudo'd commands --confdir, or they use root's CA.
+  - A page loads but no flow appears: that client's proxy is not set. Through the proxy,
+    http://interceptor.tui/ shows the install page; without it, the name does not resolve.
+  - No install at all: interceptor-tui browser starts a Chromium that trusts this CA.
+`
+
+func checkCA(ca *certs.CA) []finding {
+	f := finding{"ok", "CA", fmt.Sprintf("%s (SHA-256 %s…), valid until %s", ca.CertPath(), ca.FingerprintSHA256()[:23], ca.Cert.NotAfter.Format(time.DateOnly)), ""}
+	if left := time.Until(ca.Cert.NotAfter); left < 30*24*time.Hour {
+		f.mark, f.fix = "!!", "it expires in less than 30 days; make a new one: interceptor-tui ca regenerate"
+	}
+	return []finding{f}
+}
+
+// checkNSS looks at the databases browsers read: Chromium's on Linux
+// (and a snap Chromium's, if there is one) and every Firefox profile.
+func checkNSS(ctx context.Context, ca *certs.CA) []finding {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return []finding{{"--", "NSS", "no home directory, so no browser databases to check: " + err.Error(), ""}}
+	}
+	type db struct{ what, dir, users string }
+	var dbs []db
+	if runtime.GOOS == "linux" {
+		dbs = append(dbs, db{"NSS", truststore.DefaultNSSDir(home), "Chromium, Chrome"})
+		if snap := filepath.Join(home, "snap", "chromium", "current", ".pki", "nssdb"); (truststore.NSS{Dir: snap}).Exists() {
+			dbs = append(dbs, db{"NSS", snap, "Chromium from a snap"})
+		}
+	}
+	for _, p := range truststore.FirefoxProfiles(home) {
+		dbs = append(dbs, db{"Firefox", p, "Firefox profile"})
+	}
+	var out []finding
+	for _, d := range dbs {
+		install := "interceptor-tui ca install --nss"
+		if d.dir != truststore.DefaultNSSDir(home) {
+			install += " " + shellQuote(d.dir)
+		}
+		st, err := truststore.NSS{Dir: d.dir}.Status(ctx, ca.Cert)
+		switch {
+		case errors.Is(err, truststore.ErrNoCertutil):
+			return append(out, finding{"!!", d.what, "cannot look into browser databases: " + err.Error(), ""})
+		case err != nil:
+			out = append(out, finding{"!!", d.what, fmt.Sprintf("%s (%s): %v", d.dir, d.users, err), ""})
+		case st.Present && st.Trusted:
+			out = append(out, finding{"ok", d.what, fmt.Sprintf("trusted in %s (%s)", d.dir, d.users), ""})
+		case st.Present:
+			out = append(out, finding{"no", d.what, fmt.Sprintf("in %s (%s) but not trusted for websites", d.dir, d.users), install})
+		default:
+			out = append(out, finding{"no", d.what, fmt.Sprintf("not in %s (%s)", d.dir, d.users), install})
+		}
+		for _, nick := range st.Others {
+			out = append(out, finding{"--", d.what, fmt.Sprintf("%s also trusts %q, an older or other interceptor-tui CA", d.dir, nick),
+				fmt.Sprintf("if it is not yours any more: certutil -D -d sql:%s -n %s", shellQuote(d.dir), shellQuote(nick))})
+		}
+	}
+	return out
+}
+
+func checkSystem(ca *certs.CA) finding {
+	const users = "curl, OpenSSL, Go, most tools"
+	install := "sudo interceptor-tui ca install --system --confdir " + shellQuote(absDir(ca.Dir))
+	if runtime.GOOS == "linux" && debianStore.Available() {
+		st := debianStore.Status(ca.Cert)
+		switch {
+		case st.FileInstalled && st.InBundle:
+			return finding{"ok", "system", fmt.Sprintf("trusted in the system store (%s)", users), ""}
+		case st.FileInstalled:
+			return finding{"!!", "system", debianStore.Path() + " is there but not in " + debianStore.Bundle, "sudo update-ca-certificates"}
+		}
+	}
+	if truststore.SystemTrusts(ca.Cert) {
+		return finding{"ok", "system", fmt.Sprintf("trusted by the system's roots (%s)", users), ""}
+	}
+	if runtime.GOOS != "linux" || !debianStore.Available() {
+		install = truststore.ManualCommands(runtime.GOOS, ca.CertPath(), derPath(ca), ca.Cert).Install[0]
+	}
+	return finding{"no", "system", fmt.Sprintf("not in the system store (%s)", users), install}
+}
+
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+// checkProxy asks whatever listens on addr for the install page's DER: an
+// interceptor-tui with this CA answers with exactly ca's certificate.
+func checkProxy(ctx context.Context, addr string, ca *certs.CA) finding {
+	start := "start it: interceptor-tui --listen " + addr + " (or tell doctor where it listens: --listen ADDR)"
+	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return finding{"!!", "proxy", "nothing answers on " + addr, start}
+	}
+	conn.Close()
+	client := &http.Client{
+		Timeout:   3 * time.Second,
+		Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: addr})},
+	}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+mitm.LocalHost+installpage.PathDER, nil)
+	if err != nil {
+		return finding{"!!", "proxy", err.Error(), ""}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return finding{"!!", "proxy", fmt.Sprintf("%s accepts connections but does not answer as a proxy: %v", addr, err), start}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case ca == nil:
+		return finding{"--", "proxy", "a proxy answers on " + addr, ""}
+	case resp.StatusCode == http.StatusOK && bytes.Equal(body, ca.Cert.Raw):
+		return finding{"ok", "proxy", "interceptor-tui answers on " + addr + " and signs with this CA", ""}
+	case resp.StatusCode == http.StatusOK:
+		return finding{"!!", "proxy", "the proxy on " + addr + " signs with another CA (started with another --confdir?)", "restart it with --confdir " + shellQuote(absDir(ca.Dir))}
+	default:
+		return finding{"!!", "proxy", fmt.Sprintf("something answers on %s but not as interceptor-tui (%s for http://%s/)", addr, resp.Status, mitm.LocalHost), start}
+	}
+}
+
+// checkEnv says whether programs started from this shell use a proxy.
+func checkEnv(addr string) finding {
+	for _, name := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"} {
+		if v := os.Getenv(name); v != "" {
+			if strings.Contains(v, addr) {
+				return finding{"ok", "shell", fmt.Sprintf("%s=%s: programs started here use the proxy", name, v), ""}
+			}
+			return finding{"--", "shell", fmt.Sprintf("%s=%s, not %s: programs started here use that proxy", name, v, addr), ""}
+		}
+	}
+	return finding{"--", "shell", "no HTTPS_PROXY here: programs started from this shell go direct unless told",
+		fmt.Sprintf("export HTTPS_PROXY=http://%s HTTP_PROXY=http://%s, or curl --proxy http://%s", addr, addr, addr)}
+}
+
+// installPage is what the proxy answers for http://interceptor.tui/.
+func installPage(ca *certs.CA) http.Handler { return installpage.New(ca) }

@@ -27,6 +27,17 @@ type config struct {
 	load         []string
 	filter       string
 	responseWait time.Duration
+
+	intercept         []string
+	interceptRequest  []string
+	interceptResponse []string
+	interceptTimeout  time.Duration
+
+	serverReplay        []string
+	serverReplayStrict  bool
+	serverReplayNoHost  bool
+	serverReplayNoQuery bool
+	serverReplayIgnore  []string
 }
 
 // multi is a repeatable string flag.
@@ -90,6 +101,15 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines) at start (repeatable)")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.Var((*multi)(&cfg.intercept), "intercept", "pause flows matching this filter `expression` at the request and the response (repeatable)")
+	fs.Var((*multi)(&cfg.interceptRequest), "intercept-request", "pause flows matching this filter `expression` at the request only (repeatable)")
+	fs.Var((*multi)(&cfg.interceptResponse), "intercept-response", "pause flows matching this filter `expression` at the response only (repeatable)")
+	fs.DurationVar(&cfg.interceptTimeout, "intercept-timeout", 0, "resume a paused flow unchanged after this `duration` (default: wait for you)")
+	fs.Var((*multi)(&cfg.serverReplay), "server-replay", "answer requests that match a flow saved in `file` without contacting the upstream (repeatable)")
+	fs.BoolVar(&cfg.serverReplayStrict, "server-replay-strict", false, "with --server-replay, answer unmatched requests with 404 instead of sending them upstream")
+	fs.BoolVar(&cfg.serverReplayNoHost, "server-replay-ignore-host", false, "with --server-replay, match requests without their host")
+	fs.BoolVar(&cfg.serverReplayNoQuery, "server-replay-ignore-query", false, "with --server-replay, match requests without their query string")
+	fs.Var((*multi)(&cfg.serverReplayIgnore), "server-replay-ignore-param", "with --server-replay, leave this query `parameter` out of the match (repeatable)")
 	fs.Usage = func() {
 		usage(stderr)
 		fmt.Fprintln(stderr, "\nFlags:")

@@ -25,6 +25,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "ca":
 			return runCA(ctx, args[1:], stdin, stdout, stderr)
+		case "browser":
+			return runBrowser(ctx, args[1:], stdout, stderr)
 		case "run":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -53,7 +55,8 @@ func usage(w io.Writer) {
 Usage:
   interceptor-tui [flags]            run the proxy with the terminal interface
   interceptor-tui --headless [flags] run the proxy, one line per flow on stdout
-  interceptor-tui ca <command>       the CA certificate: path, show, export, install
+  interceptor-tui ca <command>       the CA certificate: path, show, export, install, doctor
+  interceptor-tui browser [URL]      a Chromium that uses the proxy and trusts its CA
 
 Run "interceptor-tui --help" for the flags, "interceptor-tui ca help" for CA commands.
 `)

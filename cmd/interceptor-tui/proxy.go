@@ -65,24 +65,51 @@ func readPEMCerts(path string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-// loadFlows reads --load files into the store, reporting damaged lines.
+// readFlowFile reads a flows file, reporting damaged parts to the log.
+func readFlowFile(path string, log *flowstore.EventLog) ([]*flowstore.Flow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	flows, warns, err := flowstore.ReadLines(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, w := range warns {
+		log.Add(flowstore.LevelWarn, "load", "", path+": "+w.String())
+	}
+	return flows, nil
+}
+
+// loadFlows reads --load files into the store.
 func loadFlows(store *flowstore.Store, paths []string, log *flowstore.EventLog) error {
 	for _, path := range paths {
-		f, err := os.Open(path)
+		flows, err := readFlowFile(path, log)
 		if err != nil {
 			return fmt.Errorf("--load: %w", err)
-		}
-		flows, warns, err := flowstore.ReadLines(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("--load %s: %w", path, err)
-		}
-		for _, w := range warns {
-			log.Add(flowstore.LevelWarn, "load", "", path+": "+w.String())
 		}
 		store.AddAll(flows)
 		log.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%s: loaded %d flows", path, len(flows)))
 	}
+	return nil
+}
+
+// configureIntercept turns the --intercept flags into breakpoints.
+func configureIntercept(proxy *mitm.Proxy, cfg *config) error {
+	var bps []mitm.Breakpoint
+	add := func(exprs []string, req, resp bool) {
+		for _, e := range exprs {
+			bps = append(bps, mitm.Breakpoint{Filter: e, Request: req, Response: resp})
+		}
+	}
+	add(cfg.intercept, true, true)
+	add(cfg.interceptRequest, true, false)
+	add(cfg.interceptResponse, false, true)
+	if err := proxy.SetBreakpoints(bps); err != nil {
+		return fmt.Errorf("--intercept: %w", err)
+	}
+	proxy.SetInterceptTimeout(cfg.interceptTimeout)
 	return nil
 }
 
@@ -137,10 +164,32 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		SSLInsecure:     cfg.sslInsecure,
 		DisableHTTP2:    cfg.noHTTP2,
 		ResponseTimeout: cfg.responseWait,
+		LocalPages:      installPage(ca),
 	})
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if err := configureIntercept(proxy, cfg); err != nil {
+		ln.Close()
+		return err
+	}
+	if len(cfg.serverReplay) > 0 {
+		var recorded []*flowstore.Flow
+		for _, path := range cfg.serverReplay {
+			fs, err := readFlowFile(path, evlog)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("--server-replay: %w", err)
+			}
+			recorded = append(recorded, fs...)
+		}
+		sr := mitm.NewServerReplay(recorded, mitm.ServerReplayOptions{
+			Strict: cfg.serverReplayStrict, IgnoreHost: cfg.serverReplayNoHost,
+			IgnoreQuery: cfg.serverReplayNoQuery, IgnoreParams: cfg.serverReplayIgnore,
+		})
+		_ = proxy.AddHook(sr)
+		evlog.Add(flowstore.LevelInfo, "replay", "", fmt.Sprintf("server replay: %d recorded requests", sr.Len()))
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -1,0 +1,372 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/tui/eventlog"
+	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
+	"github.com/interceptor-tui/interceptor-tui/tui/flowview"
+	"github.com/interceptor-tui/interceptor-tui/tui/help"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
+	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
+	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
+	"github.com/interceptor-tui/interceptor-tui/tui/theme"
+)
+
+// focus is the view that has the screen and the keys.
+type focus int
+
+const (
+	focusList focus = iota
+	focusView
+	focusLog
+	focusHelp
+)
+
+// Model is the root model: it owns focus, layout and routing, and turns
+// the components' intents into store reads and writes.
+type Model struct {
+	store  *flowstore.Store
+	log    *flowstore.EventLog
+	engine Engine
+	sub    *flowstore.Subscription
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	keys *keys.Map
+	st   *theme.Styles
+
+	list   flowlist.Model
+	view   flowview.Model
+	elog   eventlog.Model
+	help   help.Model
+	prompt prompt.Model
+	status statusbar.Model
+
+	focus, back   focus // back: where help returns to
+	width, height int
+
+	filter  *filter.Filter
+	paused  map[string]bool
+	marked  map[string]bool
+	logSeq  uint64 // newest event log entry seen
+	startup []string
+}
+
+// New builds the root model over a store. It subscribes to the store at
+// once; the subscription ends when the program quits.
+func New(opts Options) (*Model, error) {
+	if opts.Store == nil {
+		return nil, fmt.Errorf("tui: no flow store")
+	}
+	f, err := filter.Parse(opts.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("tui: filter %q: %w", opts.Filter, err)
+	}
+	th := theme.Default()
+	if opts.Theme != nil {
+		th = *opts.Theme
+	}
+	st := th.Styles()
+	km := keys.Default()
+	probs, err := keys.Load(opts.ConfDir, km)
+	if err != nil {
+		return nil, err
+	}
+	lg := opts.Log
+	if lg == nil {
+		lg = flowstore.NewEventLog(1000)
+	}
+	for _, p := range probs {
+		lg.Add(flowstore.LevelError, "tui", "", "key binding not applied: "+p.String())
+	}
+	m := &Model{
+		store: opts.Store, log: lg, engine: opts.Engine, keys: km, st: st,
+		list: flowlist.New(km.FlowList, st), view: flowview.New(km.FlowView, st),
+		elog: eventlog.New(km.EventLog, st), help: help.New(km.Help, st),
+		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st),
+		paused: map[string]bool{}, marked: map[string]bool{},
+	}
+	if len(probs) > 0 {
+		m.startup = append(m.startup, fmt.Sprintf("%d key binding(s) in %s not applied; see the event log (E)", len(probs), keys.FileName))
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.sub = m.store.Subscribe() // before reading, so nothing falls between
+	m.filter = f
+	m.prompt.AddHistory(tagFilter, opts.Filter)
+	m.list.SetEmptyText(m.emptyText())
+	m.list.SetFilter(m.matcher(), m.recount())
+	m.elog.SetEntries(lg.Entries())
+	if last, ok := lg.Last(); ok {
+		m.logSeq = last.Seq
+	}
+	return m, nil
+}
+
+// Init starts listening for store changes.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitForChanges(m.ctx, m.sub, m.log, time.Time{})}
+	for _, s := range m.startup {
+		cmds = append(cmds, m.status.Flash(s, true))
+	}
+	return tea.Batch(cmds...)
+}
+
+// shutdown stops the store subscription and work in flight; the screen
+// stays as it was.
+func (m *Model) shutdown() {
+	m.cancel()
+	m.sub.Close()
+	m.view.Stop()
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.shutdown()
+	return tea.Quit
+}
+
+// Update routes a message: data and sizes to everyone, keys to the global
+// map first and then to the focused component, intents to the handlers.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.layout()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.status.SetWidth(msg.Width)
+		m.prompt.SetWidth(msg.Width)
+		return m.view.SetSize(msg.Width, m.mainHeight()) // before layout: a new width re-cuts bodies
+	case wakeMsg:
+		return m.wake(msg)
+	case tea.KeyMsg:
+		return m.key(msg)
+	case tea.MouseMsg:
+		if msg.Y >= m.mainHeight() || m.prompt.Active() {
+			return nil
+		}
+		return m.toFocused(msg)
+	}
+	if cmd, ok := m.intent(msg); ok {
+		return cmd
+	}
+	// Results of work done off the UI goroutine, and timers.
+	var c1, c2 tea.Cmd
+	m.view, c1 = m.view.Update(msg)
+	m.status, c2 = m.status.Update(msg)
+	return tea.Batch(c1, c2)
+}
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	g := m.keys.Global
+	if key.Matches(msg, g.Quit) {
+		if m.prompt.Active() && m.prompt.Tag() == tagQuit {
+			return m.quit() // asked twice
+		}
+		return m.requestQuit()
+	}
+	if m.prompt.Active() {
+		var cmd tea.Cmd
+		m.prompt, cmd = m.prompt.Update(msg)
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, g.QuitNow):
+		return m.quit()
+	case key.Matches(msg, g.Help):
+		if m.focus == focusHelp {
+			m.focus = m.back
+		} else {
+			m.openHelp()
+		}
+		return nil
+	case key.Matches(msg, g.EventLog):
+		if m.focus == focusLog {
+			m.focus = focusList
+			if m.view.Flow() != nil {
+				m.focus = focusView
+			}
+		} else {
+			m.focus = focusLog
+		}
+		return nil
+	}
+	return m.toFocused(msg)
+}
+
+func (m *Model) toFocused(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch m.focus {
+	case focusList:
+		m.list, cmd = m.list.Update(msg)
+		return m.now(cmd)
+	case focusView:
+		m.view, cmd = m.view.Update(msg)
+	case focusLog:
+		m.elog, cmd = m.elog.Update(msg)
+		return m.now(cmd)
+	case focusHelp:
+		m.help, cmd = m.help.Update(msg)
+		return m.now(cmd)
+	}
+	return cmd
+}
+
+// now acts on an intent at once instead of after a trip through the event
+// loop. The list, event log and help only ever return intents (cheap
+// closures, never work), and acting before the next key is read keeps a
+// fast "f~d x" from reaching the list, where d deletes a flow.
+func (m *Model) now(cmd tea.Cmd) tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	if c, ok := m.intent(msg); ok {
+		return c
+	}
+	return func() tea.Msg { return msg }
+}
+
+// wake folds a batch of store changes into the list, the open flow and the
+// counters, and re-arms the wait.
+func (m *Model) wake(msg wakeMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if msg.reset {
+		m.list.Reset(m.recount())
+	} else {
+		freshen(m.store, msg.events)
+		m.list.Apply(msg.events)
+		for _, ev := range msg.events {
+			m.count(ev.ID, ev.Flow)
+		}
+	}
+	if f := m.view.Flow(); f != nil {
+		if g, ok := m.store.Get(f.ID); ok && g != f {
+			cmds = append(cmds, m.view.SetFlow(g))
+		}
+	}
+	if msg.log {
+		cmds = append(cmds, m.readLog())
+	}
+	cmds = append(cmds, waitForChanges(m.ctx, m.sub, m.log, msg.at))
+	return tea.Batch(cmds...)
+}
+
+// freshen replaces each event's snapshot with the store's current one.
+// The events were drained on another goroutine a moment ago; since then
+// the UI may have written a newer snapshot itself (a mark, a comment), and
+// an older one must not undo it on screen.
+func freshen(s *flowstore.Store, evs []flowstore.Event) {
+	for i := range evs {
+		if f, ok := s.Get(evs[i].ID); ok {
+			evs[i].Flow = f
+			evs[i].Kind &^= flowstore.EventRemoved
+		} else {
+			evs[i].Flow = nil
+			evs[i].Kind |= flowstore.EventRemoved
+		}
+	}
+}
+
+// count keeps the paused and marked sets current; f is nil when removed.
+func (m *Model) count(id string, f *flowstore.Flow) {
+	delete(m.paused, id)
+	delete(m.marked, id)
+	if f == nil {
+		return
+	}
+	if f.State == flowstore.StatePaused {
+		m.paused[id] = true
+	}
+	if f.Marked {
+		m.marked[id] = true
+	}
+}
+
+// recount rebuilds the counters from the store and returns its flows.
+func (m *Model) recount() []*flowstore.Flow {
+	all := m.store.List()
+	clear(m.paused)
+	clear(m.marked)
+	for _, f := range all {
+		m.count(f.ID, f)
+	}
+	return all
+}
+
+// readLog shows new event log entries and flashes the newest error.
+func (m *Model) readLog() tea.Cmd {
+	es := m.log.Entries()
+	m.elog.SetEntries(es)
+	var cmd tea.Cmd
+	for _, e := range es {
+		if e.Seq > m.logSeq && e.Level == flowstore.LevelError {
+			cmd = m.status.Flash(e.Source+": "+e.Msg, true)
+		}
+	}
+	if n := len(es); n > 0 {
+		m.logSeq = es[n-1].Seq
+	}
+	return cmd
+}
+
+func (m *Model) mainHeight() int {
+	bottom := 1
+	if m.prompt.Active() {
+		bottom = m.prompt.Height()
+	}
+	return max(m.height-1-bottom, 1)
+}
+
+// layout gives every component its size; the prompt may have grown or
+// shrunk by a line.
+func (m *Model) layout() {
+	h := m.mainHeight()
+	m.list.SetSize(m.width, h)
+	m.elog.SetSize(m.width, h)
+	m.help.SetSize(m.width, h)
+	m.view.SetSize(m.width, h) // the width is set already: no new work
+}
+
+// View draws the focused view, the status line and the hint or prompt line.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	var main string
+	switch m.focus {
+	case focusList:
+		main = m.list.View()
+	case focusView:
+		main = m.view.View()
+	case focusLog:
+		main = m.elog.View()
+	case focusHelp:
+		main = m.help.View()
+	}
+	status := m.status
+	status.SetInfo(m.info())
+	status.SetHints(m.hints())
+	bottom := status.HintLine()
+	if m.prompt.Active() {
+		bottom = m.prompt.View()
+	}
+	var b strings.Builder
+	b.Grow(len(main) + 4*m.width)
+	b.WriteString(main)
+	b.WriteByte('\n')
+	b.WriteString(status.StatusLine())
+	b.WriteByte('\n')
+	b.WriteString(bottom)
+	return b.String()
+}

@@ -1,0 +1,305 @@
+package flowlist_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
+	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
+)
+
+func newList(w, h int) flowlist.Model {
+	m := flowlist.New(keys.Default().FlowList, st)
+	m.SetSize(w, h)
+	return m
+}
+
+// fill adds n flows with paths /0, /1, ... to a store.
+func fill(s *flowstore.Store, n int, opts ...flowtest.Option) []*flowstore.Flow {
+	fs := make([]*flowstore.Flow, n)
+	for i := range fs {
+		o := append([]flowtest.Option{flowtest.URL(fmt.Sprintf("http://h%d.test/%d", i%7, i)), flowtest.At(time.Duration(i) * time.Second)}, opts...)
+		fs[i] = flowtest.New(o...)
+	}
+	s.AddAll(fs)
+	return fs
+}
+
+func paths(m flowlist.Model) string {
+	var out []string
+	for _, f := range m.Flows() {
+		out = append(out, f.Request.Path)
+	}
+	return strings.Join(out, " ")
+}
+
+func key(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func press(m flowlist.Model, ks ...string) (flowlist.Model, []tea.Msg) {
+	var msgs []tea.Msg
+	for _, k := range ks {
+		var cmd tea.Cmd
+		m, cmd = m.Update(key(k))
+		if cmd != nil {
+			msgs = append(msgs, cmd())
+		}
+	}
+	return m, msgs
+}
+
+func TestApplyIncremental(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	m := newList(80, 10)
+	m.SetFilter(func(f *flowstore.Flow) bool { return !strings.HasSuffix(f.Request.Path, "3") }, nil)
+
+	fs := fill(s, 5)
+	evs, _ := sub.Drain()
+	m.Apply(evs)
+	if got := paths(m); got != "/0 /1 /2 /4" {
+		t.Fatalf("after add: %q", got)
+	}
+	// An update that makes a flow stop matching drops it; one that makes
+	// another match adds it in order.
+	s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Request.Path = "/13" })
+	s.Update(fs[3].ID, func(f *flowstore.Flow) { f.Request.Path = "/3x" })
+	s.Delete(fs[4].ID)
+	evs, _ = sub.Drain()
+	m.Apply(evs)
+	if got := paths(m); got != "/0 /2 /3x" {
+		t.Fatalf("after update/delete: %q", got)
+	}
+	if m.Len() != 3 {
+		t.Fatalf("Len = %d", m.Len())
+	}
+}
+
+func TestApplyKeepsOrderAndSelection(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	m := newList(80, 10)
+	m.SetOrder(flowlist.OrderStatus, false)
+	fs := fill(s, 4)
+	evs, _ := sub.Drain()
+	m.Apply(evs)
+	m, _ = press(m, "j", "j") // select /2
+	if m.Selected().Request.Path != "/2" {
+		t.Fatalf("selected %q", m.Selected().Request.Path)
+	}
+	s.Update(fs[0].ID, func(f *flowstore.Flow) { f.Response.Status = 500 })
+	s.Update(fs[3].ID, func(f *flowstore.Flow) { f.Response.Status = 100 })
+	evs, _ = sub.Drain()
+	m.Apply(evs)
+	if got := paths(m); got != "/3 /1 /2 /0" {
+		t.Fatalf("by status: %q", got)
+	}
+	if m.Selected().Request.Path != "/2" {
+		t.Errorf("selection moved to %q", m.Selected().Request.Path)
+	}
+	// Reverse keeps the selection too.
+	m, _ = press(m, "v")
+	if got := paths(m); got != "/0 /2 /1 /3" {
+		t.Fatalf("reversed: %q", got)
+	}
+	if m.Selected().Request.Path != "/2" {
+		t.Errorf("selection after reverse %q", m.Selected().Request.Path)
+	}
+}
+
+func TestManyEventsAtOnce(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	m := newList(80, 10)
+	for _, o := range []flowlist.Order{flowlist.OrderTime, flowlist.OrderURL} {
+		m.SetOrder(o, false)
+		fs := fill(s, 300)
+		evs, _ := sub.Drain()
+		m.Apply(evs)
+		more := fill(s, 100) // merged into the middle in URL order
+		evs, _ = sub.Drain()
+		m.Apply(evs)
+		shown := m.Flows()
+		for i := 1; i < len(shown); i++ {
+			a, b := shown[i-1].Request, shown[i].Request
+			if o == flowlist.OrderURL && a.Host+" "+a.Path > b.Host+" "+b.Path {
+				t.Fatalf("not in URL order at %d: %s%s > %s%s", i, a.Host, a.Path, b.Host, b.Path)
+			}
+			if o == flowlist.OrderTime && shown[i-1].Seq > shown[i].Seq {
+				t.Fatalf("not in time order at %d", i)
+			}
+		}
+		var ids []string
+		for _, f := range more {
+			ids = append(ids, f.ID)
+		}
+		for _, f := range fs[:200] {
+			ids = append(ids, f.ID)
+		}
+		s.Delete(ids...)
+		evs, _ = sub.Drain()
+		m.Apply(evs)
+		if m.Len() != 100 {
+			t.Fatalf("%v: Len = %d, want 100", o, m.Len())
+		}
+		s.Delete(func() (ids []string) {
+			for _, f := range fs[200:] {
+				ids = append(ids, f.ID)
+			}
+			return
+		}()...)
+		evs, _ = sub.Drain()
+		m.Apply(evs)
+		if m.Len() != 0 || m.Selected() != nil {
+			t.Fatalf("%v: Len = %d after deleting all", o, m.Len())
+		}
+	}
+}
+
+func TestFollow(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	m := newList(80, 5) // 4 rows
+	fill(s, 3)
+	evs, _ := sub.Drain()
+	m.Apply(evs)
+	m, _ = press(m, "F")
+	if !m.Following() || m.Selected().Request.Path != "/2" {
+		t.Fatalf("follow on: %v, selected %q", m.Following(), m.Selected().Request.Path)
+	}
+	fill(s, 10)
+	evs, _ = sub.Drain()
+	m.Apply(evs)
+	if m.Selected().Request.Path != "/9" {
+		t.Fatalf("following: selected %q", m.Selected().Request.Path)
+	}
+	if !strings.Contains(m.View(), "/9") {
+		t.Fatalf("newest not in view:\n%s", m.View())
+	}
+	// Moving up stops following.
+	m, _ = press(m, "k")
+	fill(s, 1)
+	evs, _ = sub.Drain()
+	m.Apply(evs)
+	if m.Following() || m.Selected().Request.Path != "/8" {
+		t.Fatalf("after k: follow=%v selected %q", m.Following(), m.Selected().Request.Path)
+	}
+}
+
+func TestIntents(t *testing.T) {
+	s := flowstore.NewStore(0)
+	m := newList(80, 10)
+	fs := fill(s, 2, flowtest.Comment("hi"))
+	m.Reset(s.List())
+	m, msgs := press(m, "j", "enter", "m", ";", "d", "M", "U", "z", "f", "q")
+	want := []tea.Msg{
+		flowlist.OpenMsg{ID: fs[1].ID}, flowlist.MarkMsg{ID: fs[1].ID, Marked: true},
+		flowlist.CommentMsg{ID: fs[1].ID, Comment: "hi"}, flowlist.DeleteMsg{ID: fs[1].ID},
+		flowlist.MarkedOnlyMsg{On: true}, flowlist.ClearMarksMsg{}, flowlist.ClearAllMsg{},
+		flowlist.FilterMsg{}, flowlist.QuitMsg{},
+	}
+	if fmt.Sprint(msgs) != fmt.Sprint(want) {
+		t.Errorf("intents:\n got %v\nwant %v", msgs, want)
+	}
+	// Nothing to open in an empty list.
+	e := newList(80, 10)
+	if _, msgs := press(e, "enter", "m", "d"); len(msgs) != 0 {
+		t.Errorf("empty list emitted %v", msgs)
+	}
+	if e.KeyMap().Open.Enabled() {
+		t.Error("open enabled on an empty list")
+	}
+}
+
+func TestOrderCycle(t *testing.T) {
+	m := newList(80, 10)
+	var got []string
+	for range 7 {
+		o, _ := m.Order()
+		got = append(got, o.String())
+		m, _ = press(m, "o")
+	}
+	if strings.Join(got, ",") != "time,method,url,status,size,duration,time" {
+		t.Errorf("order cycle: %v", got)
+	}
+}
+
+func TestMouse(t *testing.T) {
+	s := flowstore.NewStore(0)
+	m := newList(80, 10)
+	fs := fill(s, 20)
+	m.Reset(s.List())
+	m, _ = m.Update(tea.MouseMsg{X: 5, Y: 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.Selected() != s.List()[2] {
+		t.Fatalf("click selected %q", m.Selected().Request.Path)
+	}
+	m, cmd := m.Update(tea.MouseMsg{X: 5, Y: 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if cmd == nil || cmd() != (flowlist.OpenMsg{ID: fs[2].ID}) {
+		t.Fatal("second click did not open")
+	}
+	m, _ = m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if m.Selected().Request.Path != "/5" {
+		t.Fatalf("wheel: selected %q", m.Selected().Request.Path)
+	}
+}
+
+func TestView(t *testing.T) {
+	s := flowstore.NewStore(0)
+	fs := []*flowstore.Flow{
+		flowtest.New(flowtest.URL("https://api.example.com/v1/users?page=2"), flowtest.RespBody("application/json", []byte(`{"users":[]}`))),
+		flowtest.New(flowtest.Method("POST"), flowtest.URL("https://api.example.com/v1/login"), flowtest.Status(401), flowtest.Marked(), flowtest.At(time.Second)),
+		flowtest.New(flowtest.URL("http://cdn.example.net/img/logo.png"), flowtest.RespBody("image/png", make([]byte, 20000)), flowtest.At(2*time.Second)),
+		flowtest.New(flowtest.URL("https://down.example.org/"), flowtest.Failed("dial tcp 10.0.0.1:443: connection refused"), flowtest.At(3*time.Second)),
+		flowtest.New(flowtest.Method("DELETE"), flowtest.URL("https://api.example.com/v1/users/42"), flowtest.NoResponse(), flowtest.At(4*time.Second)),
+	}
+	s.AddAll(fs)
+	for _, w := range []int{80, 120} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			m := newList(w, 8)
+			m.Reset(s.List())
+			m, _ = press(m, "j")
+			golden.RequireEqual(t, []byte(m.View()))
+		})
+	}
+	t.Run("empty", func(t *testing.T) {
+		m := newList(60, 3)
+		m.SetEmptyText("No flows yet.")
+		golden.RequireEqual(t, []byte(m.View()))
+	})
+}
+
+func TestRowCacheFollowsSnapshotsAndWidth(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	m := newList(80, 5)
+	fs := fill(s, 3)
+	evs, _ := sub.Drain()
+	m.Apply(evs)
+	before := m.View()
+	s.Update(fs[2].ID, func(f *flowstore.Flow) { f.Response.Status = 503 })
+	evs, _ = sub.Drain()
+	m.Apply(evs)
+	after := m.View()
+	if before == after || !strings.Contains(after, "503") {
+		t.Fatalf("an updated flow kept its old row:\n%s", after)
+	}
+	m.SetSize(100, 5)
+	if w := len(strings.Split(m.View(), "\n")[2]); w < 100 {
+		t.Fatalf("rows kept the old width after a resize (%d)", w)
+	}
+}

@@ -1,0 +1,393 @@
+package flowlist
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
+	"github.com/interceptor-tui/interceptor-tui/tui/theme"
+)
+
+// Layout is the width of each column for one screen width; 0 hides a
+// column. It is a pure function of the width, so every row of a frame and
+// the header line up.
+type Layout struct {
+	Width                                             int
+	Time, Method, Host, Path, Status, Type, Size, Dur int
+}
+
+// Fixed columns: cursor (1) and flags (2) come first, then the rest
+// separated by one space.
+const (
+	cursorW = 1
+	flagsW  = 2
+)
+
+// NewLayout fits the columns into width. Host and path share what is left
+// after the fixed columns; below 80 columns the least useful ones go first.
+func NewLayout(width int) Layout {
+	l := Layout{Width: width, Time: 8, Method: 6, Status: 4, Type: 10, Size: 5, Dur: 5}
+	if width < 100 {
+		l.Type = 5
+	}
+	if width < 72 {
+		l.Time = 0
+	}
+	if width < 60 {
+		l.Type, l.Dur = 0, 0
+	}
+	if width < 44 {
+		l.Size = 0
+	}
+	fixed := cursorW + flagsW
+	for _, w := range []int{l.Time, l.Method, l.Status, l.Type, l.Size, l.Dur} {
+		if w > 0 {
+			fixed += w + 1
+		}
+	}
+	rest := width - fixed - 2 // the spaces before host and path
+	if rest < 2 {
+		rest = 2
+	}
+	l.Host = min(max(rest*9/20, 1), 32)
+	l.Path = rest - l.Host
+	return l
+}
+
+// Row renders one flow as a line exactly l.Width cells wide. It is pure:
+// the same flow, layout and selection always give the same string.
+func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool) string {
+	var b strings.Builder
+	b.Grow(l.Width + 64)
+	plain := selected
+	rowStyle, styled := rowStyle(f, st)
+	if plain {
+		styled = false
+	}
+	cell := func(s string, w int, right bool, style *lipgloss.Style) {
+		if w <= 0 {
+			return
+		}
+		b.WriteByte(' ')
+		s = fit(s, w, right)
+		if style != nil && !plain && !styled && s != "" {
+			s = style.Render(s)
+		}
+		b.WriteString(s)
+	}
+
+	if selected {
+		b.WriteString(">")
+	} else {
+		b.WriteString(" ")
+	}
+	mark, kind := flagGlyphs(f)
+	switch {
+	case plain || styled:
+		b.WriteString(mark)
+		b.WriteString(kind)
+	default:
+		if f.Marked {
+			mark = st.Marked.Render(mark)
+		}
+		if kind != " " {
+			kind = st.Flag.Render(kind)
+		}
+		b.WriteString(mark)
+		b.WriteString(kind)
+	}
+
+	if l.Time > 0 {
+		cell(TimeCell(f), l.Time, false, &st.Muted)
+	}
+	method := ""
+	if f.Request != nil {
+		method = f.Request.Method
+	}
+	ms := st.MethodStyle(method)
+	cell(method, l.Method, false, &ms)
+	host, path := "", ""
+	if f.Request != nil {
+		host, path = f.Request.Authority(), f.Request.Path
+	}
+	cell(host, l.Host, false, nil)
+	cell(Middle(path, l.Path), l.Path, false, nil)
+	status, sstyle := StatusCell(f, st)
+	cell(status, l.Status, true, &sstyle)
+	cell(TypeCell(f, l.Type), l.Type, false, &st.Muted)
+	size := ""
+	if f.Response != nil {
+		size = Size(f.Response.Body.Size)
+	}
+	cell(size, l.Size, true, nil)
+	cell(DurationCell(f), l.Dur, true, &st.Muted)
+
+	s := b.String()
+	switch {
+	case selected:
+		return st.Selected.Render(s)
+	case styled:
+		return rowStyle.Render(s)
+	}
+	return s
+}
+
+// rowStyle is the style of a whole row that stands out: paused or failed.
+func rowStyle(f *flowstore.Flow, st *theme.Styles) (lipgloss.Style, bool) {
+	switch f.State {
+	case flowstore.StatePaused:
+		return st.Paused, true
+	case flowstore.StateError, flowstore.StateKilled:
+		return st.Error, true
+	}
+	return lipgloss.Style{}, false
+}
+
+func flagGlyphs(f *flowstore.Flow) (mark, kind string) {
+	mark, kind = " ", " "
+	if f.Marked {
+		mark = "●"
+	}
+	switch {
+	case f.ReplayOf != "":
+		kind = "↻"
+	case f.Original != nil:
+		kind = "✎"
+	case f.Comment != "":
+		kind = "¶"
+	}
+	return mark, kind
+}
+
+// Header renders the column titles; the ordered column carries ▲ or ▼.
+func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
+	var b strings.Builder
+	b.WriteString("   ")
+	arrow := "▲"
+	if reverse {
+		arrow = "▼"
+	}
+	title := func(name string, o Order, w int, right bool) {
+		if w <= 0 {
+			return
+		}
+		if o == order && o != OrderNone {
+			if len(name) >= w {
+				name = name[:max(w-1, 0)]
+			}
+			name += arrow
+		}
+		b.WriteByte(' ')
+		b.WriteString(fit(name, w, right))
+	}
+	title("TIME", OrderTime, l.Time, false)
+	title("METHOD", OrderMethod, l.Method, false)
+	title("HOST", OrderURL, l.Host, false)
+	title("PATH", OrderNone, l.Path, false)
+	title("CODE", OrderStatus, l.Status, true)
+	title("TYPE", OrderNone, l.Type, false)
+	title("SIZE", OrderSize, l.Size, true)
+	title("DUR", OrderDuration, l.Dur, true)
+	return st.Header.Render(fit(b.String(), l.Width, false))
+}
+
+// TimeCell is the local wall-clock time the flow started.
+func TimeCell(f *flowstore.Flow) string {
+	if f.Timings.Start.IsZero() {
+		return ""
+	}
+	return f.Timings.Start.Local().Format("15:04:05")
+}
+
+// StatusCell is the status column: the code, or what the flow is doing.
+func StatusCell(f *flowstore.Flow, st *theme.Styles) (string, lipgloss.Style) {
+	switch f.State {
+	case flowstore.StatePaused:
+		if f.Paused == flowstore.PhaseResponse {
+			return "‖res", st.Paused
+		}
+		return "‖req", st.Paused
+	case flowstore.StateKilled:
+		return "KILL", st.Error
+	case flowstore.StateDraft:
+		return "NEW", st.Muted
+	}
+	if f.Response != nil && f.Response.Status > 0 {
+		if f.Error != nil {
+			return strconv.Itoa(f.Response.Status), st.Error
+		}
+		return strconv.Itoa(f.Response.Status), st.StatusStyle(f.Response.Status)
+	}
+	if f.State == flowstore.StateError || f.Error != nil {
+		return "ERR", st.Error
+	}
+	return "…", st.Pending
+}
+
+// TypeCell is a short name of the response content type.
+func TypeCell(f *flowstore.Flow, w int) string {
+	if f.Response == nil {
+		return ""
+	}
+	mt := content.MediaType(f.Response.Headers.Get("Content-Type"))
+	if mt == "" {
+		return ""
+	}
+	_, sub, ok := strings.Cut(mt, "/")
+	if !ok {
+		return mt
+	}
+	if i := strings.LastIndexByte(sub, '+'); i >= 0 {
+		sub = sub[i+1:] // "vnd.api+json" → "json"
+	}
+	switch sub {
+	case "javascript", "x-javascript", "ecmascript":
+		sub = "js"
+	case "x-www-form-urlencoded":
+		sub = "form"
+	case "octet-stream":
+		sub = "bin"
+	case "plain":
+		sub = "text"
+	case "form-data":
+		sub = "multi"
+	}
+	if w >= 10 && strings.HasPrefix(mt, "image/") {
+		sub = "img/" + sub
+	}
+	return sub
+}
+
+// DurationCell is how long the flow took, empty while it runs.
+func DurationCell(f *flowstore.Flow) string {
+	d := f.Timings.Duration()
+	if d <= 0 {
+		return ""
+	}
+	return Duration(d)
+}
+
+// Duration formats d in at most 5 cells: 7ms, 1.23s, 12.3s, 123s, 16m.
+func Duration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return strconv.Itoa(int(d/time.Millisecond)) + "ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+	case d < 100*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < 1000*time.Second:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < 100*time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + "h"
+}
+
+// Size formats a byte count in at most 5 cells: 512B, 1.5k, 120k, 3.2M.
+func Size(n int64) string {
+	const k, m, g = 1 << 10, 1 << 20, 1 << 30
+	f := func(v float64, unit string) string { return strconv.FormatFloat(v, 'f', 1, 64) + unit }
+	switch {
+	case n < 0:
+		return ""
+	case n < k:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 10*k:
+		return f(float64(n)/k, "k")
+	case n < m:
+		return strconv.FormatInt(n/k, 10) + "k"
+	case n < 10*m:
+		return f(float64(n)/m, "M")
+	case n < g:
+		return strconv.FormatInt(n/m, 10) + "M"
+	}
+	return f(float64(n)/g, "G")
+}
+
+// Middle shortens s to w cells by cutting out its middle: the start of a
+// path and its end (last segment, query) are what tell requests apart.
+func Middle(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if width(s) <= w {
+		return s
+	}
+	if w == 1 {
+		return "…"
+	}
+	tail := (w - 1) / 2
+	head := w - 1 - tail
+	return takeHead(s, head) + "…" + takeTail(s, tail)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func width(s string) int {
+	if isASCII(s) {
+		return len(s)
+	}
+	return ansi.StringWidth(s)
+}
+
+func takeHead(s string, w int) string {
+	if isASCII(s) {
+		return s[:min(w, len(s))]
+	}
+	return ansi.Truncate(s, w, "")
+}
+
+func takeTail(s string, w int) string {
+	if isASCII(s) {
+		return s[len(s)-min(w, len(s)):]
+	}
+	return ansi.TruncateLeft(s, ansi.StringWidth(s)-w, "")
+}
+
+// fit pads or truncates s (plain text) to exactly w cells, control bytes
+// replaced so a hostile header cannot move the cursor.
+func fit(s string, w int, right bool) string {
+	s = sanitize(s)
+	n := width(s)
+	if n > w {
+		s = ansi.Truncate(s, w, "…")
+		n = width(s)
+	}
+	if n == w {
+		return s
+	}
+	pad := strings.Repeat(" ", w-n)
+	if right {
+		return pad + s
+	}
+	return s + pad
+}
+
+func sanitize(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
+			return strings.Map(func(r rune) rune {
+				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+					return '·'
+				}
+				return r
+			}, s)
+		}
+	}
+	return s
+}

@@ -1,0 +1,186 @@
+// Package statusbar draws the two bottom lines: what the proxy is doing
+// (listen address, flows shown of total, filter, breakpoints, paused flows,
+// order) and, under it, a hint of the main keys of the current view, which
+// a notice or an error replaces for a few seconds.
+//
+// It holds no state of the program: the root hands it an Info each frame.
+// It imports no other component.
+package statusbar
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/tui/theme"
+)
+
+// How long a flash stays.
+const (
+	NoticeTTL = 3 * time.Second
+	ErrorTTL  = 8 * time.Second
+)
+
+// Info is what the status line shows.
+type Info struct {
+	ListenAddr  string
+	Shown       int
+	Total       int
+	Filter      string
+	MarkedOnly  bool
+	Breakpoints []string
+	Paused      int
+	Marked      int
+	Follow      bool
+	Order       string
+	Reverse     bool
+}
+
+type clearMsg struct{ id int }
+
+// Model is the status bar.
+type Model struct {
+	st     *theme.Styles
+	width  int
+	info   Info
+	hints  []key.Binding
+	help   help.Model
+	flash  string
+	isErr  bool
+	flashN int
+
+	// How long flashes stay; NoticeTTL and ErrorTTL by default.
+	NoticeFor, ErrorFor time.Duration
+}
+
+// New returns a status bar.
+func New(st *theme.Styles) Model {
+	h := help.New()
+	h.Styles.ShortKey = st.HelpKey
+	h.Styles.ShortDesc = st.Muted
+	h.Styles.ShortSeparator = st.Muted
+	h.Styles.Ellipsis = st.Muted
+	h.ShortSeparator = " · "
+	return Model{st: st, help: h, NoticeFor: NoticeTTL, ErrorFor: ErrorTTL}
+}
+
+// SetWidth sets the screen width.
+func (m *Model) SetWidth(w int) {
+	m.width = w
+	m.help.Width = max(w-1, 0)
+}
+
+// SetInfo sets what the status line shows.
+func (m *Model) SetInfo(i Info) { m.info = i }
+
+// SetHints sets the keys the hint line shows.
+func (m *Model) SetHints(bs []key.Binding) { m.hints = bs }
+
+// Flash shows a notice (or an error, which stays longer) in place of the
+// hints; the returned command clears it later.
+func (m *Model) Flash(text string, isErr bool) tea.Cmd {
+	m.flashN++
+	m.flash, m.isErr = text, isErr
+	id, ttl := m.flashN, m.NoticeFor
+	if isErr {
+		ttl = m.ErrorFor
+	}
+	return tea.Tick(ttl, func(time.Time) tea.Msg { return clearMsg{id} })
+}
+
+// Flashing is the text of the notice or error shown, if any.
+func (m Model) Flashing() string { return m.flash }
+
+// Update clears an expired flash.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	if c, ok := msg.(clearMsg); ok && c.id == m.flashN {
+		m.flash = ""
+	}
+	return m, nil
+}
+
+// Height is the number of lines View takes.
+func (m Model) Height() int { return 2 }
+
+// StatusLine renders the first line.
+func (m Model) StatusLine() string {
+	i := m.info
+	parts := []string{}
+	if i.ListenAddr != "" {
+		parts = append(parts, i.ListenAddr)
+	}
+	noun := " flows"
+	if i.Total == 1 {
+		noun = " flow"
+	}
+	count := Thousands(i.Total) + noun
+	if i.Shown != i.Total {
+		count = Thousands(i.Shown) + "/" + Thousands(i.Total) + noun
+	}
+	parts = append(parts, count)
+	if i.Filter != "" {
+		parts = append(parts, "filter: "+i.Filter)
+	}
+	if i.MarkedOnly {
+		parts = append(parts, "marked only")
+	}
+	if len(i.Breakpoints) > 0 {
+		parts = append(parts, "break: "+strings.Join(i.Breakpoints, " | "))
+	}
+	if i.Paused > 0 {
+		parts = append(parts, "‖ "+Thousands(i.Paused)+" paused")
+	}
+	if i.Marked > 0 {
+		parts = append(parts, "● "+Thousands(i.Marked)+" marked")
+	}
+	if i.Follow {
+		parts = append(parts, "follow")
+	}
+	if i.Order != "" {
+		arrow := "▲"
+		if i.Reverse {
+			arrow = "▼"
+		}
+		parts = append(parts, "order: "+i.Order+arrow)
+	}
+	line := " " + strings.Join(parts, " │ ")
+	line = ansi.Truncate(line, m.width, "…")
+	if w := ansi.StringWidth(line); w < m.width {
+		line += strings.Repeat(" ", m.width-w)
+	}
+	return m.st.StatusBar.Render(line)
+}
+
+// HintLine renders the second line: a flash, or the key hints.
+func (m Model) HintLine() string {
+	if m.flash != "" {
+		text := " " + strings.ReplaceAll(m.flash, "\n", " ")
+		text = ansi.Truncate(text, m.width, "…")
+		if m.isErr {
+			return m.st.ErrorBar.Render(text)
+		}
+		return m.st.Notice.Render(text)
+	}
+	return " " + m.help.ShortHelpView(m.hints)
+}
+
+// View renders both lines.
+func (m Model) View() string { return m.StatusLine() + "\n" + m.HintLine() }
+
+// Thousands formats n with commas: 100,000.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
