@@ -294,3 +294,24 @@ func (p *Proxy) Paused() int {
 
 // SetInterceptTimeout makes paused flows resume unchanged after d (0: never).
 func (p *Proxy) SetInterceptTimeout(d time.Duration) { p.pauseTimeout.Store(int64(d)) }
+
+// BreakpointFilters describes the active breakpoints for a status line:
+// each filter, with its phase when it is not both.
+func (p *Proxy) BreakpointFilters() []string {
+	r := p.rules.Load()
+	if !r.on {
+		return nil
+	}
+	var out []string
+	for _, b := range r.bps {
+		if b.Disabled {
+			continue
+		}
+		s := b.Filter
+		if ph := b.Phases(); ph != "both" {
+			s += " (" + ph + ")"
+		}
+		out = append(out, s)
+	}
+	return out
+}
