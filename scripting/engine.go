@@ -1,0 +1,292 @@
+package scripting
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+)
+
+// Options configure an Engine. Zero values mean the documented defaults.
+type Options struct {
+	// Paths are the -s/--script files, run in this order.
+	Paths []string
+	// Set holds --set name=value pairs; scripts read them as options.name.
+	Set map[string]string
+	// Log receives script output (print, log.*), load and reload messages
+	// and errors of the done and error phases. Default: a private log.
+	Log *flowstore.EventLog
+	// Timeout bounds each hook call (default 200ms); on(..., {timeout_ms})
+	// overrides it per hook.
+	Timeout time.Duration
+	// LoadTimeout bounds a script's top level (default 2s).
+	LoadTimeout time.Duration
+	// BodyLimit is the engine's body limit (default 8 MiB).
+	BodyLimit int64
+	// StringLimit caps the strings that string.rep, string.format,
+	// string.gsub, json.encode and body decoding may build (default
+	// 2×BodyLimit, at least 16 MiB).
+	StringLimit int64
+	// PoolSize is how many Lua states each script may have at once
+	// (default 4×GOMAXPROCS, at least 8). Hook calls beyond it wait.
+	PoolSize int
+	// MaxFailures consecutive errors or timeouts disable a script until
+	// its file changes (default 10).
+	MaxFailures int
+	// PollInterval is how often Watch looks at the script files (default 1s).
+	PollInterval time.Duration
+	// Getenv is env()'s source (default os.LookupEnv).
+	Getenv func(string) (string, bool)
+}
+
+// Engine runs Lua hook scripts. It implements the engine's phase hook
+// interfaces and PhaseFilter; register it with (*mitm.Proxy).AddHook.
+// All methods are safe for concurrent use.
+type Engine struct {
+	opts    Options
+	log     *flowstore.EventLog
+	scripts []*script
+	ctxs    *ctxStore
+	shared  *sharedStore
+	closed  atomic.Bool
+	mu      sync.Mutex // orders Close against a reload's swap
+}
+
+// New compiles and loads every script. A script that fails to compile or
+// to run its top level makes New fail with a *ScriptError, whose text is
+// "file:line: message".
+func New(opts Options) (*Engine, error) {
+	if opts.Log == nil {
+		opts.Log = flowstore.NewEventLog(1000)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 200 * time.Millisecond
+	}
+	if opts.LoadTimeout <= 0 {
+		opts.LoadTimeout = 2 * time.Second
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = 8 << 20
+	}
+	if opts.StringLimit <= 0 {
+		opts.StringLimit = max(16<<20, 2*opts.BodyLimit)
+	}
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = max(8, 4*runtime.GOMAXPROCS(0))
+	}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 10
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.LookupEnv
+	}
+	e := &Engine{opts: opts, log: opts.Log, ctxs: newCtxStore(), shared: newSharedStore()}
+	names := displayNames(opts.Paths)
+	for i, p := range opts.Paths {
+		s := &script{eng: e, path: p, source: "script:" + names[i]}
+		if err := s.loadInitial(); err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.scripts = append(e.scripts, s)
+	}
+	return e, nil
+}
+
+// Close stops every script; later hook calls do nothing.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed.Swap(true) {
+		return
+	}
+	for _, s := range e.scripts {
+		if v := s.cur.Load(); v != nil {
+			v.pool.retire()
+		}
+	}
+}
+
+// Wants reports whether any script has a hook for phase that matches f.
+// The engine buffers a body only for hooks that want a body phase, so a
+// script with header or chunk hooks alone never makes it buffer.
+func (e *Engine) Wants(phase string, f *flowstore.Flow) bool {
+	ph := phaseIndex(phase)
+	if ph < 0 || e.closed.Load() {
+		return false
+	}
+	if ph == phDone && e.ctxs.has(f.ID) {
+		return true // to drop the flow's ctx
+	}
+	for _, s := range e.scripts {
+		v := s.active()
+		if v == nil {
+			continue
+		}
+		for _, h := range v.byPhase[ph] {
+			if h.filter == nil || h.filter.Match(f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RequestHeaders runs requestheaders hooks.
+func (e *Engine) RequestHeaders(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	return e.runPhase(ctx, phRequestHeaders, f)
+}
+
+// Request runs request hooks (the body is available).
+func (e *Engine) Request(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	return e.runPhase(ctx, phRequest, f)
+}
+
+// ResponseHeaders runs responseheaders hooks.
+func (e *Engine) ResponseHeaders(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	return e.runPhase(ctx, phResponseHeaders, f)
+}
+
+// Response runs response hooks (the body is available).
+func (e *Engine) Response(ctx context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	return e.runPhase(ctx, phResponse, f)
+}
+
+// runPhase runs the hooks of one phase in order: scripts in the order
+// given, and in each script the global function first, then on() hooks in
+// registration order. Each hook works on a scratch copy of the flow that
+// replaces f only if the hook succeeds. The first verdict other than
+// Continue ends the phase. Errors do not stop the chain; they come back
+// joined, for the engine to note on the flow and log.
+func (e *Engine) runPhase(ctx context.Context, ph int, f *flowstore.Flow) (flowstore.Verdict, error) {
+	if e.closed.Load() {
+		return flowstore.Continue, nil
+	}
+	var errs []error
+	for _, s := range e.scripts {
+		v := s.active()
+		if v == nil {
+			continue
+		}
+		for _, h := range v.byPhase[ph] {
+			if h.filter != nil && !h.filter.Match(f) {
+				continue
+			}
+			c := &call{f: f.Clone(), phase: ph}
+			if err := v.invoke(ctx, h, c, nil); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			*f = *c.f
+			if c.verdict != flowstore.Continue {
+				// The engine drops the verdict of a hook call that returns
+				// an error, so earlier errors are recorded here instead.
+				for _, err := range errs {
+					msg := phaseNames[ph] + " hook: " + err.Error()
+					f.Notes = append(f.Notes, msg)
+					e.log.Add(flowstore.LevelError, "hook", f.ID, msg)
+				}
+				return c.verdict, nil
+			}
+		}
+	}
+	return flowstore.Continue, errors.Join(errs...)
+}
+
+// ResponseChunk passes a piece of a streaming response body through the
+// responsechunk hooks, each getting what the one before returned. A hook
+// that fails passes its input on unchanged; its error is logged here
+// (returning it would make the engine drop the other hooks' output).
+func (e *Engine) ResponseChunk(ctx context.Context, f *flowstore.Flow, chunk []byte, last bool) ([]byte, error) {
+	if e.closed.Load() {
+		return chunk, nil
+	}
+	for _, s := range e.scripts {
+		v := s.active()
+		if v == nil {
+			continue
+		}
+		for _, h := range v.byPhase[phResponseChunk] {
+			if h.filter != nil && !h.filter.Match(f) {
+				continue
+			}
+			c := &call{f: f, phase: phResponseChunk, ro: true}
+			ck := &chunkArgs{in: chunk, last: last}
+			if err := v.invoke(ctx, h, c, ck); err != nil {
+				e.log.Add(flowstore.LevelError, s.source, f.ID, "responsechunk hook: "+err.Error())
+				continue
+			}
+			if ck.replaced {
+				chunk = ck.out
+			}
+		}
+	}
+	return chunk, nil
+}
+
+// Error runs error hooks (the flow failed); they see it read-only.
+func (e *Engine) Error(ctx context.Context, f *flowstore.Flow) {
+	e.runEnd(ctx, phError, f)
+}
+
+// Done runs done hooks with the finished flow, read-only, then forgets the
+// flow's ctx.
+func (e *Engine) Done(ctx context.Context, f *flowstore.Flow) {
+	e.runEnd(ctx, phDone, f)
+	e.ctxs.drop(f.ID)
+}
+
+func (e *Engine) runEnd(ctx context.Context, ph int, f *flowstore.Flow) {
+	if e.closed.Load() {
+		return
+	}
+	for _, s := range e.scripts {
+		v := s.active()
+		if v == nil {
+			continue
+		}
+		for _, h := range v.byPhase[ph] {
+			if h.filter != nil && !h.filter.Match(f) {
+				continue
+			}
+			c := &call{f: f, phase: ph, ro: true}
+			if err := v.invoke(ctx, h, c, nil); err != nil {
+				e.log.Add(flowstore.LevelError, s.source, f.ID, phaseNames[ph]+" hook: "+err.Error())
+			}
+		}
+	}
+}
+
+// Phases, in the order a flow meets them.
+const (
+	phRequestHeaders = iota
+	phRequest
+	phResponseHeaders
+	phResponse
+	phResponseChunk
+	phError
+	phDone
+	numPhases
+)
+
+var phaseNames = [numPhases]string{
+	flowstore.HookRequestHeaders, flowstore.HookRequest, flowstore.HookResponseHeaders,
+	flowstore.HookResponse, flowstore.HookResponseChunk, flowstore.HookError, flowstore.HookDone,
+}
+
+func phaseIndex(name string) int {
+	for i, n := range phaseNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
