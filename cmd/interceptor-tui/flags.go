@@ -33,6 +33,9 @@ type config struct {
 	interceptResponse []string
 	interceptTimeout  time.Duration
 
+	scripts []string
+	set     []string
+
 	serverReplay        []string
 	serverReplayStrict  bool
 	serverReplayNoHost  bool
@@ -101,6 +104,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines) at start (repeatable)")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.Var((*multi)(&cfg.scripts), "script", "run the Lua hook script `file` (repeatable; scripts run in the order given)")
+	fs.Var((*multi)(&cfg.scripts), "s", "short for --script")
+	fs.Var((*multi)(&cfg.set), "set", "`name=value` option for scripts, read there as options.name (repeatable)")
 	fs.Var((*multi)(&cfg.intercept), "intercept", "pause flows matching this filter `expression` at the request and the response (repeatable)")
 	fs.Var((*multi)(&cfg.interceptRequest), "intercept-request", "pause flows matching this filter `expression` at the request only (repeatable)")
 	fs.Var((*multi)(&cfg.interceptResponse), "intercept-response", "pause flows matching this filter `expression` at the response only (repeatable)")

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -365,4 +366,59 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+func TestScriptFlagRunsHooks(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "hooks.lua")
+	os.WriteFile(script, []byte(`
+function request(flow)
+  local h = flow.request.headers
+  print(h["host"])
+  h["X-Trace"] = "abc123"
+  flow.request.body.text = flow.request.body.text .. " appended from Lua"
+end
+function response(flow)
+  local h = flow.response.headers
+  h["Server"] = "LuaProxy"
+  flow.response.body.text = "overwritten response"
+end
+`), 0o600)
+	var seen atomic.Value
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		seen.Store(r.Header.Get("X-Trace") + "|" + string(body))
+		fmt.Fprint(w, "original")
+	}))
+	defer origin.Close()
+	p := startHeadless(t, t.TempDir(), "-s", script)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(mustURL("http://" + p.addr))}}
+	resp, err := client.Post(origin.URL+"/lua", "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != "overwritten response" || resp.Header.Get("Server") != "LuaProxy" {
+		t.Errorf("client got %q, Server %q", got, resp.Header.Get("Server"))
+	}
+	if s, _ := seen.Load().(string); s != "abc123|body appended from Lua" {
+		t.Errorf("origin saw %q", s)
+	}
+	p.waitLines(1)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.errText(), origin.Listener.Addr().String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("print(host) did not reach the event log (stderr):\n%s", p.errText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.stop()
+
+	bad := filepath.Join(dir, "bad.lua")
+	os.WriteFile(bad, []byte("function request(flow)\n  x = = 1\nend\n"), 0o600)
+	out, err := exec.Command(binary, "--headless", "--listen", "127.0.0.1:0", "-s", bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bad.lua:2:") {
+		t.Fatalf("a broken script: err %v, output %s", err, out)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
+	"github.com/interceptor-tui/interceptor-tui/scripting"
 )
 
 // confDir resolves --confdir, then $INTERCEPTOR_TUI_HOME, then the default.
@@ -174,6 +175,24 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		ln.Close()
 		return err
 	}
+	var scripts *scripting.Engine
+	if len(cfg.scripts) > 0 {
+		set, err := scripting.ParseSet(cfg.set)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--set: %w", err)
+		}
+		scripts, err = scripting.New(scripting.Options{Paths: cfg.scripts, Set: set, Log: evlog, BodyLimit: cfg.bodyLimit})
+		if err != nil {
+			ln.Close()
+			return err // file:line: message
+		}
+		defer scripts.Close()
+		if err := proxy.AddHook(scripts); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if len(cfg.serverReplay) > 0 {
 		var recorded []*flowstore.Flow
 		for _, path := range cfg.serverReplay {
@@ -249,6 +268,13 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		}()
 	}
 
+	if scripts != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scripts.Watch(ctx)
+		}()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- proxy.Serve(ctx, ln) }()
 	evlog.Add(flowstore.LevelInfo, "proxy", "", "listening on "+ln.Addr().String())

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWriteTable(t *testing.T) {
+	var b strings.Builder
+	writeTable(&b, []string{"name", "req/s"}, "lr", [][]string{
+		{"direct", "32000"},
+		{"interceptor-tui", "21"},
+		{"short row"},
+	})
+	want := `| name            | req/s |
+| --------------- | ----: |
+| direct          | 32000 |
+| interceptor-tui |    21 |
+| short row       |       |
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestFormatters(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{fmtRatio(80, 100), "80%"},
+		{fmtRatio(150, 100), "150%"},
+		{fmtRatio(500, 100), "5.00×"},
+		{fmtRatio(1990, 100), "19.9×"},
+		{fmtRatio(1, 0), "–"},
+		{fmtRate(26123.4), "26123"},
+		{fmtRate(42.26), "42.3"},
+		{fmtRate(0), "–"},
+		{fmtMS(0.1234), "0.123"},
+		{fmtMiB(65536), "64.0"},
+		{fmtSize(1 << 30), "1GiB"},
+		{fmtSize(3 << 20), "3MiB"},
+		{fmtSize(1000), "1000B"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1GiB": 1 << 30, "256MiB": 256 << 20, "64k": 64 << 10, "1000": 1000, "0.5g": 1 << 29} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1", "0"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestPickList(t *testing.T) {
+	got, err := pickList("flows, https", allScenarios, "scenario")
+	if err != nil || strings.Join(got, ",") != "https,flows" {
+		t.Errorf("got %v, %v; want [https flows] in the canonical order", got, err)
+	}
+	if _, err := pickList("https,nope", allScenarios, "scenario"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("unknown name: err = %v", err)
+	}
+	if _, err := pickList(" , ", allScenarios, "scenario"); err == nil {
+		t.Error("empty list accepted")
+	}
+}
+
+func TestCPUListHas(t *testing.T) {
+	tests := []struct {
+		list string
+		cpu  int
+		want bool
+	}{
+		{"0-1", 0, true}, {"1", 0, false}, {"1", 1, true}, {"0-3,8,10-11", 9, false},
+		{"0-3,8,10-11", 10, true}, {"2-3", 0, false}, {"", 0, false},
+	}
+	for _, tt := range tests {
+		if got := cpuListHas(tt.list, tt.cpu); got != tt.want {
+			t.Errorf("cpuListHas(%q, %d) = %v", tt.list, tt.cpu, got)
+		}
+	}
+}
+
+func TestParseStatusMemory(t *testing.T) {
+	status := "Name:\tinterceptor-tui\nVmPeak:\t 1300000 kB\nVmHWM:\t   40960 kB\nVmRSS:\t   32768 kB\nThreads:\t6\n"
+	rss, hwm, err := parseStatusMemory(strings.NewReader(status))
+	if err != nil || rss != 32768 || hwm != 40960 {
+		t.Errorf("got rss=%d hwm=%d err=%v", rss, hwm, err)
+	}
+	if _, _, err := parseStatusMemory(strings.NewReader("Name:\tx\n")); err == nil {
+		t.Error("status without memory lines accepted")
+	}
+}
+
+func TestEvalTargets(t *testing.T) {
+	rs := results{}
+	for _, r := range []*result{
+		{Scenario: scHTTPS, Proxy: proxyDirect, Requests: 1, Rate: 32000, P50: 1.0},
+		{Scenario: scHTTPS, Proxy: proxyGoproxy, Requests: 1, Rate: 26000, P50: 1.2},
+		{Scenario: scHTTPS, Proxy: proxyOurs, Requests: 1, Rate: 20000, P50: 1.3},
+		{Scenario: scHTTPS, Proxy: proxyMitmdump, Requests: 1, Rate: 1300, P50: 25},
+		{Scenario: scDownload, Proxy: proxyGoproxy, Requests: 1, MiBps: 1000},
+		{Scenario: scDownload, Proxy: proxyOurs, Requests: 1, MiBps: 900, PeakKiB: 70 << 10},
+		{Scenario: scFlows, Proxy: proxyOurs, Requests: 1, RSSKiB: 100 << 10},
+		{Scenario: scHandshakes, Proxy: proxyMitmdump, Skipped: "not installed"},
+	} {
+		rs.add(r)
+	}
+	got := map[string]string{}
+	for _, tg := range evalTargets(rs) {
+		got[tg.Name] = tg.Measured + " " + tg.Verdict
+	}
+	want := map[string]string{
+		"keep-alive HTTPS req/s, ours / bare goproxy":       "77% FAIL",
+		"keep-alive HTTPS req/s, ours / mitmdump":           "15.4× PASS",
+		"keep-alive HTTPS p50 added over direct, all conns": "+0.300 ms FAIL",
+		"keep-alive HTTPS p50 added over direct, 1 conn":    "– n/a",
+		"new-host handshakes/s, ours / bare goproxy":        "– n/a",
+		"new-host handshakes/s, ours / mitmdump":            "– n/a",
+		"download MiB/s, ours / bare goproxy":               "90% PASS",
+		"download: ours peak RSS (VmHWM)":                   "70.0 MiB FAIL",
+		"after the flows: ours RSS (VmRSS)":                 "100.0 MiB PASS",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %q, want %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d targets, want %d: %v", len(got), len(want), got)
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	line := "4242 (my (odd) proc) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 6 0 12345 0 0\n"
+	got, err := parseProcStat([]byte(line))
+	if err != nil || got != 3*time.Second {
+		t.Errorf("got %v, %v; want 3s (300 ticks)", got, err)
+	}
+	if _, err := parseProcStat([]byte("4242 (x) S 1")); err == nil {
+		t.Error("short line accepted")
+	}
+}
+
+func TestParseStatBusy(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	got, err := parseStatBusy("cpu  100 5 50 1000 20 3 2 0 40 0")
+	if err != nil || got != 1600*time.Millisecond {
+		t.Errorf("got %v, %v; want 1.6s (160 ticks)", got, err)
+	}
+	if _, err := parseStatBusy("cpu0 1 2 3"); err == nil {
+		t.Error("wrong line accepted")
+	}
+}
