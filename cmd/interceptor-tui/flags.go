@@ -24,6 +24,7 @@ type config struct {
 	noHTTP2      bool
 	maxFlows     int
 	save         string
+	har          string
 	load         []string
 	filter       string
 	responseWait time.Duration
@@ -101,7 +102,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.noHTTP2, "no-http2", false, "speak HTTP/1.1 only, to clients and origins")
 	fs.IntVar(&cfg.maxFlows, "max-flows", 50000, "keep at most `N` flows; the oldest finished ones go first (0: no limit)")
 	fs.StringVar(&cfg.save, "save", "", "append every finished flow to `file` as JSON lines")
-	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines) at start (repeatable)")
+	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines or HAR) at start (repeatable)")
+	fs.StringVar(&cfg.har, "har", "", "write every flow to `file` as HAR 1.2 when the program exits")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
 	fs.Var((*multi)(&cfg.scripts), "script", "run the Lua hook script `file` (repeatable; scripts run in the order given)")

@@ -61,3 +61,6 @@ Usage:
 Run "interceptor-tui --help" for the flags, "interceptor-tui ca help" for CA commands.
 `)
 }
+
+// version names this build in HAR files and --version.
+var version = "0.1.0-dev"

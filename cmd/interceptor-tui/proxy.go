@@ -10,11 +10,15 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/flowfile"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/scripting"
 )
@@ -73,12 +77,19 @@ func readFlowFile(path string, log *flowstore.EventLog) ([]*flowstore.Flow, erro
 		return nil, err
 	}
 	defer f.Close()
-	flows, warns, err := flowstore.ReadLines(f)
+	flows, warns, err := flowfile.Load(f) // JSON lines or HAR, told apart by content
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, w := range warns {
 		log.Add(flowstore.LevelWarn, "load", "", path+": "+w.String())
+	}
+	now := time.Now()
+	for _, fl := range flows {
+		// Nothing will finish a flow that was in flight when it was saved.
+		if !fl.State.Final() && fl.State != flowstore.StateDraft {
+			fl.Fail(fl.Paused, "was still in progress when it was saved", now)
+		}
 	}
 	return flows, nil
 }
@@ -213,6 +224,16 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if cfg.har != "" {
+		// Deferred before the wait below, so it runs after every writer is done.
+		defer func() {
+			if err := writeHAR(cfg.har, store.List()); err != nil {
+				fmt.Fprintln(stderr, "interceptor-tui: --har:", err)
+			} else {
+				fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", store.Len(), cfg.har)
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 
@@ -295,4 +316,27 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		err = serr
 	}
 	return err
+}
+
+// writeHAR writes flows to path as HAR 1.2, through a temporary file so a
+// failure never leaves half a file behind.
+func writeHAR(path string, flows []*flowstore.Flow) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".interceptor-tui-*.har")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	if err := har.Write(bw, flows, har.Creator{Name: "interceptor-tui", Version: version}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
