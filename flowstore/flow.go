@@ -305,6 +305,8 @@ type Flow struct {
 	Original *Original `json:"original,omitempty"`
 	// Notes are problems that did not fail the flow, such as a hook error.
 	Notes []string `json:"notes,omitempty"`
+	// Mock, when set, makes this flow a standing answer for matching requests.
+	Mock *MockRule `json:"mock,omitempty"`
 }
 
 // Original is a flow's messages before they were edited.
@@ -340,6 +342,10 @@ func (f *Flow) Clone() *Flow {
 	}
 	if f.Notes != nil {
 		c.Notes = append([]string(nil), f.Notes...)
+	}
+	if f.Mock != nil {
+		m := *f.Mock
+		c.Mock = &m
 	}
 	return &c
 }

@@ -11,46 +11,11 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 )
 
-// Breakpoint pauses flows that match Filter at the request phase, the
-// response phase, or both (mitmproxy's intercept filter is both).
-type Breakpoint struct {
-	Filter   string
-	Request  bool
-	Response bool
-	Disabled bool
-}
-
-// Phases names the phases a breakpoint pauses at: "request", "response" or
-// "both".
-func (b Breakpoint) Phases() string {
-	switch {
-	case b.Request && b.Response:
-		return "both"
-	case b.Response:
-		return "response"
-	}
-	return "request"
-}
-
-// Mock is a standing answer: requests that match get Response without the
-// upstream being contacted ("keep this edit"). A mock matches by method and
-// URL, or by a filter when Filter is set.
-type Mock struct {
-	Method   string
-	URL      string
-	Filter   string
-	Response *flowstore.Response
-	Disabled bool
-	Hits     int64 // read-only here; counted by the engine
-}
-
-// Describe is how a mock is named in lists.
-func (m Mock) Describe() string {
-	if m.Filter != "" {
-		return m.Filter
-	}
-	return m.Method + " " + m.URL
-}
+// Breakpoint and Mock are the store's plain types.
+type (
+	Breakpoint = flowstore.Breakpoint
+	Mock       = flowstore.Mock
+)
 
 type compiledBP struct {
 	Breakpoint

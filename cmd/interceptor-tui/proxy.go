@@ -257,6 +257,14 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		ln.Close()
 		return err
 	}
+	// Standing mocks travel with the flows that carry them.
+	if mocks := flowstore.MocksFrom(store.List()); len(mocks) > 0 {
+		if err := proxy.SetMocks(mocks); err != nil {
+			evlog.Add(flowstore.LevelWarn, "load", "", "standing mocks: "+err.Error())
+		} else {
+			evlog.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%d standing mock(s) loaded", len(mocks)))
+		}
+	}
 	if cfg.save != "" {
 		sf, err := os.OpenFile(cfg.save, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
