@@ -2,10 +2,13 @@ package mitm
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
+	"encoding/base64"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -47,6 +50,13 @@ type Options struct {
 	// LocalHost ("interceptor.tui") itself: they never go upstream and are
 	// not recorded as flows. Nil answers 404.
 	LocalPages http.Handler
+
+	// ProxyAuth, "user:pass", makes clients authenticate with Basic proxy
+	// authentication (407 otherwise). Needed when listening beyond loopback.
+	ProxyAuth string
+	// HeaderTimeout bounds how long a client may take to send a request
+	// head (slow-loris); default 30s.
+	HeaderTimeout time.Duration
 
 	// PeekTimeout is how long a new CONNECT tunnel waits for the client's
 	// first byte before deciding the server speaks first (not HTTP).
@@ -105,6 +115,9 @@ func New(opts Options) (*Proxy, error) {
 	}
 	if opts.TLSHandshakeTimeout <= 0 {
 		opts.TLSHandshakeTimeout = 15 * time.Second
+	}
+	if opts.HeaderTimeout <= 0 {
+		opts.HeaderTimeout = 30 * time.Second
 	}
 	if opts.PeekTimeout <= 0 {
 		opts.PeekTimeout = 2 * time.Second
@@ -181,7 +194,8 @@ func (p *Proxy) ListenAddr() string {
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           p,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: p.opts.HeaderTimeout,
+		MaxHeaderBytes:    64 << 10, // past it: 431
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          log.New(logWriter{p.log, "proxy"}, "", 0),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -250,7 +264,29 @@ func (c *trackedConn) Close() error {
 // ServeHTTP routes proxy requests to goproxy and answers requests made to
 // the proxy itself.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.opts.ProxyAuth != "" && !p.authorized(r) {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="interceptor-tui"`)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusProxyAuthRequired)
+		io.WriteString(w, "interceptor-tui: proxy authentication required\n")
+		p.log.Add(flowstore.LevelWarn, "proxy", "", "refused a client without valid proxy credentials: "+r.RemoteAddr)
+		return
+	}
 	p.h1.ServeHTTP(w, r)
+}
+
+// authorized checks Basic proxy credentials in constant time.
+func (p *Proxy) authorized(r *http.Request) bool {
+	v := r.Header.Get("Proxy-Authorization")
+	scheme, cred, ok := strings.Cut(v, " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return false
+	}
+	got, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(got, []byte(p.opts.ProxyAuth)) == 1
 }
 
 func (p *Proxy) serveNonProxy(w http.ResponseWriter, r *http.Request) {

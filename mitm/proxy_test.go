@@ -550,3 +550,43 @@ func TestLocalPagesAnsweredByTheProxy(t *testing.T) {
 		t.Errorf("%d flows recorded for the proxy's own pages", n)
 	}
 }
+
+func TestProxyAuth(t *testing.T) {
+	plain := httptest.NewServer(echo())
+	defer plain.Close()
+	secure := httptest.NewTLSServer(echo())
+	defer secure.Close()
+	env := mitmtest.Start(t, trustOrigin(secure), func(o *mitm.Options) { o.ProxyAuth = "alice:s3cret" })
+	for _, tc := range []struct {
+		name, user string
+		ok         bool
+	}{{"none", "", false}, {"wrong", "alice:nope", false}, {"right", "alice:s3cret", true}} {
+		for _, origin := range []*httptest.Server{plain, secure} {
+			t.Run(tc.name+origin.URL[:5], func(t *testing.T) {
+				pu := *env.URL
+				if tc.user != "" {
+					u, p, _ := strings.Cut(tc.user, ":")
+					pu.User = url.UserPassword(u, p)
+				}
+				tr := env.Transport()
+				tr.Proxy = http.ProxyURL(&pu)
+				resp, err := (&http.Client{Transport: tr}).Get(origin.URL + "/auth")
+				if tc.ok {
+					if err != nil || resp.StatusCode != 200 {
+						t.Fatalf("with credentials: %v %v", resp, err)
+					}
+					resp.Body.Close()
+					return
+				}
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusProxyAuthRequired {
+						t.Fatalf("status %d, want 407", resp.StatusCode)
+					}
+				} else if !strings.Contains(err.Error(), "Proxy Authentication Required") {
+					t.Fatalf("error %v, want a 407", err)
+				}
+			})
+		}
+	}
+}

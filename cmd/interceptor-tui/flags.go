@@ -34,6 +34,9 @@ type config struct {
 	interceptResponse []string
 	interceptTimeout  time.Duration
 
+	proxyAuth   string
+	allowRemote bool
+
 	scripts []string
 	set     []string
 
@@ -106,6 +109,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.har, "har", "", "write every flow to `file` as HAR 1.2 when the program exits")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.StringVar(&cfg.proxyAuth, "proxyauth", "", "require Basic proxy authentication with `user:pass` (needed to listen beyond loopback)")
+	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "listen beyond loopback without --proxyauth (anyone who can reach the port can use the proxy and read what it captures)")
 	fs.Var((*multi)(&cfg.scripts), "script", "run the Lua hook script `file` (repeatable; scripts run in the order given)")
 	fs.Var((*multi)(&cfg.scripts), "s", "short for --script")
 	fs.Var((*multi)(&cfg.set), "set", "`name=value` option for scripts, read there as options.name (repeatable)")
@@ -128,6 +133,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, errHelp
 		}
 		return nil, err
+	}
+	if cfg.proxyAuth != "" && !strings.Contains(cfg.proxyAuth, ":") {
+		return nil, fmt.Errorf("--proxyauth wants user:pass")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))

@@ -56,8 +56,13 @@ type proc struct {
 
 func startHeadless(t *testing.T, home string, args ...string) *proc {
 	t.Helper()
+	return startHeadlessAt(t, home, "127.0.0.1:0", args...)
+}
+
+func startHeadlessAt(t *testing.T, home, listen string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, home: home, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"--headless", "--listen", "127.0.0.1:0"}, args...)...)
+	p.cmd = exec.Command(binary, append([]string{"--headless", "--listen", listen}, args...)...)
 	p.cmd.Env = append(os.Environ(), "INTERCEPTOR_TUI_HOME="+home, "HTTPS_PROXY=http://127.0.0.1:1", "HTTP_PROXY=http://127.0.0.1:1")
 	p.cmd.Stdin = nil // /dev/null: headless needs no terminal
 	stdout, _ := p.cmd.StdoutPipe()
@@ -420,5 +425,24 @@ end
 	out, err := exec.Command(binary, "--headless", "--listen", "127.0.0.1:0", "-s", bad).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "bad.lua:2:") {
 		t.Fatalf("a broken script: err %v, output %s", err, out)
+	}
+}
+
+func TestRemoteListenNeedsAuth(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary, "--headless", "--listen", "0.0.0.0:0")
+	cmd.Env = append(os.Environ(), "INTERCEPTOR_TUI_HOME="+home)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--proxyauth") {
+		t.Fatalf("listening on all interfaces without auth: err %v, output %s", err, out)
+	}
+	for _, args := range [][]string{{"--proxyauth", "u:p"}, {"--allow-remote"}} {
+		p := startHeadlessAt(t, home, "0.0.0.0:0", args...)
+		if code := p.stop(); code != 0 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		if args[0] == "--allow-remote" && !strings.Contains(p.errText(), "warning") {
+			t.Errorf("no warning with --allow-remote:\n%s", p.errText())
+		}
 	}
 }

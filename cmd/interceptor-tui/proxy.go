@@ -162,6 +162,9 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		})
 	}
 
+	if err := checkExposure(cfg, stderr); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
@@ -176,6 +179,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		SSLInsecure:     cfg.sslInsecure,
 		DisableHTTP2:    cfg.noHTTP2,
 		ResponseTimeout: cfg.responseWait,
+		ProxyAuth:       cfg.proxyAuth,
 		LocalPages:      installPage(ca),
 	})
 	if err != nil {
@@ -347,4 +351,34 @@ func writeHAR(path string, flows []*flowstore.Flow) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// checkExposure refuses to listen beyond loopback without credentials: a
+// debugging proxy open to the network lets anyone use it and read what it
+// captures, and hands them a CA that the user's machine trusts.
+func checkExposure(cfg *config, stderr io.Writer) error {
+	host, _, err := net.SplitHostPort(cfg.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", cfg.listen, err)
+	}
+	if isLoopback(host) {
+		return nil
+	}
+	switch {
+	case cfg.proxyAuth != "":
+		return nil
+	case cfg.allowRemote:
+		fmt.Fprintf(stderr, "interceptor-tui: warning: listening on %s without --proxyauth: anyone who can reach this port can use the proxy and read the traffic it captures\n", cfg.listen)
+		return nil
+	}
+	return fmt.Errorf("--listen %s reaches beyond this machine; anyone who can connect could use the proxy and read what it captures. "+
+		"Add --proxyauth user:pass (clients then need the credentials), or --allow-remote if you really mean it", cfg.listen)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
