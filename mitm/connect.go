@@ -41,21 +41,28 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 		ctx.UserData = tun
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm}, host
 	}
-	// The client connection carries a tunnel from now on; its tap has no
-	// more heads to find.
+	// The client connection carries a tunnel from now on. What the client
+	// sent right after the CONNECT head (a TLS hello, without waiting for
+	// our reply) sits in the HTTP server's buffer, which goproxy drops when
+	// it hijacks the connection; the tap saw those bytes, so take them back.
+	var early []byte
 	if t, ok := ctx.Req.Context().Value(clientTapKey{}).(*headTap); ok {
+		early = t.rest("CONNECT " + ctx.Req.RequestURI + " " + ctx.Req.Proto)
 		t.disarm()
 	}
+	ignored := false
 	for _, re := range p.ignore {
 		if re.MatchString(host) {
 			p.log.Add(flowstore.LevelDebug, "proxy", "", "tunnelling ignored host "+host)
-			return goproxy.OkConnect, host
+			ignored = true
 		}
 	}
-	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: p.hijack}, host
+	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, raw net.Conn, _ *goproxy.ProxyCtx) {
+		p.hijack(req, raw, early, ignored)
+	}}, host
 }
 
-func (p *Proxy) hijack(req *http.Request, raw net.Conn, _ *goproxy.ProxyCtx) {
+func (p *Proxy) hijack(req *http.Request, raw net.Conn, early []byte, ignored bool) {
 	if t, ok := raw.(*headTap); ok {
 		raw = t.Conn
 	}
@@ -72,7 +79,15 @@ func (p *Proxy) hijack(req *http.Request, raw net.Conn, _ *goproxy.ProxyCtx) {
 		_ = client.Close()
 		return
 	}
-	br := bufio.NewReader(client)
+	var src io.Reader = client
+	if len(early) > 0 {
+		src = io.MultiReader(bytes.NewReader(early), client)
+	}
+	br := bufio.NewReader(src)
+	if ignored {
+		p.blindTunnel(&peekedConn{Conn: client, r: br}, target)
+		return
+	}
 	_ = client.SetReadDeadline(time.Now().Add(p.opts.PeekTimeout))
 	first, err := br.Peek(1)
 	_ = client.SetReadDeadline(time.Time{})

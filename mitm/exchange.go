@@ -44,6 +44,8 @@ type exchange struct {
 	killReason string
 	killPhase  flowstore.Phase
 	clientGone bool
+
+	clientBodyErr error // reading the client's request body failed
 }
 
 type roundTripper struct{ p *Proxy }
@@ -77,13 +79,17 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	var headSize int
 	if tap != nil && r.ProtoMajor == 1 {
 		firstLine := r.Method + " " + r.RequestURI + " " + r.Proto
-		if hs, n, ok := tap.take(firstLine, r.Header, "Host", "Transfer-Encoding", "Trailer"); ok {
+		if hs, n, ok := tap.take(firstLine, r.Header, "Host", "Transfer-Encoding", "Content-Length", "Trailer"); ok {
 			req.Headers, headSize = hs, n
 		}
 	}
 	if headSize == 0 {
 		headSize = estimateHeadSize(r.Method+" "+r.RequestURI+" "+r.Proto, req.Headers)
 	}
+
+	// Both framings at once is the shape of a request-smuggling attempt
+	// (RFC 9112 §6.3): refuse it rather than guess.
+	smuggle := req.Headers.Has("Content-Length") && req.Headers.Has("Transfer-Encoding")
 
 	f := &flowstore.Flow{
 		ID:      flowstore.NewID(),
@@ -122,6 +128,16 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		}
 	}
 
+	if smuggle {
+		msg := "the request has both Content-Length and Transfer-Encoding (a request-smuggling shape); refused"
+		f.Fail(flowstore.PhaseRequest, msg, now)
+		p.store.Add(f)
+		p.log.Add(flowstore.LevelWarn, "proxy", f.ID, msg+" from "+f.Client.Addr)
+		resp := textResponse(r, http.StatusBadRequest, "interceptor-tui: "+msg+"\n")
+		resp.Header.Set("Connection", "close")
+		resp.Close = true
+		return r, resp
+	}
 	p.store.Add(f)
 	ctx.UserData = ex
 	ctx.RoundTripper = roundTripper{p}
@@ -158,6 +174,9 @@ func (ex *exchange) requestBodyDone(b flowstore.Body, trailers flowstore.Headers
 	ex.reqBody = &b
 	ex.reqTrail = trailers
 	finished := ex.finished
+	if err != nil && !errors.Is(err, errClosedEarly) {
+		ex.clientBodyErr = err
+	}
 	ex.mu.Unlock()
 	if b.Size == 0 && !finished {
 		return // nothing to show yet; the next update carries it
@@ -303,9 +322,15 @@ func hostPort(r *flowstore.Request) string {
 func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response {
 	ex.mu.Lock()
 	addr := ex.server.Addr
+	bodyErr := ex.clientBodyErr
 	ex.mu.Unlock()
 	ex.markFinished()
 	status, msg := describeUpstreamError(err, addr)
+	if bodyErr != nil {
+		// The round trip failed because the client's body was bad, not the
+		// origin: say so, with a 400.
+		status, msg = http.StatusBadRequest, "the client's request body is malformed or cut short: "+bodyErr.Error()
+	}
 	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		f.Fail(flowstore.PhaseRequest, msg, time.Now())

@@ -75,6 +75,26 @@ func (t *headTap) arm() {
 	t.mu.Unlock()
 }
 
+// rest returns the bytes the tap saw after the head whose first line is
+// firstLine: what the reader above had buffered beyond that head.
+func (t *headTap) rest(firstLine string) []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	start := findLineStart(t.buf, firstLine)
+	if start < 0 {
+		return nil
+	}
+	head := t.buf[start:]
+	end := bytes.Index(head, []byte("\r\n\r\n"))
+	sep := 4
+	if end < 0 {
+		if end, sep = bytes.Index(head, []byte("\n\n")), 2; end < 0 {
+			return nil
+		}
+	}
+	return bytes.Clone(head[end+sep:])
+}
+
 // disarm stops keeping bytes.
 func (t *headTap) disarm() {
 	t.mu.Lock()
