@@ -196,7 +196,7 @@ func (p *Proxy) reenter(conn net.Conn, req *http.Request, tun *tunnel, h2 bool) 
 
 // blindTunnel copies bytes both ways without looking at them.
 func (p *Proxy) blindTunnel(client *peekedConn, target string) {
-	up, err := p.dialer().DialContext(p.ctx, "tcp", target)
+	up, err := p.dial(p.ctx, "tcp", target)
 	if err != nil {
 		p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("tunnel to %s: %v", target, err))
 		_ = client.Close()

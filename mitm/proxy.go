@@ -58,6 +58,10 @@ type Options struct {
 	// head (slow-loris); default 30s.
 	HeaderTimeout time.Duration
 
+	// Dial, when set, opens upstream connections instead of a net.Dialer
+	// (tests keep every connection on loopback with it).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
 	// PeekTimeout is how long a new CONNECT tunnel waits for the client's
 	// first byte before deciding the server speaks first (not HTTP).
 	PeekTimeout time.Duration // default 2s
@@ -163,7 +167,7 @@ func (p *Proxy) newGoproxy(h2 bool) *goproxy.ProxyHttpServer {
 	// Blind tunnels (ignored hosts) dial directly, never through an
 	// environment proxy that probably points back at us.
 	gp.ConnectDial = func(network, addr string) (net.Conn, error) {
-		return p.dialer().DialContext(p.ctx, network, addr)
+		return p.dial(p.ctx, network, addr)
 	}
 	gp.NonproxyHandler = http.HandlerFunc(p.serveNonProxy)
 	gp.OnRequest().HandleConnectFunc(p.handleConnect)

@@ -56,15 +56,20 @@ func (p *Proxy) newTransport() *http.Transport {
 	}
 }
 
-func (p *Proxy) dialer() *net.Dialer {
-	return &net.Dialer{Timeout: p.opts.DialTimeout, KeepAlive: 30 * time.Second}
+// dial opens every upstream connection the proxy makes.
+func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if p.opts.Dial != nil {
+		return p.opts.Dial(ctx, network, addr)
+	}
+	d := net.Dialer{Timeout: p.opts.DialTimeout, KeepAlive: 30 * time.Second}
+	return d.DialContext(ctx, network, addr)
 }
 
 func (p *Proxy) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
 	if di := dialInfoFrom(ctx); di != nil && di.target != "" {
 		addr = di.target
 	}
-	c, err := p.dialer().DialContext(ctx, network, addr)
+	c, err := p.dial(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +90,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		}
 		h1only = h1only || di.h1only
 	}
-	raw, err := p.dialer().DialContext(ctx, network, target)
+	raw, err := p.dial(ctx, network, target)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,13 @@
 // capture engine's issue sets as targets; --json FILE also writes the
 // numbers as JSON. Progress goes to stderr.
 //
+// The bare goproxy differs from stock goproxy in one line: a client's
+// "Connection: close" is hop-by-hop, so it does not close the bare proxy's
+// pooled upstream connection. Without that line the handshakes scenario
+// would cost the floor a second TLS handshake (upstream) per request, and it
+// would be no floor. --bare-forward-close restores goproxy's own behaviour;
+// the "origin conns" column shows which proxies re-dial.
+//
 // The subcommand "proxybench bare-goproxy --listen ADDR --ca-dir DIR" is the
 // bare goproxy MITM itself; the benchmark starts it, people rarely need to.
 package main
