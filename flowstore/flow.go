@@ -182,14 +182,13 @@ func DefaultPort(scheme string) int {
 	return 80
 }
 
-// Clone copies the request; body bytes are shared (they are immutable).
+// Clone copies the request. Body bytes and header slices are shared: both
+// are never modified in place (Headers' methods build new slices).
 func (r *Request) Clone() *Request {
 	if r == nil {
 		return nil
 	}
 	c := *r
-	c.Headers = r.Headers.Clone()
-	c.Trailers = r.Trailers.Clone()
 	return &c
 }
 
@@ -205,14 +204,13 @@ type Response struct {
 	Trailers Headers `json:"trailers,omitempty"`
 }
 
-// Clone copies the response; body bytes are shared (they are immutable).
+// Clone copies the response, sharing body bytes and header slices as
+// Request.Clone does.
 func (r *Response) Clone() *Response {
 	if r == nil {
 		return nil
 	}
 	c := *r
-	c.Headers = r.Headers.Clone()
-	c.Trailers = r.Trailers.Clone()
 	return &c
 }
 

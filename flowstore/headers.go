@@ -9,6 +9,10 @@ import (
 
 // Headers are header lines in wire order, names in their original case,
 // repeats kept. Lookups are case-insensitive.
+//
+// A Headers slice is never changed in place once it is in a flow: Set, Add
+// and Del build a new slice, so snapshots can share one. Code that edits
+// headers uses those methods (or builds a new slice), never h[i] = ....
 type Headers []Header
 
 // Get returns the first value of name, or "".

@@ -89,19 +89,25 @@ func FormatLine(f *Flow) string {
 	return b.String()
 }
 
-// Follow calls fn for every flow that finishes (in the order they finish,
-// as far as coalescing lets it tell) until ctx is done; then it drains what
-// is left, closes the subscription and returns. fn runs on Follow's
-// goroutine, never on a writer's. Subscribe before starting Follow in a
-// goroutine, so that no flow added in between is missed.
-func (sub *Subscription) Follow(ctx context.Context, fn func(*Flow)) {
+// Follow calls fn with the flows that finished since the last call (in
+// the order they finished, as far as coalescing lets it tell) until ctx is
+// done; then it drains what is left, closes the subscription and returns.
+// fn runs on Follow's goroutine, never on a writer's; batching lets it
+// write a batch with one system call. Subscribe before starting Follow in
+// a goroutine, so that no flow added in between is missed.
+func (sub *Subscription) Follow(ctx context.Context, fn func([]*Flow)) {
 	defer sub.Close()
+	var batch []*Flow
 	drain := func() {
 		events, _ := sub.Drain()
+		batch = batch[:0]
 		for _, ev := range events {
 			if ev.Kind&EventFinished != 0 {
-				fn(ev.Flow)
+				batch = append(batch, ev.Flow)
 			}
+		}
+		if len(batch) > 0 {
+			fn(batch)
 		}
 	}
 	for {

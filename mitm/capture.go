@@ -1,6 +1,7 @@
 package mitm
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"sync"
@@ -27,8 +28,14 @@ type bodyCapture struct {
 	mu    sync.Mutex // Read and Close may race when a client hangs up
 }
 
-func newBodyCapture(rc io.ReadCloser, limit int64, done func(flowstore.Body, error)) *bodyCapture {
-	return &bodyCapture{rc: rc, limit: limit, done: done}
+// newBodyCapture keeps up to limit bytes; sizeHint is the body's length
+// when known (Content-Length), -1 otherwise.
+func newBodyCapture(rc io.ReadCloser, limit, sizeHint int64, done func(flowstore.Body, error)) *bodyCapture {
+	c := &bodyCapture{rc: rc, limit: limit, done: done}
+	if sizeHint > 0 {
+		c.kept = make([]byte, 0, min(sizeHint, limit))
+	}
+	return c
 }
 
 func (c *bodyCapture) Read(p []byte) (int, error) {
@@ -60,7 +67,12 @@ func (c *bodyCapture) Close() error {
 func (c *bodyCapture) finish(err error) {
 	c.once.Do(func() {
 		c.mu.Lock()
-		b := flowstore.Body{Data: c.kept, Size: c.n, Truncated: c.n > int64(len(c.kept))}
+		kept := c.kept
+		if cap(kept)-len(kept) > len(kept)/8+64 {
+			// The flow keeps this for as long as it lives: no slack.
+			kept = bytes.Clone(kept)
+		}
+		b := flowstore.Body{Data: kept, Size: c.n, Truncated: c.n > int64(len(kept))}
 		c.kept = nil
 		c.mu.Unlock()
 		c.done(b, err)
@@ -72,8 +84,8 @@ func appendCapped(dst, src []byte, max int64) []byte {
 	need := len(dst) + len(src)
 	if need > cap(dst) {
 		newCap := 2 * cap(dst)
-		if newCap < 4096 {
-			newCap = 4096
+		if newCap < 512 {
+			newCap = 512
 		}
 		if newCap < need {
 			newCap = need

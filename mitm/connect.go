@@ -161,7 +161,7 @@ func (p *Proxy) terminateTLS(conn net.Conn, req *http.Request, tun *tunnel) {
 		Version: tls.VersionName(cs.Version),
 		SNI:     cs.ServerName,
 		ALPN:    cs.NegotiatedProtocol,
-		Cipher:  tls.CipherSuiteName(cs.CipherSuite),
+		Cipher:  cipherName(cs.CipherSuite),
 	}
 	h2 := cs.NegotiatedProtocol == "h2"
 	var inner net.Conn = tc

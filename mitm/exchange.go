@@ -114,7 +114,7 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	f.Server = ex.server
 
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = newBodyCapture(r.Body, p.opts.BodyLimit, func(b flowstore.Body, err error) {
+		r.Body = newBodyCapture(r.Body, p.opts.BodyLimit, r.ContentLength, func(b flowstore.Body, err error) {
 			ex.requestBodyDone(b, flowstore.FromHTTP(r.Trailer), err)
 			if tap != nil {
 				tap.arm()
@@ -258,14 +258,17 @@ func (ex *exchange) trace() *httptrace.ClientTrace {
 }
 
 func connTLS(c net.Conn) *flowstore.TLSInfo {
-	var cs *tls.ConnectionState
 	switch c := c.(type) {
 	case *upstreamConn:
-		cs = c.tls
+		return c.info // worked out once, when the connection was made
 	case *tls.Conn:
-		s := c.ConnectionState()
-		cs = &s
+		cs := c.ConnectionState()
+		return tlsInfo(&cs)
 	}
+	return nil
+}
+
+func tlsInfo(cs *tls.ConnectionState) *flowstore.TLSInfo {
 	if cs == nil {
 		return nil
 	}
@@ -273,12 +276,33 @@ func connTLS(c net.Conn) *flowstore.TLSInfo {
 		Version: tls.VersionName(cs.Version),
 		SNI:     cs.ServerName,
 		ALPN:    cs.NegotiatedProtocol,
-		Cipher:  tls.CipherSuiteName(cs.CipherSuite),
+		Cipher:  cipherName(cs.CipherSuite),
 	}
 	if len(cs.PeerCertificates) > 0 {
-		info.CertSubject = cs.PeerCertificates[0].Subject.String()
+		subj := cs.PeerCertificates[0].Subject
+		info.CertSubject = subj.CommonName
+		if info.CertSubject == "" {
+			info.CertSubject = subj.String()
+		}
 	}
 	return info
+}
+
+// cipherNames is built once: tls.CipherSuiteName rebuilds the list on
+// every call, and it runs for every flow.
+var cipherNames = func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+}()
+
+func cipherName(id uint16) string {
+	if n, ok := cipherNames[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
 }
 
 func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
@@ -301,6 +325,11 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
+	// The client's "Connection: close" is about its own connection; the
+	// upstream one stays pooled (upgrades keep their headers as they are).
+	if !isWebSocket(req.Header) {
+		req.Close = false
+	}
 	tr := ex.p.tr
 	if ex.fresh {
 		// A pooled connection may have gone stale while the flow was paused.
@@ -435,7 +464,7 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
 	trailer := resp
-	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, func(b flowstore.Body, err error) {
+	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, resp.ContentLength, func(b flowstore.Body, err error) {
 		var trailers flowstore.Headers
 		if err == nil {
 			trailers = flowstore.FromHTTP(trailer.Trailer)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"sync"
 	"time"
 
@@ -177,7 +178,7 @@ func parseHeaderLines(b []byte) flowstore.Headers {
 		if !ok {
 			continue
 		}
-		hs = append(hs, flowstore.Header{Name: string(name), Value: string(bytes.TrimSpace(value))})
+		hs = append(hs, flowstore.Header{Name: internName(name), Value: string(bytes.TrimSpace(value))})
 	}
 	return hs
 }
@@ -263,4 +264,27 @@ func (t *headTap) watch() (gone <-chan struct{}, stop func()) {
 			_ = t.Conn.SetReadDeadline(time.Time{})
 		})
 	}
+}
+
+// commonNames are header names as they usually appear on the wire; a flow
+// that uses one shares the string instead of holding its own copy.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language",
+		"Connection", "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Date",
+		"Server", "Cache-Control", "Cookie", "Set-Cookie", "Authorization", "Referer", "Origin",
+		"If-None-Match", "If-Modified-Since", "ETag", "Last-Modified", "Expires", "Vary", "Location",
+		"Keep-Alive", "Proxy-Connection", "Upgrade", "Pragma", "Age", "Via", "X-Forwarded-For",
+		"X-Requested-With", "Access-Control-Allow-Origin", "Strict-Transport-Security"} {
+		m[n] = n
+		m[strings.ToLower(n)] = strings.ToLower(n)
+	}
+	return m
+}()
+
+func internName(b []byte) string {
+	if s, ok := commonNames[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	return string(b)
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
 // dialInfo travels in a request's context to the transport's dialers: where
@@ -37,7 +39,7 @@ func dialInfoFrom(ctx context.Context) *dialInfo {
 // transport cannot see it through the wrapper.
 type upstreamConn struct {
 	*headTap
-	tls *tls.ConnectionState
+	info *flowstore.TLSInfo
 }
 
 func (p *Proxy) newTransport() *http.Transport {
@@ -124,7 +126,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 	if cs.NegotiatedProtocol == "h2" {
 		return tc, nil // the transport's HTTP/2 code needs the *tls.Conn itself
 	}
-	return &upstreamConn{headTap: newHeadTap(tc), tls: &cs}, nil
+	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs)}, nil
 }
 
 // tlsError marks a failed handshake with the origin, so the message can say

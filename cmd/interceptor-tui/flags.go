@@ -34,6 +34,7 @@ type config struct {
 	interceptResponse []string
 	interceptTimeout  time.Duration
 
+	cpuProfile  string
 	proxyAuth   string
 	allowRemote bool
 
@@ -109,6 +110,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.har, "har", "", "write every flow to `file` as HAR 1.2 when the program exits")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for finding where time goes)")
 	fs.StringVar(&cfg.proxyAuth, "proxyauth", "", "require Basic proxy authentication with `user:pass` (needed to listen beyond loopback)")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "listen beyond loopback without --proxyauth (anyone who can reach the port can use the proxy and read what it captures)")
 	fs.Var((*multi)(&cfg.scripts), "script", "run the Lua hook script `file` (repeatable; scripts run in the order given)")

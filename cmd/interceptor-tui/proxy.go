@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -165,6 +166,16 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if err := checkExposure(cfg, stderr); err != nil {
 		return err
 	}
+	if cfg.cpuProfile != "" {
+		pf, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
@@ -247,11 +258,14 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sub.Follow(ctx, func(f *flowstore.Flow) {
-				if flt.Match(f) {
-					fmt.Fprintln(out, flowstore.FormatLine(f))
+			sub.Follow(ctx, func(batch []*flowstore.Flow) {
+				for _, f := range batch {
+					if flt.Match(f) {
+						fmt.Fprintln(out, flowstore.FormatLine(f))
+					}
 				}
-				// Flush per flow: whoever reads our stdout sees each line as it happens.
+				// Flush per batch: whoever reads our stdout sees each line
+				// within moments, with one write for many flows.
 				_ = out.Flush()
 			})
 		}()
@@ -282,20 +296,22 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		go func() {
 			defer wg.Done()
 			failing := false
-			sub.Follow(ctx, func(f *flowstore.Flow) {
-				if !flt.Match(f) {
-					return
-				}
-				if err := saver.Save(f); err != nil {
-					if !failing {
-						evlog.Add(flowstore.LevelError, "save", f.ID, fmt.Sprintf("cannot write %s: %v; flows stay in memory", cfg.save, err))
+			sub.Follow(ctx, func(batch []*flowstore.Flow) {
+				for _, f := range batch {
+					if !flt.Match(f) {
+						continue
 					}
-					failing = true
-					return
-				}
-				if failing {
-					evlog.Add(flowstore.LevelInfo, "save", "", "writing "+cfg.save+" works again")
-					failing = false
+					if err := saver.Save(f); err != nil {
+						if !failing {
+							evlog.Add(flowstore.LevelError, "save", f.ID, fmt.Sprintf("cannot write %s: %v; flows stay in memory", cfg.save, err))
+						}
+						failing = true
+						continue
+					}
+					if failing {
+						evlog.Add(flowstore.LevelInfo, "save", "", "writing "+cfg.save+" works again")
+						failing = false
+					}
 				}
 			})
 		}()
