@@ -446,3 +446,103 @@ func TestRemoteListenNeedsAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestSaveSurvivesKill9(t *testing.T) {
+	home := t.TempDir()
+	plain := httptest.NewServer(hello())
+	defer plain.Close()
+	save := filepath.Join(t.TempDir(), "flows.jsonl")
+	p := startHeadless(t, home, "--save", save)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(mustURL("http://" + p.addr))}}
+	const n = 30
+	for i := 0; i < n; i++ {
+		resp, err := client.Post(fmt.Sprintf("%s/k%d", plain.URL, i), "text/plain", strings.NewReader(strings.Repeat("b", i*100)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	p.waitLines(n)
+	// Keep traffic flowing while the process is killed, so the kill can
+	// land in the middle of a write.
+	stop := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := client.Get(fmt.Sprintf("%s/during%d", plain.URL, i))
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	p.cmd.Process.Kill() // SIGKILL: no chance to flush anything
+	p.cmd.Wait()
+	close(stop)
+
+	f, err := os.Open(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flows, warns, err := flowstore.ReadLines(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) > 1 || (len(warns) == 1 && !strings.Contains(warns[0].Msg, "cut short")) {
+		t.Fatalf("warnings %v: at most the last partial line may be lost", warns)
+	}
+	got := map[string]bool{}
+	for _, fl := range flows {
+		got[fl.Request.Path] = true
+	}
+	for i := 0; i < n; i++ {
+		if !got[fmt.Sprintf("/k%d", i)] {
+			t.Fatalf("flow /k%d finished before the kill but is not in the file (%d flows loaded)", i, len(flows))
+		}
+	}
+}
+
+func TestSaveToFullDiskKeepsCapturing(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	plain := httptest.NewServer(hello())
+	defer plain.Close()
+	p := startHeadless(t, t.TempDir(), "--save", "/dev/full")
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(mustURL("http://" + p.addr))}}
+	for i := 0; i < 3; i++ {
+		resp, err := client.Get(fmt.Sprintf("%s/full%d", plain.URL, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	p.waitLines(3) // capture and output go on
+	p.stop()
+	if !strings.Contains(p.errText(), "no space left on device") {
+		t.Fatalf("the full disk was not reported:\n%s", p.errText())
+	}
+	if n := strings.Count(p.errText(), "cannot write"); n != 1 {
+		t.Fatalf("reported %d times, want once until it works again", n)
+	}
+
+	ro := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(ro, 0o500)
+	if os.Geteuid() == 0 {
+		return // root writes anywhere; the full-disk case above covers the error path
+	}
+	q := startHeadless(t, t.TempDir(), "--save", filepath.Join(ro, "x.jsonl"))
+	q.stop()
+	if !strings.Contains(q.errText(), "kept in memory only") {
+		t.Fatalf("an unwritable --save path was not reported:\n%s", q.errText())
+	}
+}

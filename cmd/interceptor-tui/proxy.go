@@ -283,18 +283,23 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 			evlog.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%d standing mock(s) loaded", len(mocks)))
 		}
 	}
+	var sf *os.File
 	if cfg.save != "" {
-		sf, err := os.OpenFile(cfg.save, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		var err error
+		sf, err = os.OpenFile(cfg.save, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--save: %w", err)
+			// Capture matters more than the file: say so loudly, keep going.
+			evlog.Add(flowstore.LevelError, "save", "", fmt.Sprintf("cannot open %s for saving (%v); flows are kept in memory only", cfg.save, err))
+			sf = nil
 		}
-		defer sf.Close()
+	}
+	if sf != nil {
 		saver := flowstore.NewSaver(sf)
 		sub := store.Subscribe()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer sf.Close() // after the last drain
 			failing := false
 			sub.Follow(ctx, func(batch []*flowstore.Flow) {
 				for _, f := range batch {
