@@ -305,6 +305,47 @@ type Flow struct {
 	Notes []string `json:"notes,omitempty"`
 	// Mock, when set, makes this flow a standing answer for matching requests.
 	Mock *MockRule `json:"mock,omitempty"`
+
+	// Messages of a WebSocket (after a 101) or events of a Server-Sent
+	// Events stream, oldest first; past the per-flow cap the oldest are
+	// dropped and counted in MessagesDropped.
+	Messages        []Message `json:"messages,omitempty"`
+	MessagesDropped int       `json:"messages_dropped,omitempty"`
+}
+
+// MessageKind says what a message is.
+type MessageKind string
+
+const (
+	MessageText   MessageKind = "text"
+	MessageBinary MessageKind = "binary"
+	MessagePing   MessageKind = "ping"
+	MessagePong   MessageKind = "pong"
+	MessageClose  MessageKind = "close"
+	MessageEvent  MessageKind = "event" // a Server-Sent Event
+)
+
+// Message is one WebSocket message or Server-Sent Event. Messages are never
+// changed once they are in a flow.
+type Message struct {
+	FromClient bool        `json:"from_client,omitempty"`
+	Time       time.Time   `json:"time"`
+	Kind       MessageKind `json:"kind"`
+	// Data is the payload as the application sees it: fragments joined,
+	// permessage-deflate undone; for a close, the reason; for an event,
+	// its data lines joined by newlines.
+	Data []byte `json:"data,omitempty"`
+	// Size is the payload's size on the wire (compressed, when it was).
+	Size       int64 `json:"size"`
+	Compressed bool  `json:"compressed,omitempty"`
+	Truncated  bool  `json:"truncated,omitempty"` // Data keeps only the first part
+	CloseCode  int   `json:"close_code,omitempty"`
+	// Event and ID are a Server-Sent Event's "event:" and "id:" fields.
+	Event string `json:"event,omitempty"`
+	ID    string `json:"event_id,omitempty"`
+	// Note says what happened to the message on its way (rewritten or
+	// dropped by a hook, not decompressible).
+	Note string `json:"note,omitempty"`
 }
 
 // Original is a flow's messages before they were edited.

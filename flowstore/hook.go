@@ -33,11 +33,12 @@ func (v Verdict) String() string {
 
 // Hook phase names, as hooks and scripts spell them.
 const (
-	HookRequestHeaders  = "requestheaders"
-	HookRequest         = "request"
-	HookResponseHeaders = "responseheaders"
-	HookResponse        = "response"
-	HookResponseChunk   = "responsechunk"
-	HookError           = "error"
-	HookDone            = "done"
+	HookRequestHeaders   = "requestheaders"
+	HookRequest          = "request"
+	HookResponseHeaders  = "responseheaders"
+	HookResponse         = "response"
+	HookResponseChunk    = "responsechunk"
+	HookError            = "error"
+	HookDone             = "done"
+	HookWebSocketMessage = "websocket_message"
 )

@@ -17,6 +17,7 @@ import (
 	"github.com/elazarl/goproxy"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 )
 
 // exchange is the engine's private state for one flow while it is in
@@ -325,6 +326,12 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
+	if isWebSocket(req.Header) && len(ex.wsHooks()) > 0 {
+		// Hooks may rewrite messages; compressed ones with context takeover
+		// cannot be rewritten without breaking the peers' shared window, so
+		// such a connection is negotiated without compression.
+		req.Header.Del("Sec-WebSocket-Extensions")
+	}
 	// The client's "Connection: close" is about its own connection; the
 	// upstream one stays pooled (upgrades keep their headers as they are).
 	if !isWebSocket(req.Header) {
@@ -435,9 +442,13 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 			Write([]byte) (int, error)
 			Close() error
 		}); ok {
-			resp.Body = &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
+			u := &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
 				ex.finish(flowstore.Body{}, nil, headSize+in, out)
 			}}
+			resp.Body = u
+			if isWebSocket(req.Header) {
+				resp.Body = ex.newWSRelay(u, resp.Header)
+			}
 		} else {
 			ex.finish(flowstore.Body{}, nil, headSize, 0)
 		}
@@ -462,6 +473,9 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		// stream would sit in a buffer. The server code that writes the
 		// response frames it properly for the client's HTTP version.
 		resp.Header.Set("Transfer-Encoding", "chunked")
+	}
+	if content.MediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
+		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
 	}
 	trailer := resp
 	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, resp.ContentLength, func(b flowstore.Body, err error) {

@@ -69,6 +69,7 @@ type hookSet struct {
 	chunks      []ResponseChunkHook
 	errs        []ErrorHook
 	done        []DoneHook
+	wsMsgs      []WebSocketMessageHook
 }
 
 // AddHook registers a hook; call it before Serve. It returns an error if h
@@ -101,6 +102,10 @@ func (p *Proxy) AddHook(h any) error {
 	}
 	if x, ok := h.(DoneHook); ok {
 		p.hooks.done = append(p.hooks.done, x)
+		n++
+	}
+	if x, ok := h.(WebSocketMessageHook); ok {
+		p.hooks.wsMsgs = append(p.hooks.wsMsgs, x)
 		n++
 	}
 	if n == 0 {
