@@ -619,3 +619,19 @@ func TestMatchedText(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyOperatorsSearchMessages(t *testing.T) {
+	f := flowtest.New()
+	f.Messages = []flowstore.Message{
+		{FromClient: true, Kind: flowstore.MessageText, Data: []byte(`{"op":"subscribe"}`)},
+		{Kind: flowstore.MessageText, Data: []byte(`{"price":42}`)},
+	}
+	for expr, want := range map[string]bool{
+		"~b subscribe": true, "~bq subscribe": true, "~bs subscribe": false,
+		"~b price": true, "~bs price": true, "~bq price": false, "~b nothing": false,
+	} {
+		if got := filter.MustParse(expr).Match(f); got != want {
+			t.Errorf("%s: %v, want %v", expr, got, want)
+		}
+	}
+}

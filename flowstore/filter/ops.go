@@ -41,9 +41,9 @@ var ops = []opSpec{
 	{name: "~t", arg: argRegex, flags: "i", help: "Content-Type of request or response", match: matchType},
 	{name: "~tq", arg: argRegex, flags: "i", help: "request Content-Type", match: matchReqType},
 	{name: "~ts", arg: argRegex, flags: "i", help: "response Content-Type", match: matchRespType},
-	{name: "~b", arg: argRegex, flags: "is", help: "decoded body of request or response", match: matchBody},
-	{name: "~bq", arg: argRegex, flags: "is", help: "decoded request body", match: matchReqBody},
-	{name: "~bs", arg: argRegex, flags: "is", help: "decoded response body", match: matchRespBody},
+	{name: "~b", arg: argRegex, flags: "is", help: "decoded body of request or response, or any WebSocket message or event", match: matchBody},
+	{name: "~bq", arg: argRegex, flags: "is", help: "decoded request body, or a message from the client", match: matchReqBody},
+	{name: "~bs", arg: argRegex, flags: "is", help: "decoded response body, or a message from the server or an event", match: matchRespBody},
 	{name: "~q", help: "request with no response (yet)", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response == nil }},
 	{name: "~s", help: "has a response", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response != nil }},
 	{name: "~e", help: "has an error", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Error != nil }},
@@ -267,12 +267,23 @@ func matchBody(l *leaf, f *flowstore.Flow) bool { return matchReqBody(l, f) || m
 // Empty bodies never match, as in mitmproxy (it tests raw_content first).
 func matchReqBody(l *leaf, f *flowstore.Flow) bool {
 	r := f.Request
-	return r != nil && len(r.Body.Data) > 0 && l.re.Match(body(r.Body, r.Headers))
+	return r != nil && len(r.Body.Data) > 0 && l.re.Match(body(r.Body, r.Headers)) || matchMessages(l, f, true)
 }
 
 func matchRespBody(l *leaf, f *flowstore.Flow) bool {
 	r := f.Response
-	return r != nil && len(r.Body.Data) > 0 && l.re.Match(body(r.Body, r.Headers))
+	return r != nil && len(r.Body.Data) > 0 && l.re.Match(body(r.Body, r.Headers)) || matchMessages(l, f, false)
+}
+
+// matchMessages searches WebSocket messages and events from one side.
+func matchMessages(l *leaf, f *flowstore.Flow, fromClient bool) bool {
+	for i := range f.Messages {
+		m := &f.Messages[i]
+		if m.FromClient == fromClient && len(m.Data) > 0 && l.re.Match(m.Data) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchSrc(l *leaf, f *flowstore.Flow) bool {

@@ -64,24 +64,27 @@ type Entry struct {
 
 	// Flow is this package's extension: what HAR cannot say about a flow.
 	Flow *FlowInfo `json:"_flow,omitempty"`
-	// WebSocketMessages is Chrome's extension; only counted on import.
-	WebSocketMessages []json.RawMessage `json:"_webSocketMessages,omitempty"`
+	// WebSocketMessages is Chrome's extension for a WebSocket's messages.
+	WebSocketMessages []WSMessage `json:"_webSocketMessages,omitempty"`
+	// EventSourceMessages holds a Server-Sent Events stream's events.
+	EventSourceMessages []SSEMessage `json:"_eventSourceMessages,omitempty"`
 }
 
 // FlowInfo is the "_flow" extension of an entry, in the field names of the
 // JSON-lines format.
 type FlowInfo struct {
-	ID       string            `json:"id"`
-	State    flowstore.State   `json:"state"`
-	Error    *flowstore.Error  `json:"error,omitempty"`
-	Marked   bool              `json:"marked,omitempty"`
-	ReplayOf string            `json:"replay_of,omitempty"`
-	Client   flowstore.Client  `json:"client"`
-	Server   flowstore.Server  `json:"server,omitzero"`
-	Timings  flowstore.Timings `json:"timings"`
-	BytesIn  int64             `json:"bytes_in,omitempty"`
-	BytesOut int64             `json:"bytes_out,omitempty"`
-	Notes    []string          `json:"notes,omitempty"`
+	ID              string            `json:"id"`
+	State           flowstore.State   `json:"state"`
+	Error           *flowstore.Error  `json:"error,omitempty"`
+	Marked          bool              `json:"marked,omitempty"`
+	ReplayOf        string            `json:"replay_of,omitempty"`
+	Client          flowstore.Client  `json:"client"`
+	Server          flowstore.Server  `json:"server,omitzero"`
+	Timings         flowstore.Timings `json:"timings"`
+	BytesIn         int64             `json:"bytes_in,omitempty"`
+	BytesOut        int64             `json:"bytes_out,omitempty"`
+	Notes           []string          `json:"notes,omitempty"`
+	MessagesDropped int               `json:"messages_dropped,omitempty"`
 }
 
 // Request is the request of an entry.

@@ -269,8 +269,9 @@ func toFlow(e *Entry) (*flowstore.Flow, []string, error) {
 			f.Server = flowstore.Server{Addr: net.JoinHostPort(req.Host, port), IP: net.JoinHostPort(ip, port)}
 		}
 	}
-	if n := len(e.WebSocketMessages); n > 0 {
-		f.Notes = append(f.Notes, fmt.Sprintf("HAR import: %d WebSocket messages not imported", n))
+	f.Messages = toMessages(e.WebSocketMessages, e.EventSourceMessages)
+	if e.Flow != nil {
+		f.MessagesDropped = e.Flow.MessagesDropped
 	}
 	return f, notes, nil
 }

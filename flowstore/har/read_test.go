@@ -157,8 +157,14 @@ func TestReadSamples(t *testing.T) {
 					t.Errorf("failed request: state %v, response %v", fs[4].State, fs[4].Response)
 				}
 				ws := fs[5]
-				if ws.Request.Scheme != "wss" || ws.Request.Port != 443 || len(ws.Notes) != 1 || !strings.Contains(ws.Notes[0], "3 WebSocket messages") {
-					t.Errorf("websocket flow: %s port %d notes %q", ws.Request.Scheme, ws.Request.Port, ws.Notes)
+				if ws.Request.Scheme != "wss" || ws.Request.Port != 443 || len(ws.Messages) != 3 {
+					t.Fatalf("websocket flow: %s port %d, %d messages", ws.Request.Scheme, ws.Request.Port, len(ws.Messages))
+				}
+				m := ws.Messages
+				if !m[0].FromClient || m[0].Kind != flowstore.MessageText || string(m[0].Data) != `{"op":"subscribe","channel":"prices"}` ||
+					m[1].FromClient || string(m[1].Data) != `{"op":"ack"}` ||
+					m[2].Kind != flowstore.MessageBinary || string(m[2].Data) != "\x00\x01\x02\x03" {
+					t.Errorf("websocket messages %+v", m)
 				}
 			},
 		},

@@ -101,6 +101,10 @@ func EntryOf(f *flowstore.Flow) (Entry, error) {
 		},
 	}
 	e.Time = e.Timings.total()
+	e.WebSocketMessages, e.EventSourceMessages = messagesOf(f)
+	if f.MessagesDropped > 0 {
+		e.Flow.MessagesDropped = f.MessagesDropped
+	}
 	return e, nil
 }
 

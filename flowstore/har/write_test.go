@@ -251,3 +251,38 @@ func TestEntryContent(t *testing.T) {
 		t.Errorf("form params: %+v", pd)
 	}
 }
+
+func TestMessagesRoundTrip(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+	ws := flowtest.New(flowtest.URL("https://ws.example.test/socket"), flowtest.Status(101))
+	ws.Messages = []flowstore.Message{
+		{FromClient: true, Time: at, Kind: flowstore.MessageText, Data: []byte("hello"), Size: 5},
+		{Time: at.Add(time.Millisecond), Kind: flowstore.MessageBinary, Data: []byte{0, 255, 1}, Size: 3, Compressed: true},
+		{Time: at.Add(2 * time.Millisecond), Kind: flowstore.MessageClose, Data: []byte("bye"), Size: 5, CloseCode: 1001},
+	}
+	sse := flowtest.New(flowtest.URL("https://ws.example.test/events"), flowtest.RespBody("text/event-stream", []byte("data: x\n\n")))
+	sse.Messages = []flowstore.Message{{Time: at, Kind: flowstore.MessageEvent, Data: []byte("x\ny"), Event: "tick", ID: "7", Size: 20}}
+	var buf bytes.Buffer
+	if err := har.Write(&buf, []*flowstore.Flow{ws, sse}, har.Creator{Name: "t", Version: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"_webSocketMessages"`)) {
+		t.Fatal("no _webSocketMessages in the export")
+	}
+	got, warns, err := har.Read(&buf)
+	if err != nil || len(warns) > 0 || len(got) != 2 {
+		t.Fatalf("read: %v %v %d", err, warns, len(got))
+	}
+	for i, want := range []*flowstore.Flow{ws, sse} {
+		g, w := got[i].Messages, want.Messages
+		if len(g) != len(w) {
+			t.Fatalf("flow %d: %d messages back, want %d", i, len(g), len(w))
+		}
+		for j := range w {
+			if !g[j].Time.Equal(w[j].Time) || g[j].Kind != w[j].Kind || !bytes.Equal(g[j].Data, w[j].Data) || g[j].FromClient != w[j].FromClient ||
+				g[j].CloseCode != w[j].CloseCode || g[j].Compressed != w[j].Compressed || g[j].Event != w[j].Event || g[j].ID != w[j].ID || g[j].Size != w[j].Size {
+				t.Errorf("flow %d message %d:\n got %+v\nwant %+v", i, j, g[j], w[j])
+			}
+		}
+	}
+}
