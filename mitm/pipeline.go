@@ -47,14 +47,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	before := w.Request.Clone()
 	ctx := req.Context()
 	v := flowstore.Continue
-	for _, h := range hs.reqHeaders {
-		if v != flowstore.Continue {
-			break
-		}
-		if wants(h, flowstore.HookRequestHeaders, w) {
-			v = ex.safely(flowstore.HookRequestHeaders, w, func() (flowstore.Verdict, error) { return h.RequestHeaders(ctx, w) })
-		}
-	}
+	v = runHooks(ex, hs.reqHeaders, flowstore.HookRequestHeaders, w, v, func(h RequestHeadersHook) (flowstore.Verdict, error) { return h.RequestHeaders(ctx, w) })
 	needBody := v == flowstore.Intercept || (v == flowstore.Continue && r.anyRequest())
 	for _, h := range hs.request {
 		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.HookRequest, w))
@@ -69,14 +62,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		complete = whole
 		w.Request.Body, before.Body = body, body
 	}
-	for _, h := range hs.request {
-		if v != flowstore.Continue {
-			break
-		}
-		if wants(h, flowstore.HookRequest, w) {
-			v = ex.safely(flowstore.HookRequest, w, func() (flowstore.Verdict, error) { return h.Request(ctx, w) })
-		}
-	}
+	v = runHooks(ex, hs.request, flowstore.HookRequest, w, v, func(h RequestHook) (flowstore.Verdict, error) { return h.Request(ctx, w) })
 	if v == flowstore.Continue {
 		if m := r.mockFor(w); m != nil {
 			m.hits.Add(1)
@@ -120,6 +106,20 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		f.Notes, f.Marked, f.Comment = w.Notes, w.Marked, w.Comment
 	})
 	return req, w, v
+}
+
+// runHooks calls the hooks of one phase in order while the verdict is
+// Continue, each only for flows it wants.
+func runHooks[H any](ex *exchange, hooks []H, phase string, w *flowstore.Flow, v flowstore.Verdict, call func(H) (flowstore.Verdict, error)) flowstore.Verdict {
+	for _, h := range hooks {
+		if v != flowstore.Continue {
+			break
+		}
+		if wants(h, phase, w) {
+			v = ex.safely(phase, w, func() (flowstore.Verdict, error) { return call(h) })
+		}
+	}
+	return v
 }
 
 // bufferRequest reads the request body (up to the body limit) so hooks and
@@ -167,14 +167,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	before := w.Response.Clone()
 	ctx := req.Context()
 	v := flowstore.Continue
-	for _, h := range hs.respHeaders {
-		if v != flowstore.Continue {
-			break
-		}
-		if wants(h, flowstore.HookResponseHeaders, w) {
-			v = ex.safely(flowstore.HookResponseHeaders, w, func() (flowstore.Verdict, error) { return h.ResponseHeaders(ctx, w) })
-		}
-	}
+	v = runHooks(ex, hs.respHeaders, flowstore.HookResponseHeaders, w, v, func(h ResponseHeadersHook) (flowstore.Verdict, error) { return h.ResponseHeaders(ctx, w) })
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) && !wantsBodyLater(hs, r, w) {
 		v = flowstore.Intercept // the headers are enough to decide
 	}
@@ -192,14 +185,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		complete = whole
 		w.Response.Body, before.Body = body, body
 	}
-	for _, h := range hs.response {
-		if v != flowstore.Continue {
-			break
-		}
-		if wants(h, flowstore.HookResponse, w) {
-			v = ex.safely(flowstore.HookResponse, w, func() (flowstore.Verdict, error) { return h.Response(ctx, w) })
-		}
-	}
+	v = runHooks(ex, hs.response, flowstore.HookResponse, w, v, func(h ResponseHook) (flowstore.Verdict, error) { return h.Response(ctx, w) })
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) {
 		v = flowstore.Intercept
 	}
