@@ -75,43 +75,24 @@ type hookSet struct {
 // AddHook registers a hook; call it before Serve. It returns an error if h
 // implements none of the phase interfaces.
 func (p *Proxy) AddHook(h any) error {
-	n := 0
-	if x, ok := h.(RequestHeadersHook); ok {
-		p.hooks.reqHeaders = append(p.hooks.reqHeaders, x)
-		n++
-	}
-	if x, ok := h.(RequestHook); ok {
-		p.hooks.request = append(p.hooks.request, x)
-		n++
-	}
-	if x, ok := h.(ResponseHeadersHook); ok {
-		p.hooks.respHeaders = append(p.hooks.respHeaders, x)
-		n++
-	}
-	if x, ok := h.(ResponseHook); ok {
-		p.hooks.response = append(p.hooks.response, x)
-		n++
-	}
-	if x, ok := h.(ResponseChunkHook); ok {
-		p.hooks.chunks = append(p.hooks.chunks, x)
-		n++
-	}
-	if x, ok := h.(ErrorHook); ok {
-		p.hooks.errs = append(p.hooks.errs, x)
-		n++
-	}
-	if x, ok := h.(DoneHook); ok {
-		p.hooks.done = append(p.hooks.done, x)
-		n++
-	}
-	if x, ok := h.(WebSocketMessageHook); ok {
-		p.hooks.wsMsgs = append(p.hooks.wsMsgs, x)
-		n++
-	}
+	hs := &p.hooks
+	n := register(h, &hs.reqHeaders) + register(h, &hs.request) + register(h, &hs.respHeaders) +
+		register(h, &hs.response) + register(h, &hs.chunks) + register(h, &hs.errs) + register(h, &hs.done) +
+		register(h, &hs.wsMsgs)
 	if n == 0 {
 		return fmt.Errorf("mitm: %T implements no hook phase", h)
 	}
 	return nil
+}
+
+// register adds h to list if it implements the list's phase.
+func register[H any](h any, list *[]H) int {
+	x, ok := h.(H)
+	if !ok {
+		return 0
+	}
+	*list = append(*list, x)
+	return 1
 }
 
 func wants(h any, phase string, f *flowstore.Flow) bool {
