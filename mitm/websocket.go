@@ -402,6 +402,7 @@ func (ex *exchange) messageHooks(m *flowstore.Message) (drop bool) {
 			var err error
 			d, err = h.WebSocketMessage(ex.p.ctx, snap, &work)
 			if err != nil {
+				d = false // a failing hook leaves the message as it was
 				return flowstore.Continue, err
 			}
 			*m = work
@@ -454,7 +455,12 @@ func (r *wsRelay) Write(p []byte) (int, error) {
 // newWSRelay wires message capture (and hooks) into an upgraded body.
 func (ex *exchange) newWSRelay(u *upgradedBody, respHeader http.Header) io.ReadWriteCloser {
 	d := parseDeflate(respHeader)
-	rewrite := len(ex.wsHooks()) > 0
+	// Rewrite only when compression is off: a rewritten message goes out
+	// uncompressed, which would break the peers' shared window.
+	rewrite := len(ex.wsHooks()) > 0 && !d.on
+	if len(ex.wsHooks()) > 0 && d.on {
+		ex.p.log.Add(flowstore.LevelWarn, "hook", ex.id, "websocket_message hooks skipped: the connection negotiated compression before a hook wanted it")
+	}
 	return &wsRelay{
 		upgradedBody: u,
 		up:           &wsStream{ex: ex, fromClient: true, rewrite: rewrite, deflate: d.on, noContext: d.clientNoContext},

@@ -34,6 +34,22 @@ func BenchmarkHookOverhead(b *testing.B) {
 	}
 }
 
+// BenchmarkWebSocketMessage is the cost of one websocket_message hook
+// call that rewrites a small text message: every message of a WebSocket
+// the hook wants waits this long.
+func BenchmarkWebSocketMessage(b *testing.B) {
+	e, _ := engine(b, `function websocket_message(flow, message) message.text = message.text:upper() end`)
+	f := wsFlow()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m := wsMsg(true, flowstore.MessageText, `{"op": "ping", "n": 1}`)
+		if drop, err := e.WebSocketMessage(bg, f, m); err != nil || drop {
+			b.Fatal(drop, err)
+		}
+	}
+}
+
 func BenchmarkHookOverheadParallel(b *testing.B) {
 	e, _ := engine(b, `function request(flow) flow.request.headers["X-Trace"] = "abc123" end`)
 	f := flowtest.New()

@@ -1,7 +1,7 @@
 // Package scripting owns Lua hook scripts (-s/--script): loading and
 // reloading them, running their hooks in pooled, sandboxed gopher-lua
-// states with a timeout per call, and the API they see (flow, on, options,
-// env, shared, log, json, base64).
+// states with a timeout per call, and the API they see (flow, message, on,
+// options, env, shared, log, json, base64).
 //
 // An *Engine implements the engine's one-method phase interfaces and its
 // PhaseFilter structurally; cmd registers it with (*mitm.Proxy).AddHook.

@@ -26,6 +26,7 @@ var _ interface {
 	mitm.ResponseHeadersHook
 	mitm.ResponseHook
 	mitm.ResponseChunkHook
+	mitm.WebSocketMessageHook
 	mitm.ErrorHook
 	mitm.DoneHook
 	mitm.PhaseFilter

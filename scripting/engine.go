@@ -3,6 +3,7 @@ package scripting
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"runtime"
 	"sync"
@@ -118,6 +119,14 @@ func (e *Engine) Close() {
 // Wants reports whether any script has a hook for phase that matches f.
 // The engine buffers a body only for hooks that want a body phase, so a
 // script with header or chunk hooks alone never makes it buffer.
+//
+// For websocket_message the engine asks twice: at the handshake, before
+// there is a response, to decide whether to keep permessage-deflate out of
+// it, and once the server has answered, to decide whether messages go
+// through hooks. A filter that looks at the response (~websocket, ~c 101)
+// cannot match the first time, and a compressed connection whose messages
+// are rewritten would break; so before the response a filter is also
+// tried against the handshake as accepted (101 Switching Protocols).
 func (e *Engine) Wants(phase string, f *flowstore.Flow) bool {
 	ph := phaseIndex(phase)
 	if ph < 0 || e.closed.Load() {
@@ -126,6 +135,7 @@ func (e *Engine) Wants(phase string, f *flowstore.Flow) bool {
 	if ph == phDone && e.ctxs.has(f.ID) {
 		return true // to drop the flow's ctx
 	}
+	var accepted *flowstore.Flow // f with the 101 it is waiting for
 	for _, s := range e.scripts {
 		v := s.active()
 		if v == nil {
@@ -135,9 +145,32 @@ func (e *Engine) Wants(phase string, f *flowstore.Flow) bool {
 			if h.filter == nil || h.filter.Match(f) {
 				return true
 			}
+			if ph == phWebSocketMessage && f.Response == nil && f.Request != nil {
+				if accepted == nil {
+					accepted = acceptedHandshake(f)
+				}
+				if h.filter.Match(accepted) {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// acceptedHandshake is a shallow copy of a WebSocket handshake flow with
+// the response that accepts it.
+func acceptedHandshake(f *flowstore.Flow) *flowstore.Flow {
+	g := *f
+	g.Response = &flowstore.Response{
+		Status: http.StatusSwitchingProtocols, Reason: http.StatusText(http.StatusSwitchingProtocols),
+		Proto: f.Request.Proto,
+		Headers: flowstore.Headers{
+			{Name: "Upgrade", Value: "websocket"},
+			{Name: "Connection", Value: "Upgrade"},
+		},
+	}
+	return &g
 }
 
 // RequestHeaders runs requestheaders hooks.
@@ -232,6 +265,67 @@ func (e *Engine) ResponseChunk(ctx context.Context, f *flowstore.Flow, chunk []b
 	return chunk, nil
 }
 
+// WebSocketMessage passes one WebSocket data message through the
+// websocket_message hooks, each seeing the message as the one before left
+// it. f is a read-only snapshot of the flow. A hook that calls
+// message:drop() drops the message and ends the chain. A hook that fails
+// leaves the message as it was; the later hooks still run.
+//
+// The engine discards everything a call changed when it returns an error,
+// so errors come back only when no hook changed or dropped the message
+// (the engine then notes them on the flow and logs them, as for the other
+// phases); otherwise they are logged here and the changes kept.
+func (e *Engine) WebSocketMessage(ctx context.Context, f *flowstore.Flow, m *flowstore.Message) (drop bool, err error) {
+	if e.closed.Load() {
+		return false, nil
+	}
+	if f == nil { // the flow left the store (cleared) while its connection is open
+		f = &flowstore.Flow{}
+	}
+	type failure struct {
+		s   *script
+		err error
+	}
+	var fails []failure
+	changed := false
+scripts:
+	for _, s := range e.scripts {
+		v := s.active()
+		if v == nil {
+			continue
+		}
+		for _, h := range v.byPhase[phWebSocketMessage] {
+			if h.filter != nil && !h.filter.Match(f) {
+				continue
+			}
+			c := &call{f: f, phase: phWebSocketMessage, ro: true, msg: &wsMessage{m: *m}}
+			if err := v.invoke(ctx, h, c, nil); err != nil {
+				fails = append(fails, failure{s, err})
+				continue
+			}
+			if c.msg.set {
+				m.Data = []byte(c.msg.data)
+				changed = true
+			}
+			if c.msg.drop {
+				drop = true
+				break scripts
+			}
+		}
+	}
+	if !drop && !changed {
+		errs := make([]error, len(fails))
+		for i, fl := range fails {
+			errs[i] = fl.err
+		}
+		return false, errors.Join(errs...)
+	}
+	for _, fl := range fails {
+		e.log.Add(flowstore.LevelError, fl.s.source, f.ID, phaseNames[phWebSocketMessage]+" hook: "+fl.err.Error())
+	}
+	return drop, nil
+}
+
 // Error runs error hooks (the flow failed); they see it read-only.
 func (e *Engine) Error(ctx context.Context, f *flowstore.Flow) {
 	e.runEnd(ctx, phError, f)
@@ -272,6 +366,7 @@ const (
 	phResponseHeaders
 	phResponse
 	phResponseChunk
+	phWebSocketMessage
 	phError
 	phDone
 	numPhases
@@ -279,7 +374,8 @@ const (
 
 var phaseNames = [numPhases]string{
 	flowstore.HookRequestHeaders, flowstore.HookRequest, flowstore.HookResponseHeaders,
-	flowstore.HookResponse, flowstore.HookResponseChunk, flowstore.HookError, flowstore.HookDone,
+	flowstore.HookResponse, flowstore.HookResponseChunk, flowstore.HookWebSocketMessage,
+	flowstore.HookError, flowstore.HookDone,
 }
 
 func phaseIndex(name string) int {

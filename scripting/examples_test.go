@@ -2,6 +2,7 @@ package scripting_test
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/interceptor-tui/interceptor-tui/scripting"
 )
@@ -144,6 +148,53 @@ func TestExamples(t *testing.T) {
 		if got.header.Get("X-Request-Id") != "req-123" || got.header.Get("X-Proxy-Ms") == "" {
 			t.Fatalf("%v", got.header)
 		}
+	})
+
+	run("websocket_redact", func(t *testing.T) {
+		got := make(chan string, 10)
+		r := newRig(t, false, func(w http.ResponseWriter, req *http.Request) {
+			c, err := websocket.Accept(w, req, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			for {
+				_, data, err := c.Read(req.Context())
+				if err != nil {
+					return
+				}
+				got <- string(data)
+				c.Write(req.Context(), websocket.MessageText, []byte(`{"session": {"token": "t-123", "user": "ann"}, "ok": true}`))
+			}
+		}, example("websocket_redact.lua"), set("keys", "password,token", "drop", "^heartbeat$"))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		c, _ := r.wsDial(ctx, "/socket")
+		for _, m := range []string{"heartbeat", `{"user": "ann", "password": "hunter2"}`, "not json, password=x"} {
+			if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var sent map[string]any
+		if s := recv(t, got); json.Unmarshal([]byte(s), &sent) != nil || sent["password"] != "***" || sent["user"] != "ann" {
+			t.Fatalf("origin received %q", s)
+		}
+		if s := recv(t, got); s != "not json, password=x" {
+			t.Fatalf("origin received %q (the heartbeat should be dropped)", s)
+		}
+		for range 2 {
+			_, s := wsRead(t, ctx, c)
+			var back struct {
+				Session map[string]string `json:"session"`
+				OK      bool              `json:"ok"`
+			}
+			if json.Unmarshal([]byte(s), &back) != nil || back.Session["token"] != "***" || back.Session["user"] != "ann" || !back.OK {
+				t.Fatalf("client received %q", s)
+			}
+		}
+		c.Close(websocket.StatusNormalClosure, "")
+		f := r.env.WaitFlow(r.url("/socket"))
+		logged(t, r.env.Log, "[script:websocket_redact.lua] "+r.url("/socket")+": 3 values redacted, 1 messages dropped", f.ID)
 	})
 
 	entries, err := os.ReadDir("examples")

@@ -28,6 +28,7 @@ type call struct {
 	ctx     *lua.LTable // flow.ctx, once read
 	uds     [numRefs]*lua.LUserData
 	text    [2]textCache // decoded bodies: request, response
+	msg     *wsMessage   // the message of a websocket_message call
 }
 
 type textCache struct {
@@ -48,6 +49,7 @@ const (
 	refRespTrailers
 	refReqBody
 	refRespBody
+	refMessage
 	numRefs
 )
 
@@ -58,12 +60,13 @@ type ref struct {
 }
 
 type metatables struct {
-	flow, request, response, headers, body *lua.LTable
+	flow, request, response, headers, body, message *lua.LTable
 }
 
 type methods struct {
 	respond, kill, intercept                           *lua.LFunction
 	hGet, hGetAll, hAdd, hSet, hRemove, hIterate, hHas *lua.LFunction
+	mDrop                                              *lua.LFunction
 }
 
 func (st *state) installFlowAPI() {
@@ -98,6 +101,7 @@ func (st *state) installFlowAPI() {
 	m.hRemove = L.NewFunction(st.headersRemove)
 	m.hIterate = L.NewFunction(st.headersIterate)
 	m.hHas = L.NewFunction(st.headersHas)
+	st.installMessageAPI()
 }
 
 // ud returns (creating once per call) the userdata for one object.
@@ -118,6 +122,8 @@ func (c *call) ud(kind refKind) *lua.LUserData {
 		mt = st.mt.response
 	case refReqHeaders, refRespHeaders, refReqTrailers, refRespTrailers:
 		mt = st.mt.headers
+	case refMessage:
+		mt = st.mt.message
 	default:
 		mt = st.mt.body
 	}

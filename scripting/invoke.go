@@ -96,25 +96,30 @@ func (v *version) failed(err error, c *call) error {
 	return err
 }
 
-// runHook calls the hook's function on the state's stack: fn(flow [, opts])
-// or, for responsechunk, fn(flow, chunk, last [, opts]).
+// runHook calls the hook's function on the state's stack: fn(flow [, opts]),
+// for responsechunk fn(flow, chunk, last [, opts]), for websocket_message
+// fn(flow, message [, opts]).
 func (st *state) runHook(h *hookSpec, c *call, ck *chunkArgs) error {
 	L := st.L
 	L.SetTop(0)
 	L.Push(st.hooks[h.idx])
 	L.Push(c.ud(refFlow))
 	n := 1
-	if ck != nil {
+	switch {
+	case ck != nil:
 		L.Push(lua.LString(ck.in))
 		L.Push(lua.LBool(ck.last))
 		n += 2
+	case c.msg != nil:
+		L.Push(c.ud(refMessage))
+		n++
 	}
 	if h.reg >= 0 {
 		L.Push(st.opts[h.idx])
 		n++
 	}
 	nret := 0
-	if ck != nil {
+	if ck != nil || c.msg != nil {
 		nret = 1
 	}
 	if err := L.PCall(n, nret, nil); err != nil {
@@ -130,6 +135,12 @@ func (st *state) runHook(h *hookSpec, c *call, ck *chunkArgs) error {
 			L.SetTop(0)
 			return fmt.Errorf("%s:%d: responsechunk must return a string or nil, not a %s", st.v.s.path, h.line, r.Type())
 		}
+	}
+	if c.msg != nil && L.Get(-1) != lua.LNil {
+		r := L.Get(-1)
+		L.SetTop(0)
+		return fmt.Errorf("%s:%d: websocket_message returns nothing, not a %s: assign message.text to change the message, call message:drop() to drop it",
+			st.v.s.path, h.line, r.Type())
 	}
 	L.SetTop(0)
 	return nil
