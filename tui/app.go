@@ -10,12 +10,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 	"github.com/interceptor-tui/interceptor-tui/tui/eventlog"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowview"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
+	"github.com/interceptor-tui/interceptor-tui/tui/rules"
 	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
@@ -28,6 +30,7 @@ const (
 	focusView
 	focusLog
 	focusHelp
+	focusRules
 )
 
 // Model is the root model: it owns focus, layout and routing, and turns
@@ -49,6 +52,7 @@ type Model struct {
 	help   help.Model
 	prompt prompt.Model
 	status statusbar.Model
+	rules  rules.Model
 
 	focus, back   focus // back: where help returns to
 	width, height int
@@ -58,6 +62,20 @@ type Model struct {
 	marked  map[string]bool
 	logSeq  uint64 // newest event log entry seen
 	startup []string
+
+	clip    Clipboard
+	ca      *CAInfo
+	browser func(context.Context) (string, error)
+	clock   func() time.Time
+	dir     string
+	nowT    time.Time // the clock at the last tick, for paused times
+	ticking bool      // a tick is armed
+
+	kept     map[string][]byte // text of edits that did not parse, by editKey
+	answered map[string]bool   // flows answered with R: K may keep them
+	job      *writeJob         // what the file prompt writes
+	creator  har.Creator       // us, in HAR files
+	mouse    bool              // the program reports the mouse (Run)
 }
 
 // New builds the root model over a store. It subscribes to the store at
@@ -91,8 +109,14 @@ func New(opts Options) (*Model, error) {
 		store: opts.Store, log: lg, engine: opts.Engine, keys: km, st: st,
 		list: flowlist.New(km.FlowList, st), view: flowview.New(km.FlowView, st),
 		elog: eventlog.New(km.EventLog, st), help: help.New(km.Help, st),
-		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st),
+		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st), rules: rules.New(km.Rules, st),
 		paused: map[string]bool{}, marked: map[string]bool{},
+		clip: opts.Clipboard, ca: opts.CA, browser: opts.Browser, clock: opts.Now, dir: opts.Dir,
+		kept: map[string][]byte{}, answered: map[string]bool{},
+		creator: har.Creator{Name: "interceptor-tui", Version: opts.Version},
+	}
+	if m.clock == nil {
+		m.clock = time.Now
 	}
 	if len(probs) > 0 {
 		m.startup = append(m.startup, fmt.Sprintf("%d key binding(s) in %s not applied; see the event log (E)", len(probs), keys.FileName))
@@ -112,7 +136,7 @@ func New(opts Options) (*Model, error) {
 
 // Init starts listening for store changes.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitForChanges(m.ctx, m.sub, m.log, time.Time{})}
+	cmds := []tea.Cmd{waitForChanges(m.ctx, m.sub, m.log, time.Time{}), m.armTick()}
 	for _, s := range m.startup {
 		cmds = append(cmds, m.status.Flash(s, true))
 	}
@@ -149,6 +173,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.view.SetSize(msg.Width, m.mainHeight()) // before layout: a new width re-cuts bodies
 	case wakeMsg:
 		return m.wake(msg)
+	case tickMsg:
+		m.ticking = false
+		return m.armTick()
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
@@ -170,7 +197,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	g := m.keys.Global
 	if key.Matches(msg, g.Quit) {
-		if m.prompt.Active() && m.prompt.Tag() == tagQuit {
+		if m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
 			return m.quit() // asked twice
 		}
 		return m.requestQuit()
@@ -178,11 +205,28 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if m.prompt.Active() {
 		var cmd tea.Cmd
 		m.prompt, cmd = m.prompt.Update(msg)
+		if !m.prompt.Active() {
+			// Answered: act at once, for an answer may open the next
+			// question and the keys typed next belong to it.
+			return m.now(cmd)
+		}
 		return cmd
 	}
 	switch {
 	case key.Matches(msg, g.QuitNow):
 		return m.quit()
+	case key.Matches(msg, g.Intercept):
+		return m.openIntercept()
+	case key.Matches(msg, g.Breakpoints):
+		if m.focus == focusRules {
+			m.focus = m.viewFocus()
+			return nil
+		}
+		return m.openRules()
+	case key.Matches(msg, g.CA):
+		return m.showCA()
+	case key.Matches(msg, g.Browser):
+		return m.startBrowser()
 	case key.Matches(msg, g.Help):
 		if m.focus == focusHelp {
 			m.focus = m.back
@@ -212,11 +256,17 @@ func (m *Model) toFocused(msg tea.Msg) tea.Cmd {
 		return m.now(cmd)
 	case focusView:
 		m.view, cmd = m.view.Update(msg)
+		if k, ok := msg.(tea.KeyMsg); ok && m.keys.FlowView.Flow.Which(k) != "" {
+			return m.now(cmd) // an intent, like the list's
+		}
 	case focusLog:
 		m.elog, cmd = m.elog.Update(msg)
 		return m.now(cmd)
 	case focusHelp:
 		m.help, cmd = m.help.Update(msg)
+		return m.now(cmd)
+	case focusRules:
+		m.rules, cmd = m.rules.Update(msg)
 		return m.now(cmd)
 	}
 	return cmd
@@ -258,6 +308,10 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	if msg.log {
 		cmds = append(cmds, m.readLog())
 	}
+	if m.focus == focusRules {
+		m.refreshRules() // hit counts move as mocks answer
+	}
+	cmds = append(cmds, m.armTick())
 	cmds = append(cmds, waitForChanges(m.ctx, m.sub, m.log, msg.at))
 	return tea.Batch(cmds...)
 }
@@ -320,6 +374,25 @@ func (m *Model) readLog() tea.Cmd {
 	return cmd
 }
 
+// tickMsg moves the clock paused flows count with.
+type tickMsg struct{}
+
+// armTick starts a one-second tick while flows are paused and none is
+// armed; each tick re-arms it until no flow is paused.
+func (m *Model) armTick() tea.Cmd {
+	if len(m.paused) == 0 {
+		return nil
+	}
+	m.nowT = m.clock()
+	m.list.SetNow(m.nowT)
+	m.view.SetNow(m.nowT)
+	if m.ticking {
+		return nil
+	}
+	m.ticking = true
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
 func (m *Model) mainHeight() int {
 	bottom := 1
 	if m.prompt.Active() {
@@ -335,6 +408,7 @@ func (m *Model) layout() {
 	m.list.SetSize(m.width, h)
 	m.elog.SetSize(m.width, h)
 	m.help.SetSize(m.width, h)
+	m.rules.SetSize(m.width, h)
 	m.view.SetSize(m.width, h) // the width is set already: no new work
 }
 
@@ -353,6 +427,8 @@ func (m *Model) View() string {
 		main = m.elog.View()
 	case focusHelp:
 		main = m.help.View()
+	case focusRules:
+		main = m.rules.View()
 	}
 	status := m.status
 	status.SetInfo(m.info())

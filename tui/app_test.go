@@ -28,15 +28,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fakeEngine stands in for the proxy.
-type fakeEngine struct{ bps []string }
-
-func (fakeEngine) ListenAddr() string            { return "127.0.0.1:8080" }
-func (e fakeEngine) BreakpointFilters() []string { return e.bps }
-
-var _ tui.Engine = fakeEngine{}
-var _ tui.BreakpointLister = fakeEngine{}
-
 func pngBytes(w, h int) []byte {
 	var buf bytes.Buffer
 	png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, w, h)))
@@ -71,8 +62,11 @@ type harness struct {
 	tm    *teatest.TestModel
 	store *flowstore.Store
 	log   *flowstore.EventLog
+	eng   *fakeEngine
 }
 
+// start runs the TUI over opts; a nil Store gets the sample flows, a nil
+// Engine a fake engine over the store.
 func start(t *testing.T, w, h int, opts tui.Options) *harness {
 	t.Helper()
 	if opts.Store == nil {
@@ -81,21 +75,26 @@ func start(t *testing.T, w, h int, opts tui.Options) *harness {
 	if opts.Log == nil {
 		opts.Log = flowstore.NewEventLog(100)
 	}
+	eng, _ := opts.Engine.(*fakeEngine)
 	if opts.Engine == nil {
-		opts.Engine = fakeEngine{}
+		eng = newEngine(opts.Store)
+		opts.Engine = eng
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return clock }
 	}
 	m, err := tui.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
-	return &harness{t: t, tm: tm, store: opts.Store, log: opts.Log}
+	return &harness{t: t, tm: tm, store: opts.Store, log: opts.Log, eng: eng}
 }
 
 var specialKeys = map[string]tea.KeyType{
 	"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
 	"up": tea.KeyUp, "down": tea.KeyDown, "pgdown": tea.KeyPgDown, "ctrl+c": tea.KeyCtrlC,
-	"backspace": tea.KeyBackspace,
+	"backspace": tea.KeyBackspace, "ctrl+u": tea.KeyCtrlU,
 }
 
 // press sends keys: names of special keys, or runes.
@@ -154,7 +153,10 @@ func TestList(t *testing.T) {
 }
 
 func TestListAt80x24(t *testing.T) {
-	h := start(t, 80, 24, tui.Options{Engine: fakeEngine{bps: []string{"~d api & ~m POST"}}})
+	s := newStore(sampleFlows()...)
+	e := newEngine(s)
+	e.bps = []flowstore.Breakpoint{{Filter: "~d api & ~m POST", Request: true, Response: true}}
+	h := start(t, 80, 24, tui.Options{Store: s, Engine: e})
 	h.waitFor("/v1/users/42", "break: ~d api & ~m POST")
 	golden.RequireEqual(t, []byte(h.final()))
 }
@@ -350,7 +352,7 @@ func TestFilterHistory(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	h := start(t, 100, 60, tui.Options{})
+	h := start(t, 100, 100, tui.Options{})
 	h.waitFor("5 flows")
 	h.press("?")
 	h.waitFor("Help: Flow list", "toggle mark", "Filter expressions")

@@ -26,7 +26,7 @@ func TestImportBoundaries(t *testing.T) {
 		}
 	}
 
-	components := []string{"flowlist", "flowview", "prompt", "eventlog", "help", "statusbar"}
+	components := []string{"flowlist", "flowview", "prompt", "eventlog", "help", "statusbar", "rules", "editor"}
 	out, err = exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

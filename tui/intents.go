@@ -9,22 +9,42 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/tui/editor"
 	"github.com/interceptor-tui/interceptor-tui/tui/eventlog"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowview"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
+	"github.com/interceptor-tui/interceptor-tui/tui/rules"
 	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
 )
 
-// Prompt tags: what an open prompt's answer is for.
+// Prompt tags: what an open prompt's answer is for. Those ending in ":"
+// carry an argument (a flow ID, mostly) after it.
 const (
-	tagFilter  = "filter"
-	tagSearch  = "search"
-	tagComment = "comment:" // + flow ID
-	tagClear   = "clear"
-	tagQuit    = "quit"
+	tagFilter     = "filter"
+	tagSearch     = "search"
+	tagComment    = "comment:" // + flow ID
+	tagClear      = "clear"
+	tagQuit       = "quit"
+	tagQuitPaused = "quit-paused"
+	tagIntercept  = "intercept"
+	tagBPAdd      = "bp-add"
+	tagBPPhase    = "bp-phase:"    // + filter
+	tagBPEdit     = "bp-edit:"     // + index
+	tagQuick      = "quick:"       // + flow ID
+	tagQuickValue = "quick-value:" // + part ":" + flow ID
+	tagKeep       = "keep:"        // + flow ID
+	tagKeepFilter = "keep-filter:" // + flow ID
+	tagCopy       = "copy:"        // + flow ID
+	tagExport     = "export:"      // + flow ID
+	tagBody       = "body:"        // + flow ID
+	tagSave       = "save:"        // + flow ID, or nothing
+	tagPath       = "path"
+	tagFormat     = "format"
+	tagOverwrite  = "overwrite"
+	tagEdit       = "edit:" // editor tags: + what ":" + flow ID
 )
 
 // intent handles the components' intent messages; ok is false for any
@@ -67,6 +87,30 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 			Validate: validateFilter, Placeholder: "~d example.com & ~m POST   (empty: all flows)"})
 	case flowlist.QuitMsg:
 		return m.requestQuit(), true
+	case flowlist.FlowActionMsg:
+		return m.flowAction(msg.Action, msg.ID), true
+	case flowview.FlowActionMsg:
+		return m.flowAction(msg.Action, msg.ID), true
+	case editor.DoneMsg:
+		cmd := m.edited(msg)
+		if m.mouse {
+			// Bubble Tea turns the mouse off for the editor and not back on.
+			cmd = tea.Batch(tea.EnableMouseCellMotion, cmd)
+		}
+		return cmd, true
+	case copiedMsg:
+		return m.copied(msg), true
+	case writtenMsg:
+		return m.written(msg), true
+	case browserMsg:
+		if msg.err != nil {
+			return m.status.Flash("browser: "+msg.err.Error(), true), true
+		}
+		return m.status.Flash(msg.text, false), true
+	case rules.BackMsg:
+		m.focus = m.viewFocus()
+	case rules.AddMsg, rules.EditMsg, rules.PhaseMsg, rules.ToggleMsg, rules.DeleteMsg, rules.SwitchMsg:
+		return m.ruleIntent(msg), true
 	case flowview.BackMsg:
 		m.view.Close()
 		m.focus = focusList
@@ -98,14 +142,23 @@ func (m *Model) viewFocus() focus {
 
 // updateFlow changes a flow in the store and shows the result at once,
 // before the store's event comes round.
-func (m *Model) updateFlow(id string, fn func(*flowstore.Flow)) {
-	if f, ok := m.store.Update(id, fn); ok {
-		m.list.Upsert(f)
-		m.count(id, f)
+func (m *Model) updateFlow(id string, fn func(*flowstore.Flow)) tea.Cmd {
+	f, ok := m.store.Update(id, fn)
+	if !ok {
+		return nil
 	}
+	m.list.Upsert(f)
+	m.count(id, f)
+	if v := m.view.Flow(); v != nil && v.ID == id {
+		return m.view.SetFlow(f)
+	}
+	return nil
 }
 
 func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
+	if cmd, ok := m.submitAction(msg); ok {
+		return cmd
+	}
 	switch {
 	case msg.Tag == tagFilter:
 		f, err := filter.Parse(msg.Value)
@@ -133,6 +186,15 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 		return m.status.Flash("cleared", false)
 	case msg.Tag == tagQuit:
 		return m.quit()
+	case msg.Tag == tagQuitPaused:
+		if m.engine != nil {
+			if msg.Value == "r" {
+				m.engine.ResumeAll()
+			} else {
+				m.engine.KillAll()
+			}
+		}
+		return m.quit()
 	}
 	return nil
 }
@@ -156,14 +218,26 @@ func (m *Model) matcher() func(*flowstore.Flow) bool {
 	return m.filter.Match
 }
 
-// requestQuit quits at once unless something would be lost, and asks then.
+// requestQuit quits at once unless something would be lost, and asks then:
+// with flows paused, whether to resume them all or kill them all.
 func (m *Model) requestQuit() tea.Cmd {
-	var lost []string
-	if n := len(m.paused); n > 0 {
-		lost = append(lost, fmt.Sprintf("%d paused flow(s) will be killed", n))
+	// The last wake-up may be a frame old: ask the store.
+	for id := range m.paused {
+		f, _ := m.store.Get(id)
+		m.count(id, f)
 	}
+	var lost []string
 	if n := len(m.marked); n > 0 {
 		lost = append(lost, fmt.Sprintf("%d marked flow(s) will be lost", n))
+	}
+	if n := len(m.paused); n > 0 && m.engine != nil {
+		label := fmt.Sprintf("Quit? %d paused flow(s) wait", n)
+		if len(lost) > 0 {
+			label += "; " + strings.Join(lost, ", ")
+		}
+		m.prompt.Open(prompt.Spec{Tag: tagQuitPaused, Label: label + ":", Choices: []prompt.Choice{
+			{Key: "r", Label: "resume them and quit"}, {Key: "k", Label: "kill them and quit"}}})
+		return nil
 	}
 	if len(lost) == 0 {
 		return m.quit()
@@ -179,11 +253,17 @@ func (m *Model) openHelp() {
 	switch m.focus {
 	case focusList:
 		k := m.list.KeyMap()
+		k.Flow = m.flowKeys(k.Flow, m.list.Selected())
 		c = keys.Context{Name: keys.CtxFlowList, Title: "Flow list", Actions: k.Actions()}
 		sections = append(sections, filterHelp())
 	case focusView:
 		k := m.view.KeyMap()
+		k.Flow = m.flowKeys(k.Flow, m.view.Flow())
 		c = keys.Context{Name: keys.CtxFlowView, Title: "Flow view", Actions: k.Actions()}
+	case focusRules:
+		k := m.rules.KeyMap()
+		c = keys.Context{Name: keys.CtxRules, Title: "Breakpoints", Actions: k.Actions()}
+		sections = append(sections, filterHelp())
 	case focusLog:
 		k := m.elog.KeyMap()
 		c = keys.Context{Name: keys.CtxEventLog, Title: "Event log", Actions: k.Actions()}
@@ -215,8 +295,30 @@ func (m *Model) info() statusbar.Info {
 		Paused: len(m.paused), Marked: len(m.marked), Follow: m.list.Following()}
 	if m.engine != nil {
 		i.ListenAddr = m.engine.ListenAddr()
-		if b, ok := m.engine.(BreakpointLister); ok {
-			i.Breakpoints = b.BreakpointFilters()
+		for _, b := range m.engine.Breakpoints() {
+			if b.Disabled {
+				continue
+			}
+			d := b.Filter
+			if ph := b.Phases(); ph != "both" {
+				d += " (" + ph + ")"
+			}
+			i.Breakpoints = append(i.Breakpoints, d)
+		}
+		if len(i.Breakpoints) > 0 && !m.engine.Intercepting() {
+			i.InterceptOff = true
+		}
+		for _, mk := range m.engine.Mocks() {
+			if !mk.Disabled {
+				i.Mocks++
+			}
+		}
+	}
+	if !m.nowT.IsZero() {
+		for id := range m.paused {
+			if f, ok := m.store.Get(id); ok && !f.Since.IsZero() {
+				i.PausedFor = max(i.PausedFor, m.nowT.Sub(f.Since))
+			}
 		}
 	}
 	if m.filter != nil {
@@ -233,10 +335,29 @@ func (m *Model) hints() []key.Binding {
 	switch m.focus {
 	case focusList:
 		k := m.list.KeyMap()
-		return []key.Binding{k.Open, k.Filter, k.Mark, k.Follow, k.Order, k.Comment, g.EventLog, g.Help, k.Quit}
+		f := m.list.Selected()
+		a := m.flowKeys(k.Flow, f)
+		switch {
+		case f != nil && f.State == flowstore.StatePaused:
+			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, a.ResumeAll, k.Open, g.Breakpoints, g.Help}
+		case f != nil && f.State == flowstore.StateDraft:
+			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.Open, k.Delete, g.Help}
+		}
+		return []key.Binding{k.Open, k.Filter, k.Mark, g.Intercept, a.Replay, a.Copy, a.Duplicate, g.Breakpoints, g.Help, k.Quit}
 	case focusView:
 		k := m.view.KeyMap()
-		return []key.Binding{k.NextTab, k.Mode, k.Search, k.NextMatch, k.Back, g.Help}
+		f := m.view.Flow()
+		a := m.flowKeys(k.Flow, f)
+		switch {
+		case f != nil && f.State == flowstore.StatePaused:
+			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, k.Original, k.NextTab, k.Back, g.Help}
+		case f != nil && f.State == flowstore.StateDraft:
+			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.NextTab, k.Back, g.Help}
+		}
+		return []key.Binding{k.NextTab, k.Mode, k.Search, k.Back, k.Original, a.Replay, a.Copy, a.Duplicate, g.Help}
+	case focusRules:
+		k := m.rules.KeyMap()
+		return []key.Binding{k.Add, k.Toggle, k.Phase, k.Edit, k.Delete, k.Switch, k.Back, g.Help}
 	case focusLog:
 		k := m.elog.KeyMap()
 		return []key.Binding{k.Clear, k.Back, g.Help}

@@ -343,7 +343,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		cancel()
 		return <-serveErr
 	}
-	err = runTUI(ctx, cfg, dir, store, evlog, proxy, flt)
+	err = runTUI(ctx, cfg, dir, store, evlog, proxy, ca, flt)
 	cancel()
 	if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
 		err = serr

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"sync"
 
+	"github.com/interceptor-tui/interceptor-tui/certs"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
@@ -11,14 +15,71 @@ import (
 
 // The engine as the TUI sees it.
 var _ tui.Engine = (*mitm.Proxy)(nil)
-var _ tui.BreakpointLister = (*mitm.Proxy)(nil)
 
-func runTUI(ctx context.Context, cfg *config, dir string, store *flowstore.Store, evlog *flowstore.EventLog, proxy *mitm.Proxy, flt *filter.Filter) error {
+func runTUI(ctx context.Context, cfg *config, dir string, store *flowstore.Store, evlog *flowstore.EventLog, proxy *mitm.Proxy, ca *certs.CA, flt *filter.Filter) error {
+	b := &browsers{ctx: ctx, proxy: proxy, ca: ca, log: evlog}
+	defer b.close()
 	return tui.Run(ctx, tui.Options{
 		Store:   store,
 		Log:     evlog,
 		Engine:  proxy,
 		ConfDir: dir,
 		Filter:  flt.String(),
+		CA: &tui.CAInfo{
+			CertPath:    ca.CertPath(),
+			SHA256:      ca.FingerprintSHA256(),
+			InstallPage: browserStartURL,
+			Hint:        installHint(runtime.GOOS, ca),
+		},
+		Browser: b.launch,
+		Version: version,
 	})
+}
+
+// browsers are the browsers B started; they close with the program and
+// their throwaway profiles are removed before it exits.
+type browsers struct {
+	ctx   context.Context
+	proxy *mitm.Proxy
+	ca    *certs.CA
+	log   *flowstore.EventLog
+
+	mu       sync.Mutex
+	sessions []*browserSession
+}
+
+func (b *browsers) launch(context.Context) (string, error) {
+	// The program's context, not the caller's: the browser outlives the key press.
+	s, err := launchBrowser(b.ctx, b.proxy.ListenAddr(), b.ca, browserStartURL)
+	if err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	b.sessions = append(b.sessions, s)
+	b.mu.Unlock()
+	go func() {
+		err := s.Wait()
+		msg := "browser closed; its profile is removed"
+		level := flowstore.LevelInfo
+		if err != nil && b.ctx.Err() == nil {
+			msg = fmt.Sprintf("browser exited: %v %s", err, lastLines(s.Stderr(), 3))
+			level = flowstore.LevelWarn
+		}
+		b.log.Add(level, "browser", "", msg)
+	}()
+	return fmt.Sprintf("browser started (pid %d) through %s, trusting our CA; its profile goes when it closes", s.Pid(), dialableAddr(b.proxy.ListenAddr())), nil
+}
+
+// close stops every browser and waits for its profile to be removed.
+func (b *browsers) close() {
+	b.mu.Lock()
+	ss := b.sessions
+	b.sessions = nil
+	b.mu.Unlock()
+	for _, s := range ss {
+		s.Stop()
+	}
+	for _, s := range ss {
+		_ = s.Wait()
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -43,6 +44,9 @@ type (
 	FilterMsg struct{}
 	// QuitMsg asks to quit (the root confirms when something would be lost).
 	QuitMsg struct{}
+	// FlowActionMsg asks for a flow action (keys.ActResume, ...) on the
+	// selected flow; ID is empty when the list is.
+	FlowActionMsg struct{ Action, ID string }
 )
 
 // Model is the flow list.
@@ -65,6 +69,7 @@ type Model struct {
 	sel      *flowstore.Flow // the selected snapshot, nil when empty
 	cur, off int             // display positions of the cursor and the first row
 	empty    string
+	now      time.Time // the clock, for how long flows have been paused
 
 	cache *rowCache // shared by copies of the model; only the UI goroutine uses it
 }
@@ -92,6 +97,10 @@ func (m *Model) SetSize(w, h int) {
 	m.layout = NewLayout(w)
 	m.scroll()
 }
+
+// SetNow sets the time paused flows count from; the root ticks it while
+// flows are paused.
+func (m *Model) SetNow(t time.Time) { m.now = t }
 
 // SetEmptyText sets what an empty list says.
 func (m *Model) SetEmptyText(s string) { m.empty = s }
@@ -479,6 +488,13 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m, emit(QuitMsg{})
 	}
+	if act := k.Flow.Which(msg); act != "" {
+		id := ""
+		if m.sel != nil {
+			id = m.sel.ID
+		}
+		return m, emit(FlowActionMsg{Action: act, ID: id})
+	}
 	if m.sel == nil {
 		return m, nil
 	}
@@ -547,12 +563,16 @@ func (m Model) View() string {
 		}
 		f := m.at(d)
 		if d == m.cur {
-			b.WriteString(Row(f, m.layout, m.st, true))
+			b.WriteString(Row(f, m.layout, m.st, true, m.now))
+			continue
+		}
+		if f.State == flowstore.StatePaused { // its pause time ticks: never cached
+			b.WriteString(Row(f, m.layout, m.st, false, m.now))
 			continue
 		}
 		r, ok := cache.rows[f]
 		if !ok {
-			r = Row(f, m.layout, m.st, false)
+			r = Row(f, m.layout, m.st, false, m.now)
 		}
 		next[f] = r
 		b.WriteString(r)

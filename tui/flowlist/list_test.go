@@ -303,3 +303,22 @@ func TestRowCacheFollowsSnapshotsAndWidth(t *testing.T) {
 		t.Fatalf("rows kept the old width after a resize (%d)", w)
 	}
 }
+
+func TestFlowActions(t *testing.T) {
+	m := newList(100, 10)
+	_, msgs := press(m, "A", "w")
+	if len(msgs) != 2 || msgs[0] != (flowlist.FlowActionMsg{Action: keys.ActResumeAll}) || msgs[1] != (flowlist.FlowActionMsg{Action: keys.ActSave}) {
+		t.Fatalf("on an empty list: %#v", msgs)
+	}
+	s := flowstore.NewStore(0)
+	fs := fill(s, 3)
+	m.Reset(s.List())
+	for k, act := range map[string]string{"a": keys.ActResume, "X": keys.ActKill, "R": keys.ActRespond, "e": keys.ActEdit,
+		"c": keys.ActQuickEdit, "V": keys.ActRevert, "K": keys.ActKeep, "r": keys.ActReplay, "D": keys.ActDuplicate,
+		"y": keys.ActCopy, "x": keys.ActExport, "b": keys.ActSaveBody} {
+		_, msgs := press(m, "j", k)
+		if len(msgs) != 1 || msgs[0] != (flowlist.FlowActionMsg{Action: act, ID: fs[1].ID}) {
+			t.Errorf("%s: %#v", k, msgs)
+		}
+	}
+}

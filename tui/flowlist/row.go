@@ -60,8 +60,10 @@ func NewLayout(width int) Layout {
 }
 
 // Row renders one flow as a line exactly l.Width cells wide. It is pure:
-// the same flow, layout and selection always give the same string.
-func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool) string {
+// the same flow, layout, selection and time always give the same string;
+// now only matters to a paused flow, whose duration column counts how long
+// it has been paused.
+func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool, now time.Time) string {
 	var b strings.Builder
 	b.Grow(l.Width + 64)
 	plain := selected
@@ -125,7 +127,11 @@ func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool) string {
 		size = Size(f.Response.Body.Size)
 	}
 	cell(size, l.Size, true, nil)
-	cell(DurationCell(f), l.Dur, true, &st.Muted)
+	if f.State == flowstore.StatePaused {
+		cell(PausedCell(f, now), l.Dur, true, &st.Paused)
+	} else {
+		cell(DurationCell(f), l.Dur, true, &st.Muted)
+	}
 
 	s := b.String()
 	switch {
@@ -154,6 +160,8 @@ func flagGlyphs(f *flowstore.Flow) (mark, kind string) {
 		mark = "●"
 	}
 	switch {
+	case f.Mock != nil:
+		kind = "◆"
 	case f.ReplayOf != "":
 		kind = "↻"
 	case f.Original != nil:
@@ -270,6 +278,14 @@ func DurationCell(f *flowstore.Flow) string {
 		return ""
 	}
 	return Duration(d)
+}
+
+// PausedCell is how long a paused flow has been held, as of now.
+func PausedCell(f *flowstore.Flow, now time.Time) string {
+	if f.Since.IsZero() || now.IsZero() || now.Before(f.Since) {
+		return ""
+	}
+	return Duration(now.Sub(f.Since))
 }
 
 // Duration formats d in at most 5 cells: 7ms, 1.23s, 12.3s, 123s, 16m.

@@ -51,10 +51,17 @@ func TestRow(t *testing.T) {
 			"  ✎ 15:04:05 PUT    api.example.com  /v1/users/…ry?page=2  200 text     5B   7ms"},
 		{"paused", func() *flowstore.Flow {
 			f := flowtest.New(flowtest.NoResponse())
-			f.State, f.Paused = flowstore.StatePaused, flowstore.PhaseRequest
+			f.State, f.Paused, f.Since = flowstore.StatePaused, flowstore.PhaseRequest, flowtest.Base.Add(48*time.Second)
 			return f
 		}(), 80, false,
-			"    15:04:05 GET    example.test     /path                ‖req                  "},
+			"    15:04:05 GET    example.test     /path                ‖req             12.0s"},
+		{"standing mock", func() *flowstore.Flow {
+			f := flowtest.New()
+			f.KeepOriginal()
+			f.Mock = &flowstore.MockRule{}
+			return f
+		}(), 80, false,
+			"  ◆ 15:04:05 GET    example.test     /path                 200 text     5B   7ms"},
 		{"narrow", flowtest.New(flowtest.RespBody("application/json", []byte(`{}`))), 50, false,
 			"    GET    example.test /path            200    2B"},
 		{"hostile path bytes", func() *flowstore.Flow {
@@ -66,7 +73,7 @@ func TestRow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := flowlist.Row(tt.flow, flowlist.NewLayout(tt.width), st, tt.sel)
+			got := flowlist.Row(tt.flow, flowlist.NewLayout(tt.width), st, tt.sel, flowtest.Base.Add(time.Minute))
 			if got != tt.want {
 				t.Errorf("Row:\n got %q\nwant %q", got, tt.want)
 			}
@@ -80,7 +87,7 @@ func TestRow(t *testing.T) {
 func TestLayoutFitsEveryWidth(t *testing.T) {
 	f := flowtest.New(flowtest.URL("https://a-very-long-host-name.example.com/some/really/long/path/that/goes/on?and=on"))
 	for w := 30; w <= 250; w++ {
-		got := flowlist.Row(f, flowlist.NewLayout(w), st, false)
+		got := flowlist.Row(f, flowlist.NewLayout(w), st, false, time.Time{})
 		if n := ansi.StringWidth(got); n != w {
 			t.Fatalf("width %d: row is %d cells: %q", w, n, got)
 		}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -43,6 +44,9 @@ type (
 	BackMsg struct{}
 	// SearchPromptMsg asks for the search prompt; Query is the last one.
 	SearchPromptMsg struct{ Query string }
+	// FlowActionMsg asks for a flow action (keys.ActResume, ...) on the
+	// flow shown.
+	FlowActionMsg struct{ Action, ID string }
 
 	renderedMsg struct {
 		id  string
@@ -77,10 +81,13 @@ type Model struct {
 	width  int
 	height int
 
-	flow *flowstore.Flow
-	tab  Tab
-	off  [numTabs]int
-	head [numTabs][]string // head lines of each tab (details: all lines)
+	flow  *flowstore.Flow
+	shown *flowstore.Flow // flow, or its original messages while orig is on
+	orig  bool
+	now   time.Time // the clock, for how long the flow has been paused
+	tab   Tab
+	off   [numTabs]int
+	head  [numTabs][]string // head lines of each tab (details: all lines)
 
 	mode   [2]body.Mode
 	doc    [2]*body.Doc
@@ -110,6 +117,13 @@ func (m *Model) next() uint64 { *m.seq++; return *m.seq }
 // Flow is the flow shown, or nil.
 func (m Model) Flow() *flowstore.Flow { return m.flow }
 
+// ShowingOriginal reports whether the original messages of an edited flow
+// are shown instead of the edited ones.
+func (m Model) ShowingOriginal() bool { return m.orig && m.flow != nil && m.flow.Original != nil }
+
+// SetNow sets the time a paused flow counts from; the root ticks it.
+func (m *Model) SetNow(t time.Time) { m.now = t }
+
 // Tab is the tab shown.
 func (m Model) Tab() Tab { return m.tab }
 
@@ -134,6 +148,7 @@ func (m Model) KeyMap() keys.FlowView {
 	has := m.total > 0 && m.mdoc != nil && m.mdoc == m.doc[m.side()]
 	k.NextMatch.SetEnabled(has && len(k.NextMatch.Keys()) > 0)
 	k.PrevMatch.SetEnabled(has && len(k.PrevMatch.Keys()) > 0)
+	k.Original.SetEnabled(m.flow != nil && m.flow.Original != nil && len(k.Original.Keys()) > 0)
 	return k
 }
 
@@ -168,6 +183,7 @@ func (m *Model) SetSize(w, h int) tea.Cmd {
 // Open shows a flow, starting on the tab last used.
 func (m *Model) Open(f *flowstore.Flow) tea.Cmd {
 	if m.flow == nil || m.flow.ID != f.ID {
+		m.orig = false
 		m.off = [numTabs]int{}
 		m.mode = [2]body.Mode{}
 		m.doc = [2]*body.Doc{}
@@ -184,6 +200,17 @@ func (m *Model) SetFlow(f *flowstore.Flow) tea.Cmd {
 		return nil
 	}
 	m.flow = f
+	m.shown = f
+	if m.orig && f.Original != nil {
+		o := *f
+		if f.Original.Request != nil {
+			o.Request = f.Original.Request
+		}
+		if f.Original.Response != nil {
+			o.Response = f.Original.Response
+		}
+		m.shown = &o
+	}
 	m.buildHeads()
 	var cmds []tea.Cmd
 	for s := range 2 {
@@ -199,7 +226,7 @@ func (m *Model) SetFlow(f *flowstore.Flow) tea.Cmd {
 // Close forgets the flow and stops work in flight.
 func (m *Model) Close() {
 	m.Stop()
-	m.flow = nil
+	m.flow, m.shown, m.orig = nil, nil, false
 	m.doc = [2]*body.Doc{}
 	m.clearMatches()
 }
@@ -229,11 +256,12 @@ func keyOf(src body.Source) bodyKey {
 func (m Model) source(s int) (body.Source, bool) {
 	var b flowstore.Body
 	var h flowstore.Headers
+	f := m.shown
 	switch {
-	case s == 0 && m.flow.Request != nil:
-		b, h = m.flow.Request.Body, m.flow.Request.Headers
-	case s == 1 && m.flow.Response != nil:
-		b, h = m.flow.Response.Body, m.flow.Response.Headers
+	case s == 0 && f.Request != nil:
+		b, h = f.Request.Body, f.Request.Headers
+	case s == 1 && f.Response != nil:
+		b, h = f.Response.Body, f.Response.Headers
 	default:
 		return body.Source{}, false
 	}
@@ -290,8 +318,8 @@ func (m *Model) buildHeads() {
 		return
 	}
 	w := m.width
-	m.head[TabRequest] = RequestHead(m.flow, w, m.st)
-	m.head[TabResponse] = ResponseHead(m.flow, w, m.st)
+	m.head[TabRequest] = RequestHead(m.shown, w, m.st)
+	m.head[TabResponse] = ResponseHead(m.shown, w, m.st)
 	m.head[TabDetails] = Details(m.flow, w, m.st)
 }
 
@@ -425,6 +453,10 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	k := m.KeyMap()
 	off := m.off[m.tab]
+	if act := k.Flow.Which(msg); act != "" && m.flow != nil {
+		id := m.flow.ID
+		return m, func() tea.Msg { return FlowActionMsg{Action: act, ID: id} }
+	}
 	switch {
 	case key.Matches(msg, k.Back):
 		return m, func() tea.Msg { return BackMsg{} }
@@ -461,6 +493,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.render(s)
 	case key.Matches(msg, k.Search):
 		return m, func() tea.Msg { return SearchPromptMsg{Query: m.query} }
+	case key.Matches(msg, k.Original):
+		m.orig = !m.orig
+		m.clearMatches()
+		return m, m.SetFlow(m.flow)
 	case key.Matches(msg, k.NextMatch):
 		m.mcur = (m.mcur + 1) % len(m.ms)
 		m.showMatch()
@@ -502,7 +538,25 @@ func (m Model) tabBar() string {
 		}
 	}
 	s := " " + strings.Join(parts, " ")
-	if r := m.flow.Request; r != nil {
+	f := m.flow
+	switch {
+	case f.State == flowstore.StatePaused:
+		p := "‖ paused at the " + string(f.Paused)
+		if !f.Since.IsZero() && !m.now.IsZero() && m.now.After(f.Since) {
+			p += " for " + flowstore.FormatDuration(m.now.Sub(f.Since).Truncate(time.Second))
+		}
+		s += "  " + m.st.Paused.Render(p)
+	case f.State == flowstore.StateDraft:
+		s += "  " + m.st.Paused.Render("draft: not sent")
+	}
+	if f.Original != nil {
+		if m.orig {
+			s += "  " + m.st.Warn.Render("[ORIGINAL]")
+		} else {
+			s += "  " + m.st.Flag.Render("[edited]")
+		}
+	}
+	if r := m.shown.Request; r != nil {
 		s += "  " + m.st.Muted.Render(clean(r.Method+" "+r.Authority()+r.PathOnly()))
 	}
 	return ansi.Truncate(s, m.width, "…")

@@ -49,7 +49,7 @@ func run(t *testing.T, m flowview.Model, cmd tea.Cmd) (flowview.Model, []tea.Msg
 			continue
 		case nil:
 			continue
-		case flowview.BackMsg, flowview.SearchPromptMsg:
+		case flowview.BackMsg, flowview.SearchPromptMsg, flowview.FlowActionMsg:
 			out = append(out, msg)
 			continue
 		}
@@ -295,5 +295,47 @@ func BenchmarkScrollBigJSON(b *testing.B) {
 	for b.Loop() {
 		m, _ = m.Update(pg)
 		_ = m.View()
+	}
+}
+
+func TestOriginalAndEdited(t *testing.T) {
+	f := apiFlow()
+	f.KeepOriginal()
+	f.Request = f.Request.Clone()
+	f.Request.Headers.Add("X-Debug", "1")
+	f.Request.Body = flowstore.NewBody([]byte("name=Grace+Hopper&lang=en"))
+	m := open(t, f, 100, 24)
+	if v := m.View(); !strings.Contains(v, "[edited]") || !strings.Contains(v, "X-Debug") || !strings.Contains(v, "Grace") {
+		t.Fatalf("edited message not shown:\n%s", v)
+	}
+	if !m.KeyMap().Original.Enabled() {
+		t.Fatal("o disabled on an edited flow")
+	}
+	m, _ = press(t, m, "o")
+	v := m.View()
+	if !m.ShowingOriginal() || !strings.Contains(v, "[ORIGINAL]") || strings.Contains(v, "X-Debug") || !strings.Contains(v, "Ada") {
+		t.Fatalf("original not shown:\n%s", v)
+	}
+	m, _ = press(t, m, "o")
+	if v := m.View(); m.ShowingOriginal() || !strings.Contains(v, "Grace") {
+		t.Fatalf("edited not shown again:\n%s", v)
+	}
+	if open(t, apiFlow(), 100, 24).KeyMap().Original.Enabled() {
+		t.Error("o enabled on a flow that was never edited")
+	}
+}
+
+func TestFlowActionsAndPausedBanner(t *testing.T) {
+	f := apiFlow()
+	f.Response = nil
+	f.State, f.Paused, f.Since = flowstore.StatePaused, flowstore.PhaseRequest, flowtest.Base
+	m := open(t, f, 100, 24)
+	m.SetNow(flowtest.Base.Add(75 * time.Second))
+	if v := m.View(); !strings.Contains(v, "‖ paused at the request for 1m15s") {
+		t.Fatalf("no paused banner:\n%s", v)
+	}
+	_, msgs := press(t, m, "a")
+	if len(msgs) != 1 || msgs[0] != (flowview.FlowActionMsg{Action: keys.ActResume, ID: f.ID}) {
+		t.Fatalf("a = %#v", msgs)
 	}
 }

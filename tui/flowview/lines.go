@@ -101,6 +101,8 @@ func ResponseHead(f *flowstore.Flow, width int, st *theme.Styles) []string {
 		switch {
 		case f.State == flowstore.StatePaused:
 			out = append(out, st.Paused.Render(" paused at the "+string(f.Paused)+" breakpoint"))
+		case f.State == flowstore.StateDraft:
+			out = append(out, st.Muted.Render(" not sent yet: e edits the request, r sends it"))
 		case f.Error == nil && !f.State.Final():
 			out = append(out, st.Muted.Render(" waiting for the response…"))
 		case f.Error == nil:
@@ -159,7 +161,17 @@ func Details(f *flowstore.Flow, width int, st *theme.Styles) []string {
 	}
 	kv("replay of", f.ReplayOf)
 	if f.Original != nil {
-		kv("edited", "yes (the original is kept)")
+		kv("edited", "yes (the original is kept: o shows it, V reverts to it)")
+	}
+	if f.Mock != nil {
+		how := "method and URL"
+		if f.Mock.Filter != "" {
+			how = "filter " + f.Mock.Filter
+		}
+		if f.Mock.Disabled {
+			how += " (disabled)"
+		}
+		kv("standing mock", "answers requests matching "+how)
 	}
 	if f.Marked {
 		kv("marked", "yes")

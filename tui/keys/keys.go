@@ -8,6 +8,7 @@
 package keys
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -21,6 +22,7 @@ const (
 	CtxEventLog = "eventlog"
 	CtxHelp     = "help"
 	CtxPrompt   = "prompt"
+	CtxRules    = "breakpoints"
 )
 
 // Action is one named binding of a context. B points into the KeyMap.
@@ -38,12 +40,14 @@ type Context struct {
 
 // Global keys work in every view except while a prompt takes the input.
 type Global struct {
-	Quit, QuitNow, Help, EventLog key.Binding
+	Quit, QuitNow, Help, EventLog       key.Binding
+	Intercept, Breakpoints, CA, Browser key.Binding
 }
 
 // Actions lists the context's bindings.
 func (k *Global) Actions() []Action {
-	return []Action{{"quit", &k.Quit}, {"quit_now", &k.QuitNow}, {"help", &k.Help}, {"eventlog", &k.EventLog}}
+	return []Action{{"quit", &k.Quit}, {"quit_now", &k.QuitNow}, {"help", &k.Help}, {"eventlog", &k.EventLog},
+		{"intercept", &k.Intercept}, {"breakpoints", &k.Breakpoints}, {"ca", &k.CA}, {"browser", &k.Browser}}
 }
 
 // Moves are the cursor keys shared by the scrolling views.
@@ -55,35 +59,106 @@ func (k *Moves) actions() []Action {
 	return []Action{{"up", &k.Up}, {"down", &k.Down}, {"page_up", &k.PageUp}, {"page_down", &k.PageDown}, {"top", &k.Top}, {"bottom", &k.Bottom}}
 }
 
+// Names of the flow actions, as FlowActions.Which reports them and
+// keys.conf names them (flowlist.resume, flowview.resume, ...).
+const (
+	ActResume    = "resume"
+	ActResumeAll = "resume_all"
+	ActKill      = "kill"
+	ActRespond   = "respond"
+	ActEdit      = "edit"
+	ActQuickEdit = "quick_edit"
+	ActRevert    = "revert"
+	ActKeep      = "keep"
+	ActReplay    = "replay"
+	ActDuplicate = "duplicate"
+	ActCopy      = "copy"
+	ActExport    = "export"
+	ActSaveBody  = "save_body"
+	ActSave      = "save"
+)
+
+// FlowActions are the keys that act on a flow (the one under the cursor in
+// the list, the one open in the view): the same in both contexts, each
+// rebindable in each.
+type FlowActions struct {
+	Resume, ResumeAll, Kill, Respond, Edit, QuickEdit, Revert, Keep key.Binding
+	Replay, Duplicate, Copy, Export, SaveBody, Save                 key.Binding
+}
+
+// Actions lists the flow actions, named by the Act constants.
+func (k *FlowActions) Actions() []Action {
+	return []Action{{ActResume, &k.Resume}, {ActResumeAll, &k.ResumeAll}, {ActKill, &k.Kill},
+		{ActRespond, &k.Respond}, {ActEdit, &k.Edit}, {ActQuickEdit, &k.QuickEdit}, {ActRevert, &k.Revert},
+		{ActKeep, &k.Keep}, {ActReplay, &k.Replay}, {ActDuplicate, &k.Duplicate}, {ActCopy, &k.Copy},
+		{ActExport, &k.Export}, {ActSaveBody, &k.SaveBody}, {ActSave, &k.Save}}
+}
+
+// Which names the flow action msg asks for, or "".
+func (k *FlowActions) Which(msg fmt.Stringer) string {
+	for _, a := range k.Actions() {
+		if key.Matches(msg, *a.B) {
+			return a.Name
+		}
+	}
+	return ""
+}
+
+// Binding is the binding of a flow action by name.
+func (k *FlowActions) Binding(name string) *key.Binding {
+	for _, a := range k.Actions() {
+		if a.Name == name {
+			return a.B
+		}
+	}
+	return nil
+}
+
 // FlowList is the flow list's key map.
 type FlowList struct {
 	Moves
 	Open, Filter, Follow, Order, Reverse  key.Binding
 	Mark, MarkedOnly, ClearMarks, Comment key.Binding
 	Delete, ClearAll, Quit                key.Binding
+	Flow                                  FlowActions
 }
 
 // Actions lists the context's bindings.
 func (k *FlowList) Actions() []Action {
-	return append(k.Moves.actions(),
+	return append(append(k.Moves.actions(),
 		Action{"open", &k.Open}, Action{"filter", &k.Filter}, Action{"follow", &k.Follow},
 		Action{"order", &k.Order}, Action{"reverse", &k.Reverse}, Action{"mark", &k.Mark},
 		Action{"marked_only", &k.MarkedOnly}, Action{"clear_marks", &k.ClearMarks},
 		Action{"comment", &k.Comment}, Action{"delete", &k.Delete}, Action{"clear_all", &k.ClearAll},
-		Action{"quit", &k.Quit})
+		Action{"quit", &k.Quit}), k.Flow.Actions()...)
 }
 
 // FlowView is the flow view's key map.
 type FlowView struct {
 	Moves
-	NextTab, PrevTab, Mode, Search, NextMatch, PrevMatch, Back key.Binding
+	NextTab, PrevTab, Mode, Search, NextMatch, PrevMatch, Original, Back key.Binding
+	Flow                                                                 FlowActions
 }
 
 // Actions lists the context's bindings.
 func (k *FlowView) Actions() []Action {
-	return append([]Action{{"next_tab", &k.NextTab}, {"prev_tab", &k.PrevTab}}, append(k.Moves.actions(),
+	return append(append([]Action{{"next_tab", &k.NextTab}, {"prev_tab", &k.PrevTab}}, append(k.Moves.actions(),
 		Action{"mode", &k.Mode}, Action{"search", &k.Search}, Action{"next_match", &k.NextMatch},
-		Action{"prev_match", &k.PrevMatch}, Action{"back", &k.Back})...)
+		Action{"prev_match", &k.PrevMatch}, Action{"original", &k.Original}, Action{"back", &k.Back})...),
+		k.Flow.Actions()...)
+}
+
+// Rules is the key map of the breakpoint list (I): breakpoints, standing
+// mocks and the switch that turns all interception off and on.
+type Rules struct {
+	Moves
+	Add, Edit, Phase, Toggle, Delete, Switch, Back key.Binding
+}
+
+// Actions lists the context's bindings.
+func (k *Rules) Actions() []Action {
+	return append(k.Moves.actions(), Action{"add", &k.Add}, Action{"edit", &k.Edit}, Action{"phase", &k.Phase},
+		Action{"toggle", &k.Toggle}, Action{"delete", &k.Delete}, Action{"switch", &k.Switch}, Action{"back", &k.Back})
 }
 
 // EventLog is the event log's key map.
@@ -126,6 +201,7 @@ type Map struct {
 	EventLog EventLog
 	Help     Help
 	Prompt   Prompt
+	Rules    Rules
 }
 
 // Contexts lists every context of m, global first.
@@ -137,6 +213,7 @@ func (m *Map) Contexts() []Context {
 		{CtxEventLog, "Event log", m.EventLog.Actions()},
 		{CtxHelp, "Help", m.Help.Actions()},
 		{CtxPrompt, "Prompt", m.Prompt.Actions()},
+		{CtxRules, "Breakpoints", m.Rules.Actions()},
 	}
 }
 
@@ -167,6 +244,11 @@ func Default() *Map {
 			QuitNow:  bind("quit now", "Q"),
 			Help:     bind("help for this view", "?"),
 			EventLog: bind("event log", "E"),
+			// mitmproxy's i; its I (the switch) lives in the breakpoint list.
+			Intercept:   bind("set intercept filter", "i"),
+			Breakpoints: bind("breakpoints & mocks", "I"),
+			CA:          bind("CA certificate", "C"),
+			Browser:     bind("browser that trusts us", "B"),
 		},
 		FlowList: FlowList{
 			Moves:      moves(),
@@ -182,6 +264,7 @@ func Default() *Map {
 			Delete:     bind("delete flow from list", "d"),
 			ClearAll:   bind("clear all flows", "z"),
 			Quit:       bind("quit", "q"),
+			Flow:       flowActions(),
 		},
 		FlowView: FlowView{
 			Moves:     moves(),
@@ -191,7 +274,9 @@ func Default() *Map {
 			Search:    bind("search body", "/"),
 			NextMatch: bind("next match", "n"),
 			PrevMatch: bind("previous match", "N"),
+			Original:  bind("original / edited", "o"),
 			Back:      bind("back to list", "q", "esc"),
+			Flow:      flowActions(),
 		},
 		EventLog: EventLog{
 			Moves: moves(),
@@ -208,6 +293,36 @@ func Default() *Map {
 			HistoryPrev: bind("previous in history", "up"),
 			HistoryNext: bind("next in history", "down"),
 		},
+		Rules: Rules{
+			Moves:  moves(),
+			Add:    bind("add breakpoint", "a"),
+			Edit:   bind("edit filter", "e"),
+			Phase:  bind("phase: both/req/resp", "p"),
+			Toggle: bind("on/off", "t"),
+			Delete: bind("delete", "d"),
+			Switch: bind("interception on/off", "s"),
+			Back:   bind("back", "q", "esc"),
+		},
+	}
+}
+
+// flowActions are mitmproxy's flow keys where it has one.
+func flowActions() FlowActions {
+	return FlowActions{
+		Resume:    bind("resume", "a"),
+		ResumeAll: bind("resume all", "A"),
+		Kill:      bind("kill", "X"),
+		Respond:   bind("answer ($EDITOR)", "R"),
+		Edit:      bind("edit ($EDITOR)", "e"),
+		QuickEdit: bind("quick edit", "c"),
+		Revert:    bind("revert edits", "V"),
+		Keep:      bind("keep as mock", "K"),
+		Replay:    bind("replay (marked: all)", "r"),
+		Duplicate: bind("duplicate to edit & send", "D"),
+		Copy:      bind("copy…", "y"),
+		Export:    bind("export to file…", "x"),
+		SaveBody:  bind("save body", "b"),
+		Save:      bind("save flows…", "w"),
 	}
 }
 

@@ -44,6 +44,13 @@ func TestMitmproxyKeys(t *testing.T) {
 		"flowlist.comment": {";"}, "flowlist.delete": {"d"}, "flowlist.clear_all": {"z"},
 		"global.eventlog": {"E"}, "global.help": {"?"}, "global.quit_now": {"Q"},
 		"flowview.mode": {"m"}, "eventlog.clear": {"z"},
+		"global.intercept": {"i"}, "global.browser": {"B"},
+		"flowlist.resume": {"a"}, "flowlist.resume_all": {"A"}, "flowlist.kill": {"X"}, "flowlist.revert": {"V"},
+		"flowlist.replay": {"r"}, "flowlist.duplicate": {"D"}, "flowlist.export": {"x"}, "flowlist.save_body": {"b"},
+		"flowlist.save": {"w"}, "flowlist.edit": {"e"},
+		"flowview.resume": {"a"}, "flowview.resume_all": {"A"}, "flowview.kill": {"X"}, "flowview.revert": {"V"},
+		"flowview.replay": {"r"}, "flowview.duplicate": {"D"}, "flowview.export": {"x"}, "flowview.save_body": {"b"},
+		"flowview.save": {"w"}, "flowview.edit": {"e"},
 	}
 	for _, c := range m.Contexts() {
 		for _, a := range c.Actions {
@@ -67,12 +74,12 @@ func TestApply(t *testing.T) {
 	}{
 		{
 			name: "rebind",
-			conf: "# comment\nflowlist.mark = x, hash\n\nflowview.search = ctrl+s\nflowview.next_match = space\n",
+			conf: "# comment\nflowlist.mark = ctrl+x, hash\n\nflowview.search = ctrl+s\nflowview.next_match = space\n",
 			check: func(t *testing.T, m *keys.Map) {
-				if got := m.FlowList.Mark.Keys(); strings.Join(got, "|") != "x|#" {
+				if got := m.FlowList.Mark.Keys(); strings.Join(got, "|") != "ctrl+x|#" {
 					t.Errorf("mark keys = %q", got)
 				}
-				if h := m.FlowList.Mark.Help(); h.Key != "x/#" || h.Desc != "toggle mark" {
+				if h := m.FlowList.Mark.Help(); h.Key != "ctrl+x/#" || h.Desc != "toggle mark" {
 					t.Errorf("mark help = %+v", h)
 				}
 				if got := m.FlowView.Search.Keys(); got[0] != "ctrl+s" {
@@ -110,7 +117,7 @@ func TestApply(t *testing.T) {
 			conf: "flowlist.teleport = t\nnowhere.up = k\nflowlist.mark = ctrl+banana\nnonsense\nflowlist.mark = none, x\nflowlist.mark =\n",
 			problems: []string{
 				`keys.conf:1: unknown action "teleport" in flowlist`,
-				`keys.conf:2: unknown context "nowhere" (known: global, flowlist, flowview, eventlog, help, prompt)`,
+				`keys.conf:2: unknown context "nowhere" (known: global, flowlist, flowview, eventlog, help, prompt, breakpoints)`,
 				`keys.conf:3: flowlist.mark: unknown key "ctrl+banana"`,
 				`keys.conf:4: want context.action = keys, got "nonsense"`,
 				`keys.conf:5: flowlist.mark: "none" must stand alone`,
@@ -168,7 +175,7 @@ func TestKeyTable(t *testing.T) {
 	var b strings.Builder
 	for _, c := range keys.Default().Contexts() {
 		for _, a := range c.Actions {
-			fmt.Fprintf(&b, "%-9s %-13s %-20s %s\n", c.Name, a.Name, a.B.Help().Key, a.B.Help().Desc)
+			fmt.Fprintf(&b, "%-11s %-13s %-20s %s\n", c.Name, a.Name, a.B.Help().Key, a.B.Help().Desc)
 		}
 	}
 	golden.RequireEqual(t, []byte(b.String()))

@@ -27,6 +27,12 @@ type Problem struct {
 	Msg string
 }
 
+// Choice is one answer of a question answered with one key.
+type Choice struct {
+	Key   string // the key that picks it, and SubmitMsg.Value
+	Label string
+}
+
 // Spec says what to ask.
 type Spec struct {
 	Tag         string // given back in SubmitMsg and CancelMsg
@@ -38,6 +44,9 @@ type Spec struct {
 	Validate func(string) *Problem
 	History  bool // remember submitted values of this Tag, offered with up/down
 	Confirm  bool // a yes/no question answered with one key
+	// Choices make a question answered with one of their keys (esc
+	// cancels); SubmitMsg.Value is the key picked.
+	Choices []Choice
 }
 
 // SubmitMsg carries an accepted value ("y" for a confirmation).
@@ -165,6 +174,19 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	tag := m.spec.Tag
+	if len(m.spec.Choices) > 0 {
+		if key.Matches(k, m.keys.Cancel) {
+			m.Close()
+			return m, emit(CancelMsg{Tag: tag})
+		}
+		for _, c := range m.spec.Choices {
+			if k.String() == c.Key {
+				m.Close()
+				return m, emit(SubmitMsg{Tag: tag, Value: c.Key})
+			}
+		}
+		return m, nil
+	}
 	if m.spec.Confirm {
 		switch k.String() {
 		case "y", "Y", "enter":
@@ -229,6 +251,14 @@ func (m Model) View() string {
 	label := m.st.Bold.Render(m.spec.Label)
 	if m.spec.Confirm {
 		return ansi.Truncate(label+m.st.Muted.Render(" (y/n)"), m.width, "…")
+	}
+	if len(m.spec.Choices) > 0 {
+		parts := make([]string, 0, len(m.spec.Choices)+1)
+		for _, c := range m.spec.Choices {
+			parts = append(parts, m.st.HelpKey.Render(c.Key)+" "+c.Label)
+		}
+		parts = append(parts, m.st.Muted.Render(keys.Label(m.keys.Cancel.Keys())+" cancel"))
+		return ansi.Truncate(label+" "+strings.Join(parts, m.st.Muted.Render(" · ")), m.width, "…")
 	}
 	line := label + m.input.View()
 	if m.problem == nil {

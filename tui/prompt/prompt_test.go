@@ -116,3 +116,27 @@ func TestConfirm(t *testing.T) {
 		t.Fatalf("esc = %v", msg)
 	}
 }
+
+func TestChoices(t *testing.T) {
+	p := newPrompt()
+	p.Open(prompt.Spec{Tag: "copy", Label: "copy:", Choices: []prompt.Choice{{Key: "u", Label: "URL"}, {Key: "c", Label: "curl"}}})
+	if got := p.View(); got != "copy: u URL · c curl · esc cancel" {
+		t.Errorf("view = %q", got)
+	}
+	p = typeText(p, "z") // not a choice: nothing happens
+	if !p.Active() {
+		t.Fatal("a key that is no choice closed the prompt")
+	}
+	p, cmd := p.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("c")})
+	if p.Active() || cmd == nil {
+		t.Fatal("a choice did not answer")
+	}
+	if msg := cmd(); msg != (prompt.SubmitMsg{Tag: "copy", Value: "c"}) {
+		t.Errorf("answer = %#v", msg)
+	}
+	p.Open(prompt.Spec{Tag: "copy", Label: "copy:", Choices: []prompt.Choice{{Key: "u", Label: "URL"}}})
+	_, msg := send(p, tea.KeyEsc)
+	if msg != (prompt.CancelMsg{Tag: "copy"}) {
+		t.Errorf("esc = %#v", msg)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
 
@@ -32,12 +33,16 @@ type Info struct {
 	Total       int
 	Filter      string
 	MarkedOnly  bool
-	Breakpoints []string
-	Paused      int
-	Marked      int
-	Follow      bool
-	Order       string
-	Reverse     bool
+	Breakpoints []string // the active ones, described
+	// InterceptOff: breakpoints exist but interception is switched off.
+	InterceptOff bool
+	Mocks        int // standing mocks that are on
+	Paused       int
+	PausedFor    time.Duration // how long the oldest paused flow has waited
+	Marked       int
+	Follow       bool
+	Order        string
+	Reverse      bool
 }
 
 type clearMsg struct{ id int }
@@ -122,17 +127,28 @@ func (m Model) StatusLine() string {
 		count = Thousands(i.Shown) + "/" + Thousands(i.Total) + noun
 	}
 	parts = append(parts, count)
+	// Paused flows come first: someone is waiting on them.
+	if i.Paused > 0 {
+		p := "‖ " + Thousands(i.Paused) + " paused"
+		if i.PausedFor >= time.Second {
+			p += " " + flowstore.FormatDuration(i.PausedFor.Truncate(time.Second))
+		}
+		parts = append(parts, p)
+	}
 	if i.Filter != "" {
 		parts = append(parts, "filter: "+i.Filter)
 	}
 	if i.MarkedOnly {
 		parts = append(parts, "marked only")
 	}
-	if len(i.Breakpoints) > 0 {
+	switch {
+	case i.InterceptOff:
+		parts = append(parts, "break: off")
+	case len(i.Breakpoints) > 0:
 		parts = append(parts, "break: "+strings.Join(i.Breakpoints, " | "))
 	}
-	if i.Paused > 0 {
-		parts = append(parts, "‖ "+Thousands(i.Paused)+" paused")
+	if i.Mocks > 0 {
+		parts = append(parts, "◆ "+Thousands(i.Mocks)+" mock"+plural(i.Mocks))
 	}
 	if i.Marked > 0 {
 		parts = append(parts, "● "+Thousands(i.Marked)+" marked")
@@ -170,6 +186,13 @@ func (m Model) HintLine() string {
 
 // View renders both lines.
 func (m Model) View() string { return m.StatusLine() + "\n" + m.HintLine() }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
 
 // Thousands formats n with commas: 100,000.
 func Thousands(n int) string {

@@ -29,7 +29,7 @@ func TestView(t *testing.T) {
 	}{
 		{"plain", 80, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 12, Total: 12, Order: "time"}},
 		{"busy", 120, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 3, Total: 100000, Filter: "~d api & ~m POST",
-			MarkedOnly: true, Breakpoints: []string{"~q & ~d pay"}, Paused: 2, Marked: 5, Follow: true, Order: "status", Reverse: true}},
+			MarkedOnly: true, Breakpoints: []string{"~q & ~d pay"}, Paused: 2, PausedFor: 75 * time.Second, Mocks: 1, Marked: 5, Follow: true, Order: "status", Reverse: true}},
 		{"narrow", 40, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 3, Total: 100000, Filter: "~d a-very-long-filter-expression"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

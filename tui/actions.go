@@ -1,0 +1,290 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
+	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
+)
+
+// The flow actions (keys.FlowActions): the list and the view emit them for
+// their flow; the root checks that they make sense now, says why when they
+// do not, and turns them into store writes and engine calls.
+
+const noEngine = "no proxy is running here: only viewing loaded flows"
+
+// flowAction acts on a flow by ID ("" when there is none).
+func (m *Model) flowAction(act, id string) tea.Cmd {
+	var f *flowstore.Flow
+	if id != "" {
+		f, _ = m.store.Get(id)
+	}
+	if why := m.why(act, f); why != "" {
+		return m.status.Flash(why, true)
+	}
+	switch act {
+	case keys.ActResume:
+		return m.resume(f)
+	case keys.ActResumeAll:
+		return m.status.Flash(fmt.Sprintf("resumed %d paused flow(s)", m.engine.ResumeAll()), false)
+	case keys.ActKill:
+		if err := m.engine.Kill(f.ID); err != nil {
+			return m.status.Flash("kill: "+err.Error(), true)
+		}
+		m.forget(f.ID)
+		return m.status.Flash("killed: the client's connection is closed", false)
+	case keys.ActRespond:
+		return m.respond(f)
+	case keys.ActEdit:
+		return m.edit(f)
+	case keys.ActQuickEdit:
+		return m.quickEdit(f)
+	case keys.ActRevert:
+		return m.revert(f)
+	case keys.ActKeep:
+		return m.askKeep(f)
+	case keys.ActReplay:
+		return m.replay(f)
+	case keys.ActDuplicate:
+		return m.duplicate(f)
+	case keys.ActCopy:
+		return m.askExport(f, false)
+	case keys.ActExport:
+		return m.askExport(f, true)
+	case keys.ActSaveBody:
+		return m.askBody(f)
+	case keys.ActSave:
+		return m.askSave(f)
+	}
+	return nil
+}
+
+// why says why an action does nothing for f now, or "" when it does
+// something. The help screen and the hint line show the same verdicts.
+func (m *Model) why(act string, f *flowstore.Flow) string {
+	switch act {
+	case keys.ActResumeAll:
+		if m.engine == nil {
+			return noEngine
+		}
+		if len(m.paused) == 0 {
+			return "no flow is paused"
+		}
+		return ""
+	case keys.ActSave:
+		if m.store.Len() == 0 {
+			return "no flows to save"
+		}
+		return ""
+	case keys.ActReplay:
+		if m.engine == nil {
+			return noEngine
+		}
+		if len(m.marked) > 0 {
+			return ""
+		}
+	}
+	if f == nil {
+		return "no flow selected"
+	}
+	if f.Request == nil {
+		return "this flow has no request"
+	}
+	paused := f.State == flowstore.StatePaused
+	draft := f.State == flowstore.StateDraft
+	switch act {
+	case keys.ActResume, keys.ActKill, keys.ActRespond:
+		switch {
+		case m.engine == nil:
+			return noEngine
+		case draft:
+			return "a draft is not sent yet: r sends it"
+		case !paused:
+			return "this flow is not paused (i sets a breakpoint)"
+		}
+	case keys.ActEdit, keys.ActQuickEdit:
+		if !paused && !draft {
+			return "only a paused flow or a draft can be edited: D duplicates this one as a draft"
+		}
+	case keys.ActRevert:
+		switch {
+		case f.Original == nil:
+			return "nothing to revert: this flow was not edited"
+		case !paused && !draft && !f.State.Final():
+			return "this flow is in flight: revert it when it is paused or done"
+		}
+	case keys.ActKeep:
+		switch {
+		case m.engine == nil:
+			return noEngine
+		case f.Response == nil:
+			return "no response to keep"
+		case f.Mock != nil:
+			return "already a standing mock: I lists it"
+		case !f.Edited() && !m.answered[f.ID]:
+			return "K keeps an edited response: edit it at a response breakpoint (e), or answer with R first"
+		}
+	case keys.ActReplay:
+		if f.Request.Body.Truncated {
+			return "the request body was cut at the body limit: it cannot be sent again"
+		}
+	case keys.ActSaveBody:
+		if len(f.Request.Body.Data) == 0 && (f.Response == nil || len(f.Response.Body.Data) == 0) {
+			return "this flow has no body"
+		}
+	}
+	return ""
+}
+
+// flowKeys is k with every action that does nothing for f disabled, for
+// the help screen and the hint line.
+func (m *Model) flowKeys(k keys.FlowActions, f *flowstore.Flow) keys.FlowActions {
+	for _, a := range k.Actions() {
+		if len(a.B.Keys()) > 0 {
+			a.B.SetEnabled(m.why(a.Name, f) == "")
+		}
+	}
+	return k
+}
+
+// forget drops what the TUI keeps about a flow that is no longer paused.
+func (m *Model) forget(id string) {
+	for _, what := range []string{"request", "response", "respond"} {
+		delete(m.kept, what+":"+id)
+	}
+}
+
+func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
+	_, hadText := m.kept[editKey(f)]
+	if err := m.engine.Resume(f.ID); err != nil {
+		return m.status.Flash("resume: "+err.Error(), true)
+	}
+	m.forget(f.ID)
+	msg := "resumed"
+	if f.Edited() {
+		msg += " with your edits"
+	}
+	if hadText {
+		msg += "; the text that did not parse was dropped"
+	}
+	return m.status.Flash(msg, false)
+}
+
+// revert puts the original messages back.
+func (m *Model) revert(f *flowstore.Flow) tea.Cmd {
+	m.forget(f.ID)
+	cmd := m.updateFlow(f.ID, func(f *flowstore.Flow) {
+		if o := f.Original; o != nil {
+			if o.Request != nil {
+				f.Request = o.Request.Clone()
+			}
+			if o.Response != nil {
+				f.Response = o.Response.Clone()
+			}
+		}
+		f.Original = nil
+	})
+	return tea.Batch(cmd, m.status.Flash("reverted to the original", false))
+}
+
+// replay sends the marked flows again, in the order they came, or else f.
+func (m *Model) replay(f *flowstore.Flow) tea.Cmd {
+	var ids []string
+	if len(m.marked) > 0 {
+		for _, g := range m.store.List() {
+			if g.Marked {
+				ids = append(ids, g.ID)
+			}
+		}
+	} else {
+		ids = []string{f.ID}
+	}
+	var errs []string
+	sent := 0
+	for _, id := range ids {
+		if _, err := m.engine.Replay(id); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		sent++
+	}
+	switch {
+	case len(errs) > 0 && sent == 0:
+		return m.status.Flash(strings.Join(errs, "; "), true)
+	case len(errs) > 0:
+		return m.status.Flash(fmt.Sprintf("replayed %d of %d flows; %s", sent, len(ids), strings.Join(errs, "; ")), true)
+	case len(m.marked) > 0:
+		return m.status.Flash(fmt.Sprintf("replaying %d marked flow(s) in order (↻ in the list)", sent), false)
+	}
+	return m.status.Flash("replaying "+f.Request.Method+" "+f.Request.URL()+" as a new flow (↻ in the list)", false)
+}
+
+// duplicate makes an unsent copy of f's request, selected, to edit and send.
+func (m *Model) duplicate(f *flowstore.Flow) tea.Cmd {
+	d := m.store.Add(&flowstore.Flow{
+		ID:      flowstore.NewID(),
+		State:   flowstore.StateDraft,
+		Request: f.Request.Clone(),
+		Timings: flowstore.Timings{Start: m.clock()},
+	})
+	m.list.Upsert(d)
+	m.count(d.ID, d)
+	m.list.SetFollow(false)
+	m.list.Select(d.ID)
+	var cmd tea.Cmd
+	if m.focus == focusView {
+		cmd = m.view.Open(d)
+	}
+	return tea.Batch(cmd, m.status.Flash("duplicated as a draft: e edits it, r sends it (again and again)", false))
+}
+
+// submitAction handles the answers to the prompts the flow actions open;
+// ok is false for other prompts.
+func (m *Model) submitAction(msg prompt.SubmitMsg) (cmd tea.Cmd, ok bool) {
+	tag, arg := msg.Tag, ""
+	if i := strings.IndexByte(tag, ':'); i >= 0 {
+		tag, arg = tag[:i+1], tag[i+1:]
+	}
+	switch tag {
+	case tagIntercept:
+		return m.setIntercept(msg.Value), true
+	case tagBPAdd:
+		m.prompt.Open(prompt.Spec{Tag: tagBPPhase + msg.Value, Label: "pause " + msg.Value + " at:", Choices: []prompt.Choice{
+			{Key: "b", Label: "both"}, {Key: "q", Label: "request"}, {Key: "s", Label: "response"}}})
+		return nil, true
+	case tagBPPhase:
+		b := flowstore.Breakpoint{Filter: arg, Request: msg.Value != "s", Response: msg.Value != "q"}
+		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint { return append(bps, b) },
+			"breakpoint added: "+arg+" ("+b.Phases()+")"), true
+	case tagBPEdit:
+		return m.editBreakpoint(arg, msg.Value), true
+	case tagQuick:
+		return m.askQuickValue(arg, msg.Value), true
+	case tagQuickValue:
+		part, id, _ := strings.Cut(arg, ":")
+		return m.applyQuick(id, part, msg.Value), true
+	case tagKeep:
+		if msg.Value == "f" {
+			return m.askKeepFilter(arg), true
+		}
+		return m.keep(arg, ""), true
+	case tagKeepFilter:
+		return m.keep(arg, msg.Value), true
+	case tagCopy, tagExport:
+		return m.export(arg, msg.Value, tag == tagExport), true
+	case tagBody:
+		return m.saveBody(arg, msg.Value == "q"), true
+	case tagSave:
+		return m.saveFlows(arg, msg.Value), true
+	case tagPath:
+		return m.pathChosen(msg.Value), true
+	case tagFormat:
+		return m.formatChosen(msg.Value), true
+	case tagOverwrite:
+		return m.write(), true
+	}
+	return nil, false
+}
