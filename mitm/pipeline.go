@@ -53,6 +53,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.HookRequest, w))
 	}
 	complete := true
+	answered := false
 	if needBody {
 		body, whole, err := ex.bufferRequest(req)
 		if err != nil {
@@ -79,6 +80,8 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		v = res.verdict
 		if v == flowstore.Respond {
 			w.Response = res.response
+			answered = true
+			w.Notes = append(w.Notes, "answered by hand at the breakpoint; the upstream was not contacted")
 		}
 		if v == flowstore.Kill {
 			ex.killReason = res.reason
@@ -99,8 +102,8 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		}
 	}
 	p.store.Update(ex.id, func(f *flowstore.Flow) {
-		if changed {
-			f.KeepOriginal()
+		if changed || answered {
+			f.KeepOriginal() // an answer written by hand counts as an edit (for K and the ✎ mark)
 		}
 		f.Request = w.Request
 		f.Notes, f.Marked, f.Comment = w.Notes, w.Marked, w.Comment
