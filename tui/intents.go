@@ -354,7 +354,7 @@ func (m *Model) hints() []key.Binding {
 		case f != nil && f.State == flowstore.StateDraft:
 			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.NextTab, k.Back, g.Help}
 		}
-		return []key.Binding{k.NextTab, k.Mode, k.Search, k.Back, k.Original, a.Replay, a.Copy, a.Duplicate, g.Help}
+		return []key.Binding{k.NextTab, k.OpenMessage, k.Mode, k.Search, k.Back, k.Original, a.Replay, a.Copy, a.Duplicate, g.Help}
 	case focusRules:
 		k := m.rules.KeyMap()
 		return []key.Binding{k.Add, k.Toggle, k.Phase, k.Edit, k.Delete, k.Switch, k.Back, g.Help}

@@ -1,6 +1,8 @@
-// Package flowview shows one flow: tabs Request, Response and Details;
-// headers as a table and the body under them, decoded and shown by content
-// type (or by a view chosen by hand), searchable as a whole.
+// Package flowview shows one flow: tabs Request, Response, Messages (for
+// WebSockets and event streams) and Details; headers as a table and the
+// body under them, decoded and shown by content type (or by a view chosen
+// by hand), searchable as a whole. The Messages tab lists a flow's
+// messages as they arrive; one opens in the same viewers as a body.
 //
 // Bodies are rendered and searched off the UI goroutine: the work runs in
 // a tea.Cmd and comes back as a message carrying the flow ID and a
@@ -31,11 +33,17 @@ type Tab int
 const (
 	TabRequest Tab = iota
 	TabResponse
+	TabMessages // only for flows with messages (HasMessages)
 	TabDetails
 	numTabs
 )
 
-var tabNames = [...]string{"Request", "Response", "Details"}
+var tabNames = [...]string{"Request", "Response", "Messages", "Details"}
+
+// Slots are the documents a view renders, numbered as the tab that shows
+// them: the request body, the response body and the message open in the
+// Messages tab.
+const numSlots = int(TabMessages) + 1
 
 func (t Tab) String() string { return tabNames[t] }
 
@@ -89,13 +97,15 @@ type Model struct {
 	off   [numTabs]int
 	head  [numTabs][]string // head lines of each tab (details: all lines)
 
-	mode   [2]body.Mode
-	doc    [2]*body.Doc
-	from   [2]bodyKey
-	busy   [2]bool
-	gen    [2]uint64
-	cancel [2]context.CancelFunc
+	mode   [numSlots]body.Mode
+	doc    [numSlots]*body.Doc
+	from   [numSlots]bodyKey
+	busy   [numSlots]bool
+	gen    [numSlots]uint64
+	cancel [numSlots]context.CancelFunc
 	seq    *uint64 // generation source, shared by copies of the model
+
+	msgs msgState
 
 	query   string
 	sgen    uint64
@@ -131,32 +141,57 @@ func (m Model) Tab() Tab { return m.tab }
 func (m Model) Query() (string, int) { return m.query, m.total }
 
 // Busy reports whether a body is being rendered or searched.
-func (m Model) Busy() bool { return m.busy[0] || m.busy[1] || m.seeking }
+func (m Model) Busy() bool {
+	for _, b := range m.busy {
+		if b {
+			return true
+		}
+	}
+	return m.seeking
+}
 
-// Mode is the view mode asked for the body of a side (0 request, 1 response).
-func (m Model) Mode(side int) body.Mode { return m.mode[side] }
+// Mode is the view mode asked for a slot: 0 the request body, 1 the
+// response body, 2 the open message.
+func (m Model) Mode(slot int) body.Mode { return m.mode[slot] }
 
-// Doc is the rendered document of a side, or nil.
-func (m Model) Doc(side int) *body.Doc { return m.doc[side] }
+// Doc is the rendered document of a slot, or nil.
+func (m Model) Doc(slot int) *body.Doc { return m.doc[slot] }
 
 // KeyMap is the view's key map as it stands.
 func (m Model) KeyMap() keys.FlowView {
 	k := m.keys
-	onBody := m.tab != TabDetails
-	k.Mode.SetEnabled(onBody && len(k.Mode.Keys()) > 0)
-	k.Search.SetEnabled(onBody && len(k.Search.Keys()) > 0)
-	has := m.total > 0 && m.mdoc != nil && m.mdoc == m.doc[m.side()]
+	s := m.slot()
+	k.Mode.SetEnabled(s >= 0 && len(k.Mode.Keys()) > 0)
+	k.Search.SetEnabled(s >= 0 && len(k.Search.Keys()) > 0)
+	has := s >= 0 && m.total > 0 && m.mdoc != nil && m.mdoc == m.doc[s]
 	k.NextMatch.SetEnabled(has && len(k.NextMatch.Keys()) > 0)
 	k.PrevMatch.SetEnabled(has && len(k.PrevMatch.Keys()) > 0)
 	k.Original.SetEnabled(m.flow != nil && m.flow.Original != nil && len(k.Original.Keys()) > 0)
+	k.OpenMessage.SetEnabled(m.onList() && len(m.flow.Messages) > 0 && len(k.OpenMessage.Keys()) > 0)
+	if m.tab == TabMessages && m.msgs.open {
+		k.Back.SetHelp(k.Back.Help().Key, "back to messages")
+	}
 	return k
 }
 
-func (m Model) side() int {
-	if m.tab == TabRequest {
-		return 0
+// slot is the document the current tab shows, or -1: the details, the
+// list of messages.
+func (m Model) slot() int {
+	switch {
+	case m.tab == TabRequest || m.tab == TabResponse:
+		return int(m.tab)
+	case m.tab == TabMessages && m.msgs.open:
+		return int(TabMessages)
 	}
-	return 1
+	return -1
+}
+
+// tabs are the tabs the flow shown has, in order.
+func (m Model) tabs() []Tab {
+	if HasMessages(m.flow) {
+		return []Tab{TabRequest, TabResponse, TabMessages, TabDetails}
+	}
+	return []Tab{TabRequest, TabResponse, TabDetails}
 }
 
 func (m Model) bodyWidth() int { return max(m.width-1, 8) }
@@ -167,12 +202,17 @@ func (m Model) rows() int      { return max(m.height-2, 1) }
 func (m *Model) SetSize(w, h int) tea.Cmd {
 	changed := w != m.width
 	m.width, m.height = w, h
-	if m.flow == nil || !changed {
+	if m.flow == nil {
+		return nil
+	}
+	if !changed {
+		m.clampList() // a new height
 		return nil
 	}
 	m.buildHeads()
+	m.clampList()
 	var cmds []tea.Cmd
-	for s := range 2 {
+	for s := range numSlots {
 		if d := m.doc[s]; d != nil && !d.IsHex() && d.Width != m.bodyWidth() && !m.busy[s] {
 			cmds = append(cmds, m.rewrap(s))
 		}
@@ -185,10 +225,14 @@ func (m *Model) Open(f *flowstore.Flow) tea.Cmd {
 	if m.flow == nil || m.flow.ID != f.ID {
 		m.orig = false
 		m.off = [numTabs]int{}
-		m.mode = [2]body.Mode{}
-		m.doc = [2]*body.Doc{}
-		m.from = [2]bodyKey{}
+		m.mode = [numSlots]body.Mode{}
+		m.doc = [numSlots]*body.Doc{}
+		m.from = [numSlots]bodyKey{}
+		m.msgs = newMsgState()
 		m.clearMatches()
+		if m.tab == TabMessages && !HasMessages(f) {
+			m.tab = TabRequest
+		}
 	}
 	return m.SetFlow(f)
 }
@@ -211,9 +255,10 @@ func (m *Model) SetFlow(f *flowstore.Flow) tea.Cmd {
 		}
 		m.shown = &o
 	}
+	m.syncMessages()
 	m.buildHeads()
 	var cmds []tea.Cmd
-	for s := range 2 {
+	for s := range 2 { // the open message is a copy: it does not change
 		src, _ := m.source(s)
 		if k := keyOf(src); k != m.from[s] || m.doc[s] == nil && !m.busy[s] {
 			m.from[s] = k
@@ -227,13 +272,14 @@ func (m *Model) SetFlow(f *flowstore.Flow) tea.Cmd {
 func (m *Model) Close() {
 	m.Stop()
 	m.flow, m.shown, m.orig = nil, nil, false
-	m.doc = [2]*body.Doc{}
+	m.doc = [numSlots]*body.Doc{}
+	m.msgs = newMsgState()
 	m.clearMatches()
 }
 
 // Stop ends work in flight (rendering, searching) and keeps what is shown.
 func (m *Model) Stop() {
-	for s := range 2 {
+	for s := range numSlots {
 		if m.cancel[s] != nil {
 			m.cancel[s]()
 		}
@@ -254,6 +300,12 @@ func keyOf(src body.Source) bodyKey {
 }
 
 func (m Model) source(s int) (body.Source, bool) {
+	if s == int(TabMessages) {
+		if !m.msgs.open {
+			return body.Source{}, false
+		}
+		return messageSource(&m.msgs.msg), true
+	}
 	var b flowstore.Body
 	var h flowstore.Headers
 	f := m.shown
@@ -321,6 +373,10 @@ func (m *Model) buildHeads() {
 	m.head[TabRequest] = RequestHead(m.shown, w, m.st)
 	m.head[TabResponse] = ResponseHead(m.shown, w, m.st)
 	m.head[TabDetails] = Details(m.flow, w, m.st)
+	m.head[TabMessages] = nil
+	if m.msgs.open {
+		m.head[TabMessages] = MessageHead(&m.msgs.msg, m.msgs.n+1, w, m.st)
+	}
 }
 
 // Search looks for q in the whole body of the current tab.
@@ -339,10 +395,10 @@ func (m *Model) clearMatches() {
 }
 
 func (m *Model) search() tea.Cmd {
-	if m.flow == nil || m.query == "" || m.tab == TabDetails {
+	s := m.slot()
+	if m.flow == nil || m.query == "" || s < 0 {
 		return nil
 	}
-	s := m.side()
 	d := m.doc[s]
 	if d == nil || m.busy[s] {
 		return nil // searched when the rendering arrives
@@ -375,8 +431,8 @@ func (m Model) contentLines() int {
 	if m.tab == TabDetails {
 		return len(m.head[TabDetails])
 	}
-	s := m.side()
-	if m.flow == nil {
+	s := m.slot()
+	if m.flow == nil || s < 0 {
 		return 0
 	}
 	if _, ok := m.source(s); !ok {
@@ -399,7 +455,11 @@ func (m *Model) showMatch() {
 	if m.total == 0 || len(m.ms) == 0 || m.mdoc == nil {
 		return
 	}
-	line := m.bodyTop(m.side()) + m.mdoc.LineOf(m.ms[m.mcur].Start)
+	s := m.slot()
+	if s < 0 || m.mdoc != m.doc[s] {
+		return
+	}
+	line := m.bodyTop(s) + m.mdoc.LineOf(m.ms[m.mcur].Start)
 	if off := m.off[m.tab]; line < off || line >= off+m.rows() {
 		m.scrollTo(line - m.rows()/3)
 	}
@@ -415,7 +475,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.doc[msg.s], m.busy[msg.s] = msg.doc, false
 		m.scrollTo(m.off[m.tab])
-		if m.query != "" && msg.s == m.side() && m.tab != TabDetails {
+		if m.query != "" && msg.s == m.slot() {
 			m.ms, m.total, m.mdoc = nil, 0, nil
 			return m, m.search()
 		}
@@ -426,8 +486,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		m.seeking = false
 		m.ms, m.total, m.mdoc, m.mcur = msg.ms, msg.total, msg.doc, 0
+		s := m.slot()
+		if s < 0 {
+			return m, nil
+		}
 		// Start at the first match at or below the top of the screen.
-		top := m.off[m.tab] - m.bodyTop(m.side())
+		top := m.off[m.tab] - m.bodyTop(s)
 		for i, x := range m.ms {
 			if msg.doc.LineOf(x.Start) >= top {
 				m.mcur = i
@@ -437,11 +501,17 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.showMatch()
 		return m, nil
 	case tea.MouseMsg:
+		d := 0
 		switch msg.Button {
 		case tea.MouseButtonWheelUp:
-			m.scrollTo(m.off[m.tab] - 3)
+			d = -3
 		case tea.MouseButtonWheelDown:
-			m.scrollTo(m.off[m.tab] + 3)
+			d = 3
+		}
+		if m.onList() {
+			m.moveCursor(m.msgs.cur + d)
+		} else if d != 0 {
+			m.scrollTo(m.off[m.tab] + d)
 		}
 		return m, nil
 	case tea.KeyMsg:
@@ -457,20 +527,20 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		id := m.flow.ID
 		return m, func() tea.Msg { return FlowActionMsg{Action: act, ID: id} }
 	}
+	if m.onList() {
+		if cmd, ok := m.listKey(msg, k); ok {
+			return m, cmd
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Back):
+		if m.tab == TabMessages && m.msgs.open {
+			m.closeMessage()
+			return m, nil
+		}
 		return m, func() tea.Msg { return BackMsg{} }
 	case key.Matches(msg, k.NextTab), key.Matches(msg, k.PrevTab):
-		d := Tab(1)
-		if key.Matches(msg, k.PrevTab) {
-			d = numTabs - 1
-		}
-		before := m.side()
-		m.tab = (m.tab + d) % numTabs
-		if m.query != "" && m.tab != TabDetails && (m.side() != before || m.mdoc == nil) {
-			m.clearMatches()
-			return m, m.search()
-		}
+		return m, m.switchTab(key.Matches(msg, k.PrevTab))
 	case key.Matches(msg, k.Up):
 		m.scrollTo(off - 1)
 	case key.Matches(msg, k.Down):
@@ -484,7 +554,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Bottom):
 		m.scrollTo(m.contentLines())
 	case key.Matches(msg, k.Mode):
-		s := m.side()
+		s := m.slot()
+		if s < 0 {
+			return m, nil
+		}
 		if _, ok := m.source(s); !ok {
 			return m, nil
 		}
@@ -516,10 +589,14 @@ func (m Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.tabBar())
 	rows := m.rows()
-	off := m.off[m.tab]
-	for i := 0; i < rows; i++ {
-		b.WriteByte('\n')
-		b.WriteString(m.contentLine(off + i))
+	if m.onList() {
+		m.listLines(&b, rows)
+	} else {
+		off := m.off[m.tab]
+		for i := 0; i < rows; i++ {
+			b.WriteByte('\n')
+			b.WriteString(m.contentLine(off + i))
+		}
 	}
 	if m.height > 1 {
 		b.WriteByte('\n')
@@ -530,11 +607,15 @@ func (m Model) View() string {
 
 func (m Model) tabBar() string {
 	var parts []string
-	for t := Tab(0); t < numTabs; t++ {
+	for _, t := range m.tabs() {
+		name := t.String()
+		if t == TabMessages {
+			name += " (" + thousands(m.flow.MessagesDropped+len(m.flow.Messages)) + ")"
+		}
 		if t == m.tab {
-			parts = append(parts, m.st.TabActive.Render("["+t.String()+"]"))
+			parts = append(parts, m.st.TabActive.Render("["+name+"]"))
 		} else {
-			parts = append(parts, m.st.TabInactive.Render(" "+t.String()+" "))
+			parts = append(parts, m.st.TabInactive.Render(" "+name+" "))
 		}
 	}
 	s := " " + strings.Join(parts, " ")
@@ -569,7 +650,10 @@ func (m Model) contentLine(i int) string {
 		}
 		return ""
 	}
-	s := m.side()
+	s := m.slot()
+	if s < 0 {
+		return ""
+	}
 	head := m.head[s]
 	if i < len(head) {
 		return ansi.Truncate(head[i], m.width, "…")
@@ -616,7 +700,11 @@ func (m Model) bodyTitle(s int, src body.Source, d *body.Doc) string {
 	if m.busy[s] && (d == nil || !strings.HasSuffix(d.Info, "rendering…")) {
 		info += ", rendering…"
 	}
-	t := fmt.Sprintf("── body: %s · view %s ", info, view)
+	what := "body"
+	if s == int(TabMessages) {
+		what = "data"
+	}
+	t := fmt.Sprintf("── %s: %s · view %s ", what, info, view)
 	if w := ansi.StringWidth(t); w < m.width-1 {
 		t += strings.Repeat("─", m.width-1-w)
 	}
@@ -624,11 +712,14 @@ func (m Model) bodyTitle(s int, src body.Source, d *body.Doc) string {
 }
 
 func (m Model) footer() string {
+	if m.onList() {
+		return m.listFooter()
+	}
 	var parts []string
-	if m.query != "" && m.tab != TabDetails {
+	if s := m.slot(); m.query != "" && s >= 0 {
 		q := "/" + clean(m.query)
 		switch {
-		case m.seeking || m.busy[m.side()]:
+		case m.seeking || m.busy[s]:
 			parts = append(parts, q+" searching…")
 		case m.mdoc == nil:
 		case m.total == 0:

@@ -156,6 +156,13 @@ func Details(f *flowstore.Flow, width int, st *theme.Styles) []string {
 		}
 	}
 	kv("state", state)
+	if HasMessages(f) {
+		n := thousands(f.MessagesDropped + len(f.Messages))
+		if f.MessagesDropped > 0 {
+			n += " (the oldest " + thousands(f.MessagesDropped) + " dropped: over the per-flow cap)"
+		}
+		kv("messages", n)
+	}
 	if f.Error != nil {
 		out = append(out, wrapStyled(" "+st.Error.Render(fmt.Sprintf("%-13s %s", "error", clean(f.Error.Error()))), width)...)
 	}

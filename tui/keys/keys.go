@@ -137,13 +137,16 @@ func (k *FlowList) Actions() []Action {
 type FlowView struct {
 	Moves
 	NextTab, PrevTab, Mode, Search, NextMatch, PrevMatch, Original, Back key.Binding
-	Flow                                                                 FlowActions
+	// OpenMessage opens the WebSocket message or event under the cursor in
+	// the Messages tab; Back returns from it to the list of messages.
+	OpenMessage key.Binding
+	Flow        FlowActions
 }
 
 // Actions lists the context's bindings.
 func (k *FlowView) Actions() []Action {
 	return append(append([]Action{{"next_tab", &k.NextTab}, {"prev_tab", &k.PrevTab}}, append(k.Moves.actions(),
-		Action{"mode", &k.Mode}, Action{"search", &k.Search}, Action{"next_match", &k.NextMatch},
+		Action{"open_message", &k.OpenMessage}, Action{"mode", &k.Mode}, Action{"search", &k.Search}, Action{"next_match", &k.NextMatch},
 		Action{"prev_match", &k.PrevMatch}, Action{"original", &k.Original}, Action{"back", &k.Back})...),
 		k.Flow.Actions()...)
 }
@@ -276,7 +279,9 @@ func Default() *Map {
 			PrevMatch: bind("previous match", "N"),
 			Original:  bind("original / edited", "o"),
 			Back:      bind("back to list", "q", "esc"),
-			Flow:      flowActions(),
+			// In the Messages tab; Back then returns to the messages.
+			OpenMessage: bind("open message", "enter"),
+			Flow:        flowActions(),
 		},
 		EventLog: EventLog{
 			Moves: moves(),
