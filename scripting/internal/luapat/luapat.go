@@ -356,7 +356,9 @@ func (m *Matcher) endCapture(s, p int) int {
 func (m *Matcher) matchCapture(s, l int) int {
 	l = m.checkCapture(l)
 	c := m.cap[l]
-	if len(m.src)-s >= c.Len && m.src[c.Start:c.Start+c.Len] == m.src[s:s+c.Len] {
+	// A position capture has no text to repeat: Lua's unsigned length makes
+	// such a back-reference never match.
+	if c.Len >= 0 && len(m.src)-s >= c.Len && m.src[c.Start:c.Start+c.Len] == m.src[s:s+c.Len] {
 		return s + c.Len
 	}
 	return -1
