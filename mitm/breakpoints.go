@@ -223,6 +223,9 @@ func (p *Proxy) Respond(id string, resp *flowstore.Response) error {
 	if resp == nil {
 		return errors.New("respond: no response")
 	}
+	if !answerStatus(resp.Status) {
+		return fmt.Errorf("respond: status %d cannot answer a request (want 200 to 999)", resp.Status)
+	}
 	return p.resolve(id, resolution{verdict: flowstore.Respond, response: resp})
 }
 

@@ -32,6 +32,7 @@ type tunnel struct {
 	clientAddr string             // the client's ip:port
 	clientTLS  *flowstore.TLSInfo // nil when the tunnel carries plain HTTP
 	tap        *headTap           // nil for HTTP/2
+	conn       net.Conn           // what goproxy reads the tunnel's requests from
 }
 
 type reentryKey struct{}
@@ -41,15 +42,6 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 		ctx.UserData = tun
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm}, host
 	}
-	// The client connection carries a tunnel from now on. What the client
-	// sent right after the CONNECT head (a TLS hello, without waiting for
-	// our reply) sits in the HTTP server's buffer, which goproxy drops when
-	// it hijacks the connection; the tap saw those bytes, so take them back.
-	var early []byte
-	if t, ok := ctx.Req.Context().Value(clientTapKey{}).(*headTap); ok {
-		early = t.rest("CONNECT " + ctx.Req.RequestURI + " " + ctx.Req.Proto)
-		t.disarm()
-	}
 	ignored := false
 	for _, re := range p.ignore {
 		if re.MatchString(host) {
@@ -58,12 +50,22 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 		}
 	}
 	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, raw net.Conn, _ *goproxy.ProxyCtx) {
-		p.hijack(req, raw, early, ignored)
+		p.hijack(req, raw, ignored)
 	}}, host
 }
 
-func (p *Proxy) hijack(req *http.Request, raw net.Conn, early []byte, ignored bool) {
+func (p *Proxy) hijack(req *http.Request, raw net.Conn, ignored bool) {
+	// The client connection carries a tunnel from now on. What the client
+	// sent right after the CONNECT head (a TLS hello, without waiting for
+	// our reply) sits in the HTTP server's buffer, which goproxy drops when
+	// it hijacks the connection; the tap saw those bytes, so take them back.
+	// Only now, with the connection hijacked, has the server stopped
+	// reading: its background read may have taken a byte while the CONNECT
+	// handler ran.
+	var early []byte
 	if t, ok := raw.(*headTap); ok {
+		early = t.rest("CONNECT " + req.RequestURI + " " + req.Proto)
+		t.disarm()
 		raw = t.Conn
 	}
 	client := p.track(raw)
@@ -85,27 +87,110 @@ func (p *Proxy) hijack(req *http.Request, raw net.Conn, early []byte, ignored bo
 	}
 	br := bufio.NewReader(src)
 	if ignored {
-		p.blindTunnel(&peekedConn{Conn: client, r: br}, target)
+		p.blindTunnel(&peekedConn{Conn: client, r: br}, target, nil, nil)
 		return
 	}
-	_ = client.SetReadDeadline(time.Now().Add(p.opts.PeekTimeout))
-	first, err := br.Peek(1)
-	_ = client.SetReadDeadline(time.Time{})
 	conn := &peekedConn{Conn: client, r: br}
+	up, banner, err := p.firstMove(client, br, target)
+	if up != nil {
+		// The server spoke first (SMTP, MySQL...): not ours to read.
+		p.blindTunnel(conn, target, up, banner)
+		return
+	}
+	first, _ := br.Peek(1)
 	tun := &tunnel{target: target, clientAddr: req.RemoteAddr}
-	var ne net.Error
 	switch {
-	case err != nil && errors.As(err, &ne) && ne.Timeout():
-		// Nothing from the client: a protocol where the server speaks first.
-		p.blindTunnel(conn, target)
 	case err != nil:
 		_ = client.Close()
 	case first[0] == 0x16: // a TLS handshake record
 		p.terminateTLS(conn, req, tun)
 	case looksLikeHTTP(br):
-		p.reenter(conn, req, tun, isH2Preface(br))
+		h2 := isH2Preface(br)
+		var inner net.Conn = conn
+		if !h2 {
+			// As for decrypted HTTP/1: headers in wire order, and a way to
+			// notice the client leaving while a flow is paused.
+			tun.tap = newHeadTap(conn)
+			inner = tun.tap
+		}
+		p.reenter(inner, req, tun, h2)
 	default:
-		p.blindTunnel(conn, target)
+		p.blindTunnel(conn, target, nil, nil)
+	}
+}
+
+// firstMoveWait bounds how long a silent new tunnel is kept.
+const firstMoveWait = 2 * time.Minute
+
+// firstMove waits for whoever speaks first on a new tunnel. A client that
+// is merely slow (a loaded machine starting TLS) must not be taken for a
+// protocol where the server speaks first, or it would slip past
+// interception: after PeekTimeout of client silence the upstream is dialled
+// and listened to as well, and only a server that really speaks first
+// makes the tunnel blind. It returns that server's connection and what it
+// said; otherwise err tells whether the client failed.
+func (p *Proxy) firstMove(client net.Conn, br *bufio.Reader, target string) (up net.Conn, banner []byte, err error) {
+	_ = client.SetReadDeadline(time.Now().Add(p.opts.PeekTimeout))
+	_, err = br.Peek(1)
+	_ = client.SetReadDeadline(time.Time{})
+	var ne net.Error
+	if err == nil || !(errors.As(err, &ne) && ne.Timeout()) {
+		return nil, nil, err
+	}
+	clientMoved := make(chan error, 1)
+	go func() { _, err := br.Peek(1); clientMoved <- err }()
+	stopClient := func() error {
+		_ = client.SetReadDeadline(time.Now())
+		err := <-clientMoved
+		_ = client.SetReadDeadline(time.Time{})
+		return err
+	}
+	serverSpoke := make(chan []byte, 1)
+	dialed, derr := p.dial(p.ctx, "tcp", target)
+	if derr == nil {
+		go func() {
+			buf := make([]byte, 4096)
+			n, _ := dialed.Read(buf)
+			serverSpoke <- buf[:n]
+		}()
+	}
+	timeout := time.NewTimer(firstMoveWait)
+	defer timeout.Stop()
+	for {
+		select {
+		case err := <-clientMoved:
+			if dialed != nil {
+				_ = dialed.Close()
+			}
+			return nil, nil, err
+		case b := <-serverSpoke:
+			if len(b) == 0 { // the server hung up or failed: the client decides
+				_ = dialed.Close()
+				dialed, serverSpoke = nil, nil
+				continue
+			}
+			if err := stopClient(); err == nil {
+				// The client spoke at the same moment: it goes first.
+				_ = dialed.Close()
+				return nil, nil, nil
+			}
+			return dialed, b, nil
+		case <-timeout.C:
+			err := stopClient()
+			if dialed != nil {
+				_ = dialed.Close()
+			}
+			if err == nil {
+				return nil, nil, nil
+			}
+			return nil, nil, errors.New("the client sent nothing")
+		case <-p.ctx.Done():
+			stopClient()
+			if dialed != nil {
+				_ = dialed.Close()
+			}
+			return nil, nil, p.ctx.Err()
+		}
 	}
 }
 
@@ -185,6 +270,7 @@ func clientHandshakeMessage(target, client string, err error) string {
 // to intercept. goproxy writes its own "200 OK" to the client, which has
 // already had ours, so that write is swallowed.
 func (p *Proxy) reenter(conn net.Conn, req *http.Request, tun *tunnel, h2 bool) {
+	tun.conn = conn
 	r := req.Clone(context.WithValue(context.Background(), reentryKey{}, tun))
 	w := &hijackWriter{conn: &replyEater{Conn: conn}, header: make(http.Header)}
 	if h2 {
@@ -194,25 +280,48 @@ func (p *Proxy) reenter(conn net.Conn, req *http.Request, tun *tunnel, h2 bool) 
 	}
 }
 
-// blindTunnel copies bytes both ways without looking at them.
-func (p *Proxy) blindTunnel(client *peekedConn, target string) {
-	up, err := p.dial(p.ctx, "tcp", target)
-	if err != nil {
-		p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("tunnel to %s: %v", target, err))
-		_ = client.Close()
-		return
+// blindTunnel copies bytes both ways without looking at them. up, when
+// not nil, is an upstream connection already open, and banner what it
+// has said so far.
+func (p *Proxy) blindTunnel(client *peekedConn, target string, up net.Conn, banner []byte) {
+	if up == nil {
+		var err error
+		up, err = p.dial(p.ctx, "tcp", target)
+		if err != nil {
+			p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("tunnel to %s: %v", target, err))
+			_ = client.Close()
+			return
+		}
+	}
+	if len(banner) > 0 {
+		if _, err := client.Conn.Write(banner); err != nil {
+			_ = up.Close()
+			_ = client.Close()
+			return
+		}
 	}
 	p.log.Add(flowstore.LevelInfo, "proxy", "", "tunnelling non-HTTP traffic to "+target)
 	var wg sync.WaitGroup
 	wg.Add(2)
+	// A clean end of one direction is passed on as a half-close; a failed
+	// one (a reset, the proxy stopping) ends both, or the other direction
+	// could wait for ever on a peer that does not hang up.
 	go func() {
 		defer wg.Done()
-		_, _ = io.Copy(up, client)
+		if _, err := io.Copy(up, client); err != nil {
+			_ = up.Close()
+			_ = client.Close()
+			return
+		}
 		closeWrite(up)
 	}()
 	go func() {
 		defer wg.Done()
-		_, _ = io.Copy(client.Conn, up)
+		if _, err := io.Copy(client.Conn, up); err != nil {
+			_ = up.Close()
+			_ = client.Close()
+			return
+		}
 		closeWrite(client.Conn)
 	}()
 	go func() {

@@ -28,11 +28,13 @@ type exchange struct {
 	p   *Proxy
 	id  string
 	tun *tunnel
+	tap *headTap // the client's connection, for HTTP/1 (nil for a replay)
 
 	mu        sync.Mutex
 	timings   flowstore.Timings
 	server    flowstore.Server
 	reqBody   *flowstore.Body // set once the request body has been read
+	sentBody  bool            // the body sent is an edit: the flow keeps it, not reqBody
 	reqTrail  flowstore.Headers
 	headBytes int64 // size of the request head
 	conn      net.Conn
@@ -47,6 +49,39 @@ type exchange struct {
 	clientGone bool
 
 	clientBodyErr error // reading the client's request body failed
+
+	cont *expectContinue // answers "Expect: 100-continue" in an HTTP/1 tunnel
+}
+
+// expectContinue sends a client that asked for it a 100 Continue when its
+// body is first read, as net/http's server does; goproxy's tunnel loop does
+// not, which leaves the client waiting for its own timeout before it sends
+// the body.
+type expectContinue struct {
+	io.ReadCloser
+	conn net.Conn
+	mu   sync.Mutex
+	done bool // sent, or too late: the final response is on its way
+}
+
+func (e *expectContinue) Read(p []byte) (int, error) {
+	e.mu.Lock()
+	if !e.done {
+		e.done = true
+		if _, err := io.WriteString(e.conn, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+			e.mu.Unlock()
+			return 0, err
+		}
+	}
+	e.mu.Unlock()
+	return e.ReadCloser.Read(p)
+}
+
+// answered keeps a 100 Continue from following the final response.
+func (e *expectContinue) answered() {
+	e.mu.Lock()
+	e.done = true
+	e.mu.Unlock()
 }
 
 type roundTripper struct{ p *Proxy }
@@ -101,6 +136,9 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		BytesIn: int64(headSize),
 	}
 	ex := &exchange{p: p, id: f.ID, tun: tun, headBytes: int64(headSize), urlHost: r.URL.Host}
+	if r.ProtoMajor == 1 {
+		ex.tap = tap
+	}
 	ex.timings.Start = now
 	if tun != nil && r.ProtoMajor == 1 {
 		ex.killMode = killByError
@@ -115,6 +153,10 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	f.Server = ex.server
 
 	if r.Body != nil && r.Body != http.NoBody {
+		if tun != nil && tun.conn != nil && r.ProtoAtLeast(1, 1) && r.ProtoMajor == 1 && headerHasToken(r.Header, "Expect", "100-continue") {
+			ex.cont = &expectContinue{ReadCloser: r.Body, conn: tun.conn}
+			r.Body = ex.cont
+		}
 		r.Body = newBodyCapture(r.Body, p.opts.BodyLimit, r.ContentLength, func(b flowstore.Body, err error) {
 			ex.requestBodyDone(b, flowstore.FromHTTP(r.Trailer), err)
 			if tap != nil {
@@ -137,6 +179,11 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		resp := textResponse(r, http.StatusBadRequest, "interceptor-tui: "+msg+"\n")
 		resp.Header.Set("Connection", "close")
 		resp.Close = true
+		if tun != nil && tun.conn != nil && r.ProtoMajor == 1 {
+			// goproxy's tunnel loop does not close on resp.Close: what
+			// follows the body must not be served as another request.
+			resp.Body = &closingBody{ReadCloser: resp.Body, conn: tun.conn}
+		}
 		return r, resp
 	}
 	p.store.Add(f)
@@ -195,7 +242,9 @@ func (ex *exchange) applyRequest(f *flowstore.Flow) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.reqBody != nil {
-		f.Request.Body = *ex.reqBody
+		if !ex.sentBody {
+			f.Request.Body = *ex.reqBody
+		}
 		f.Request.Trailers = ex.reqTrail
 		f.BytesIn = ex.headBytes + ex.reqBody.Size
 	}
@@ -223,6 +272,9 @@ func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*htt
 	ex, ok := ctx.UserData.(*exchange)
 	if !ok {
 		return rt.p.tr.RoundTrip(req)
+	}
+	if ex.cont != nil {
+		defer ex.cont.answered() // goproxy writes the response once this returns
 	}
 	return ex.roundTrip(req)
 }
@@ -426,8 +478,11 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 	}
 
 	resp, v := ex.responsePhase(req, resp)
-	if v == flowstore.Kill {
+	switch v {
+	case flowstore.Kill:
 		return ex.killed(flowstore.PhaseResponse)
+	case flowstore.Respond:
+		return resp, nil // the flow has ended already
 	}
 	return ex.deliver(req, resp, int64(headSize)), nil
 }
@@ -442,7 +497,17 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 			Write([]byte) (int, error)
 			Close() error
 		}); ok {
+			var client net.Conn
+			if ex.tun == nil && ex.tap != nil && headerHasToken(resp.Header, "Connection", "upgrade") && headerHasToken(resp.Header, "Upgrade", "websocket") {
+				// goproxy relays a plain client's WebSocket on the connection
+				// it takes from the HTTP server, and never closes it: it ends
+				// with the upgraded connection, or when the proxy stops.
+				client = ex.p.track(ex.tap)
+			}
 			u := &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
+				if client != nil {
+					_ = client.Close()
+				}
 				ex.finish(flowstore.Body{}, nil, headSize+in, out)
 			}}
 			resp.Body = u
@@ -453,10 +518,14 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 			ex.finish(flowstore.Body{}, nil, headSize, 0)
 		}
 		return resp
-	case resp.Body == nil || resp.Body == http.NoBody:
+	case resp.Body == nil || resp.Body == http.NoBody || !bodyAllowed(req.Method, resp.StatusCode):
+		// Nothing follows the head of an answer to HEAD, or of a 204 or 304,
+		// whatever its headers say. goproxy's HTTP/1 tunnel closes such a
+		// body unread, which is no sign of a client leaving early.
 		if resp.Body != nil {
 			_ = resp.Body.Close()
 		}
+		resp.Body = http.NoBody
 		ex.finish(flowstore.Body{}, nil, headSize, 0)
 		return resp
 	}
@@ -474,6 +543,16 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		// response frames it properly for the client's HTTP version.
 		resp.Header.Set("Transfer-Encoding", "chunked")
 	}
+	var closeAfter net.Conn
+	if ex.tun != nil && ex.tun.conn != nil && !req.ProtoAtLeast(1, 1) && resp.ContentLength < 0 {
+		// goproxy's HTTP/1 tunnel sends a body of unknown length in chunks,
+		// which an HTTP/1.0 client cannot read, unless the header map has a
+		// Content-Length (which the response writer itself never sends).
+		// The body then runs until the connection closes, as HTTP/1.0 has it.
+		resp.TransferEncoding = nil
+		resp.Header.Set("Content-Length", "-1")
+		closeAfter = ex.tun.conn
+	}
 	if content.MediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
 		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
 	}
@@ -485,7 +564,23 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		}
 		ex.finishWith(b, trailers, err, headSize+b.Size)
 	})
+	if closeAfter != nil {
+		resp.Body = &closingBody{ReadCloser: resp.Body, conn: closeAfter}
+	}
 	return resp
+}
+
+// closingBody closes the client's connection once the body has been
+// written out and closed.
+type closingBody struct {
+	io.ReadCloser
+	conn net.Conn
+}
+
+func (c *closingBody) Close() error {
+	err := c.ReadCloser.Close()
+	_ = c.conn.Close()
+	return err
 }
 
 func (ex *exchange) chunkHooks() []ResponseChunkHook {

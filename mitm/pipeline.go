@@ -29,6 +29,11 @@ const (
 
 var errKilled = errors.New("flow killed by interceptor-tui")
 
+// errBodyNotWhole refuses a body edit when the flow does not hold the whole
+// body: it is past --body-limit, or it was not read because no hook or
+// breakpoint asked for it (a headers phase, a stream).
+var errBodyNotWhole = errors.New("the body was not read whole (past --body-limit, streaming, or not asked for), so it cannot be replaced")
+
 // requestPhase runs request hooks, standing mocks and request breakpoints.
 // It returns the request to send (maybe edited), and a response when the
 // verdict is Respond.
@@ -52,7 +57,9 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	for _, h := range hs.request {
 		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.HookRequest, w))
 	}
-	complete := true
+	// Without reading the body, the flow holds none of it: only a bodyless
+	// request is known whole.
+	complete := req.Body == nil || req.Body == http.NoBody
 	answered := false
 	if needBody {
 		body, whole, err := ex.bufferRequest(req)
@@ -93,6 +100,12 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		ex.hookFailed(flowstore.HookRequest, w, errors.New("asked to respond without setting a response; continuing"))
 		v = flowstore.Continue
 	}
+	if v == flowstore.Respond && !answerStatus(w.Response.Status) {
+		// A mock loaded from a file or a Go hook can carry any number.
+		ex.hookFailed(flowstore.HookRequest, w, fmt.Errorf("asked to respond with status %d, which cannot be sent; continuing", w.Response.Status))
+		w.Response = nil
+		v = flowstore.Continue
+	}
 	changed := !sameRequest(before, w.Request)
 	if changed {
 		if err := applyRequest(req, w.Request, complete, before); err != nil {
@@ -100,6 +113,13 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 			w.Request = before
 			changed = false
 		}
+	}
+	if changed && !(bytes.Equal(before.Body.Data, w.Request.Body.Data) && before.Body.Size == w.Request.Body.Size) {
+		// The flow shows the body that went upstream; the client's is in
+		// the original.
+		ex.mu.Lock()
+		ex.sentBody = true
+		ex.mu.Unlock()
 	}
 	p.store.Update(ex.id, func(f *flowstore.Flow) {
 		if changed || answered {
@@ -154,7 +174,9 @@ type multiReadCloser struct {
 func (m multiReadCloser) Close() error { return m.c.Close() }
 
 // responsePhase runs response hooks and response breakpoints on a response
-// that has just arrived (its head is already in the store).
+// that has just arrived (its head is already in the store). Kill means the
+// flow is to be killed; Respond that it has ended already (the upstream
+// failed) and the response returned is to go to the client as it is.
 func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http.Response, flowstore.Verdict) {
 	p := ex.p
 	r := p.rules.Load()
@@ -175,7 +197,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		v = flowstore.Intercept // the headers are enough to decide
 	}
 	needBody := v == flowstore.Intercept || (v == flowstore.Continue && wantsBodyLater(hs, r, w))
-	complete := true
+	complete := false // the flow holds none of the body until it is read
 	// An event stream or a WebSocket never ends: buffering it would hold the
 	// client forever, so hooks and people see it without its body.
 	streaming := content.MediaType(resp.Header.Get("Content-Type")) == "text/event-stream" || resp.StatusCode == http.StatusSwitchingProtocols
@@ -183,7 +205,17 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		body, whole, err := ex.bufferResponse(resp)
 		if err != nil {
 			resp.Body.Close()
-			return textResponse(req, http.StatusBadGateway, "interceptor-tui: upstream failed while sending the body: "+err.Error()+"\n"), flowstore.Respond
+			// The flow ends here, as an error; the client gets a 502 instead.
+			msg := "upstream failed while sending the body: " + err.Error()
+			now := time.Now()
+			ex.markFinished()
+			f, _ := p.store.Update(ex.id, func(f *flowstore.Flow) {
+				ex.applyRequest(f)
+				f.Fail(flowstore.PhaseResponse, msg, now)
+			})
+			p.log.Add(flowstore.LevelWarn, "proxy", ex.id, msg)
+			ex.runEndHooks(f)
+			return textResponse(req, http.StatusBadGateway, "interceptor-tui: "+msg+"\n"), flowstore.Respond
 		}
 		complete = whole
 		w.Response.Body, before.Body = body, body
@@ -196,7 +228,10 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		res := ex.pause(ctx, w, flowstore.PhaseResponse, nil, before)
 		v = res.verdict
 		if v == flowstore.Respond {
+			// An answer written by hand is whole in itself: it replaces the
+			// origin's response however much of that was read.
 			w.Response = res.response
+			complete = true
 		}
 		if v == flowstore.Kill {
 			ex.killReason = res.reason
@@ -284,7 +319,7 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 		defer t.Stop()
 		timeout = t.C
 	}
-	gone, stopWatch := ex.watchClient(ctx)
+	gone, stopWatch := ex.watchClient(ctx, phase)
 	var res resolution
 	select {
 	case res = <-g:
@@ -313,15 +348,21 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 }
 
 // watchClient reports a client that hangs up while its flow is paused.
-func (ex *exchange) watchClient(ctx context.Context) (<-chan struct{}, func()) {
-	if ex.tun != nil && ex.tun.tap != nil && ex.killMode == killByError {
+func (ex *exchange) watchClient(ctx context.Context, phase flowstore.Phase) (<-chan struct{}, func()) {
+	if ex.tap != nil {
 		ex.mu.Lock()
 		bodyDone := ex.reqBody != nil
 		ex.mu.Unlock()
-		if bodyDone {
+		switch {
+		case bodyDone && ex.tun != nil:
 			// goproxy's HTTP/1 loop does not read the client while we
 			// hold its request, so nothing else notices a hang-up.
-			return ex.tun.tap.watch()
+			return ex.tap.watch()
+		case !bodyDone && phase == flowstore.PhaseRequest:
+			// The rest of a body past the limit waits unread until the flow
+			// is sent on, and until then nothing reads the connection (the
+			// HTTP server watches it only once a body is over).
+			return ex.tap.watch()
 		}
 	}
 	return ctx.Done(), func() {}
@@ -358,6 +399,12 @@ func (ex *exchange) killed(phase flowstore.Phase) (*http.Response, error) {
 	if ex.killMode == killByPanic {
 		panic(http.ErrAbortHandler)
 	}
+	if ex.tun != nil && ex.tun.conn != nil {
+		// goproxy closes the tunnel when the round trip fails, but only
+		// after reading what is left of the request body, which for an
+		// upload held at a breakpoint can be most of it.
+		_ = ex.tun.conn.Close()
+	}
 	return nil, errKilled
 }
 
@@ -391,9 +438,12 @@ func buildResponse(req *http.Request, r *flowstore.Response, complete bool, befo
 	}
 	sameBody := before != nil && bytes.Equal(before.Body.Data, r.Body.Data) && before.Body.Size == r.Body.Size
 	if !complete && !sameBody {
-		return nil, errors.New("the body is larger than --body-limit, so it cannot be replaced")
+		return nil, errBodyNotWhole
 	}
-	if !complete && orig != nil {
+	if sameBody && orig != nil {
+		// The body stays as it came: its stream (which for a 101 is the
+		// upgraded connection) and its length (which a HEAD answer states
+		// without a body).
 		resp.Body, resp.ContentLength = orig.Body, orig.ContentLength
 		return resp, nil
 	}
@@ -404,6 +454,10 @@ func buildResponse(req *http.Request, r *flowstore.Response, complete bool, befo
 	}
 	return resp, nil
 }
+
+// answerStatus reports whether status can end an exchange: a final status
+// of three digits (a 1xx would leave the client waiting for the real one).
+func answerStatus(status int) bool { return status >= 200 && status <= 999 }
 
 func reasonOr(r *flowstore.Response) string {
 	if r.Reason != "" {
@@ -430,7 +484,7 @@ func applyRequest(req *http.Request, fr *flowstore.Request, complete bool, befor
 	}
 	sameBody := bytes.Equal(before.Body.Data, fr.Body.Data) && before.Body.Size == fr.Body.Size
 	if !complete && !sameBody {
-		return errors.New("the body is larger than --body-limit, so it cannot be replaced")
+		return errBodyNotWhole
 	}
 	req.Method = fr.Method
 	req.URL = u
@@ -571,7 +625,11 @@ func (p *Proxy) Replay(id string) (string, error) {
 		if err != nil || resp == nil {
 			return
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			// An upgraded connection has no client to carry anything for:
+			// the replay ends with the handshake.
+			_, _ = io.Copy(io.Discard, resp.Body)
+		}
 		_ = resp.Body.Close()
 	}()
 	return f.ID, nil

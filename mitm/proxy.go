@@ -63,8 +63,9 @@ type Options struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	// PeekTimeout is how long a new CONNECT tunnel waits for the client's
-	// first byte before deciding the server speaks first (not HTTP).
-	PeekTimeout time.Duration // default 2s
+	// first byte before it also listens to the server: if the server then
+	// speaks first (SMTP, MySQL), the tunnel is passed through untouched.
+	PeekTimeout time.Duration // default 500ms
 }
 
 // LocalHost is the name the proxy answers for itself, for example to
@@ -124,7 +125,7 @@ func New(opts Options) (*Proxy, error) {
 		opts.HeaderTimeout = 30 * time.Second
 	}
 	if opts.PeekTimeout <= 0 {
-		opts.PeekTimeout = 2 * time.Second
+		opts.PeekTimeout = 500 * time.Millisecond
 	}
 	p := &Proxy{
 		opts:   opts,
@@ -269,6 +270,11 @@ func (c *trackedConn) Close() error {
 // the proxy itself.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.opts.ProxyAuth != "" && !p.authorized(r) {
+		if t, ok := r.Context().Value(clientTapKey{}).(*headTap); ok {
+			// The client will likely ask again on this connection: the tap
+			// must not offer the refused head as the next one's.
+			t.arm()
+		}
 		w.Header().Set("Proxy-Authenticate", `Basic realm="interceptor-tui"`)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusProxyAuthRequired)

@@ -220,3 +220,34 @@ func TestClientGoneMidResponse(t *testing.T) {
 func tlsClient(conn net.Conn, env *mitmtest.Env) *tls.Conn {
 	return tls.Client(conn, &tls.Config{RootCAs: env.CAPool(), ServerName: "127.0.0.1"})
 }
+
+// A client that is slow to start TLS (a loaded phone) is still intercepted:
+// only a server that really speaks first makes a tunnel blind.
+func TestSlowTLSClientIsStillIntercepted(t *testing.T) {
+	srv := httptest.NewTLSServer(echo())
+	defer srv.Close()
+	env := mitmtest.Start(t, trustOrigin(srv), func(o *mitm.Options) { o.PeekTimeout = 50 * time.Millisecond })
+	conn, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	host := srv.Listener.Addr().String()
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	time.Sleep(400 * time.Millisecond) // eight times the peek timeout
+	tc := tlsClient(conn, env)
+	fmt.Fprintf(tc, "GET /slow HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+	resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if tc.ConnectionState().PeerCertificates[0].Equal(srv.Certificate()) {
+		t.Fatal("the slow client got the origin's own certificate: not intercepted")
+	}
+	env.WaitFlow(srv.URL + "/slow")
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,14 +87,30 @@ func (t *headTap) rest(firstLine string) []byte {
 		return nil
 	}
 	head := t.buf[start:]
-	end := bytes.Index(head, []byte("\r\n\r\n"))
-	sep := 4
-	if end < 0 {
-		if end, sep = bytes.Index(head, []byte("\n\n")), 2; end < 0 {
-			return nil
+	size := headSize(head)
+	if size < 0 {
+		return nil
+	}
+	return bytes.Clone(head[size:])
+}
+
+// headSize is the length of the message head at the start of b, up to and
+// including the blank line that ends it (lines end in CRLF or in LF alone,
+// as Go's parser accepts), or -1 when b holds no whole head.
+func headSize(b []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			return -1
+		}
+		off += i + 1
+		switch {
+		case bytes.HasPrefix(b[off:], []byte("\n")):
+			return off + 1
+		case bytes.HasPrefix(b[off:], []byte("\r\n")):
+			return off + 2
 		}
 	}
-	return bytes.Clone(head[end+sep:])
 }
 
 // disarm stops keeping bytes.
@@ -121,16 +138,11 @@ func (t *headTap) take(firstLine string, want http.Header, optional ...string) (
 		return nil, 0, false
 	}
 	head := buf[start:]
-	end := bytes.Index(head, []byte("\r\n\r\n"))
-	sep := 4
-	if end < 0 {
-		end, sep = bytes.Index(head, []byte("\n\n")), 2
-		if end < 0 {
-			return nil, 0, false
-		}
+	size := headSize(head)
+	if size < 0 {
+		return nil, 0, false
 	}
-	size := end + sep
-	lines := head[len(firstLine):end]
+	lines := head[len(firstLine):size]
 	hs := parseHeaderLines(lines)
 	if !sameHeaders(hs, want, optional) {
 		return nil, 0, false
@@ -184,29 +196,32 @@ func parseHeaderLines(b []byte) flowstore.Headers {
 }
 
 // sameHeaders checks that parsed lines agree with Go's parsed map: the same
-// names with the same number of values. Names in optional may be present
-// in the lines but missing from the map (Go moves Host and
+// names with the same values, in the same order for each name. Comparing
+// values matters: a tap can hold an earlier head with the first line and the
+// names of this one (an upstream connection goes back to the pool before a
+// bodiless response is taken, and the next response on it may be read
+// first), and that head must not pass for this one. Names in optional may
+// be present in the lines but missing from the map (Go moves Host and
 // Transfer-Encoding out of it).
 func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool {
-	counts := make(map[string]int, len(want))
+	seen := make(map[string]int, len(want))
 	for _, h := range hs {
-		counts[textproto.CanonicalMIMEHeaderKey(h.Name)]++
-	}
-	for k, vs := range want {
-		if counts[k] != len(vs) {
+		k := textproto.CanonicalMIMEHeaderKey(h.Name)
+		vs, ok := want[k]
+		if !ok {
+			if !slices.Contains(optional, k) {
+				return false
+			}
+			continue
+		}
+		i := seen[k]
+		if i >= len(vs) || vs[i] != h.Value {
 			return false
 		}
-		delete(counts, k)
+		seen[k] = i + 1
 	}
-	for k := range counts {
-		found := false
-		for _, o := range optional {
-			if k == o {
-				found = true
-				break
-			}
-		}
-		if !found {
+	for k, vs := range want {
+		if seen[k] != len(vs) {
 			return false
 		}
 	}
