@@ -166,7 +166,6 @@ func benchThroughput(b *testing.B, workers int) {
 	}
 }
 
-
 // goHeaderHook is the benchmark's hook written in Go.
 type goHeaderHook struct{}
 
