@@ -357,24 +357,13 @@ type Original struct {
 // Edited reports whether the flow was changed by a person or a script.
 func (f *Flow) Edited() bool { return f.Original != nil }
 
-// Clone returns a copy that can be changed without affecting f. Body bytes
-// are shared; they are never modified in place.
+// Clone returns a copy that can be changed without affecting f. Body
+// bytes, header slices, messages and the Error and TLS records are shared:
+// they are never modified in place, only replaced.
 func (f *Flow) Clone() *Flow {
 	c := *f
 	c.Request = f.Request.Clone()
 	c.Response = f.Response.Clone()
-	if f.Error != nil {
-		e := *f.Error
-		c.Error = &e
-	}
-	if f.Client.TLS != nil {
-		t := *f.Client.TLS
-		c.Client.TLS = &t
-	}
-	if f.Server.TLS != nil {
-		t := *f.Server.TLS
-		c.Server.TLS = &t
-	}
 	if f.Original != nil {
 		o := Original{Request: f.Original.Request.Clone(), Response: f.Original.Response.Clone()}
 		c.Original = &o

@@ -2,12 +2,14 @@ package mitm
 
 import (
 	"bytes"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"net/textproto"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
@@ -190,7 +192,7 @@ func parseHeaderLines(b []byte) flowstore.Headers {
 		if !ok {
 			continue
 		}
-		hs = append(hs, flowstore.Header{Name: internName(name), Value: string(bytes.TrimSpace(value))})
+		hs = append(hs, flowstore.Header{Name: internName(name), Value: internValue(bytes.TrimSpace(value))})
 	}
 	return hs
 }
@@ -303,3 +305,26 @@ func internName(b []byte) string {
 	}
 	return string(b)
 }
+
+// Header values repeat from flow to flow (user agents, content types,
+// accepted encodings...). A small direct-mapped cache lets thousands of
+// held flows share one copy of each; a miss just allocates, as before.
+var valueCache [4096]atomic.Pointer[string]
+
+func internValue(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 96 {
+		return string(b)
+	}
+	slot := &valueCache[maphash.Bytes(valueSeed, b)%uint64(len(valueCache))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	v := string(b)
+	slot.Store(&v)
+	return v
+}
+
+var valueSeed = maphash.MakeSeed()
