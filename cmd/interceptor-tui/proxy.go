@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -165,6 +166,12 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 
 	if err := checkExposure(cfg, stderr); err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The proxy holds tens of thousands of flows; collecting a little
+		// earlier than Go's default keeps its memory a fifth lower for a
+		// cost within the noise of the side-by-side benchmark.
+		debug.SetGCPercent(70)
 	}
 	if cfg.cpuProfile != "" {
 		pf, err := os.Create(cfg.cpuProfile)
