@@ -73,29 +73,13 @@ func (m *Model) scrollTo(off int) {
 
 // Update handles keys and the mouse wheel.
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.MouseMsg:
-		switch msg.Button {
-		case tea.MouseButtonWheelUp:
-			m.scrollTo(m.off - 3)
-		case tea.MouseButtonWheelDown:
-			m.scrollTo(m.off + 3)
-		}
-	case tea.KeyMsg:
-		k := m.keys
+	k := m.keys
+	if off, ok := k.Scroll(msg, m.off, m.rows(), len(m.entries)); ok {
+		m.scrollTo(off)
+		return m, nil
+	}
+	if msg, ok := msg.(tea.KeyMsg); ok {
 		switch {
-		case key.Matches(msg, k.Up):
-			m.scrollTo(m.off - 1)
-		case key.Matches(msg, k.Down):
-			m.scrollTo(m.off + 1)
-		case key.Matches(msg, k.PageUp):
-			m.scrollTo(m.off - m.rows())
-		case key.Matches(msg, k.PageDown):
-			m.scrollTo(m.off + m.rows())
-		case key.Matches(msg, k.Top):
-			m.scrollTo(0)
-		case key.Matches(msg, k.Bottom):
-			m.scrollTo(len(m.entries))
 		case key.Matches(msg, k.Clear):
 			return m, func() tea.Msg { return ClearMsg{} }
 		case key.Matches(msg, k.Back):

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // Context names, as written in keys.conf.
@@ -53,6 +54,37 @@ func (k *Global) Actions() []Action {
 // Moves are the cursor keys shared by the scrolling views.
 type Moves struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+}
+
+// Scroll turns a move key or a mouse wheel turn into a new scroll offset
+// for a view at off showing page rows of which end is the last; ok is
+// false when msg is not a move.
+func (k *Moves) Scroll(msg tea.Msg, off, page, end int) (int, bool) {
+	switch msg := msg.(type) {
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			return off - 3, true
+		case tea.MouseButtonWheelDown:
+			return off + 3, true
+		}
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			return off - 1, true
+		case key.Matches(msg, k.Down):
+			return off + 1, true
+		case key.Matches(msg, k.PageUp):
+			return off - page, true
+		case key.Matches(msg, k.PageDown):
+			return off + page, true
+		case key.Matches(msg, k.Top):
+			return 0, true
+		case key.Matches(msg, k.Bottom):
+			return end, true
+		}
+	}
+	return off, false
 }
 
 func (k *Moves) actions() []Action {
