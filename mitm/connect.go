@@ -382,5 +382,6 @@ func (w *hijackWriter) Header() http.Header         { return w.header }
 func (w *hijackWriter) Write(b []byte) (int, error) { return w.conn.Write(b) }
 func (w *hijackWriter) WriteHeader(int)             {}
 func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, bufio.NewReadWriter(bufio.NewReader(w.conn), bufio.NewWriter(w.conn)), nil
+	// goproxy ignores the buffers; 8 KiB per tunnel saved.
+	return w.conn, nil, nil
 }
