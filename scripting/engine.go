@@ -3,6 +3,7 @@ package scripting
 import (
 	"context"
 	"errors"
+	"iter"
 	"net/http"
 	"os"
 	"runtime"
@@ -204,31 +205,22 @@ func (e *Engine) runPhase(ctx context.Context, ph int, f *flowstore.Flow) (flows
 		return flowstore.Continue, nil
 	}
 	var errs []error
-	for _, s := range e.scripts {
-		v := s.active()
-		if v == nil {
+	for r := range e.matching(ph, f) {
+		c := &call{f: f.Clone(), phase: ph}
+		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		for _, h := range v.byPhase[ph] {
-			if h.filter != nil && !h.filter.Match(f) {
-				continue
+		*f = *c.f
+		if c.verdict != flowstore.Continue {
+			// The engine drops the verdict of a hook call that returns
+			// an error, so earlier errors are recorded here instead.
+			for _, err := range errs {
+				msg := phaseNames[ph] + " hook: " + err.Error()
+				f.Notes = append(f.Notes, msg)
+				e.log.Add(flowstore.LevelError, "hook", f.ID, msg)
 			}
-			c := &call{f: f.Clone(), phase: ph}
-			if err := v.invoke(ctx, h, c, nil); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			*f = *c.f
-			if c.verdict != flowstore.Continue {
-				// The engine drops the verdict of a hook call that returns
-				// an error, so earlier errors are recorded here instead.
-				for _, err := range errs {
-					msg := phaseNames[ph] + " hook: " + err.Error()
-					f.Notes = append(f.Notes, msg)
-					e.log.Add(flowstore.LevelError, "hook", f.ID, msg)
-				}
-				return c.verdict, nil
-			}
+			return c.verdict, nil
 		}
 	}
 	return flowstore.Continue, errors.Join(errs...)
@@ -242,24 +234,15 @@ func (e *Engine) ResponseChunk(ctx context.Context, f *flowstore.Flow, chunk []b
 	if e.closed.Load() {
 		return chunk, nil
 	}
-	for _, s := range e.scripts {
-		v := s.active()
-		if v == nil {
+	for r := range e.matching(phResponseChunk, f) {
+		c := &call{f: f, phase: phResponseChunk, ro: true}
+		ck := &chunkArgs{in: chunk, last: last}
+		if err := r.v.invoke(ctx, r.h, c, ck); err != nil {
+			e.log.Add(flowstore.LevelError, r.s.source, f.ID, "responsechunk hook: "+err.Error())
 			continue
 		}
-		for _, h := range v.byPhase[phResponseChunk] {
-			if h.filter != nil && !h.filter.Match(f) {
-				continue
-			}
-			c := &call{f: f, phase: phResponseChunk, ro: true}
-			ck := &chunkArgs{in: chunk, last: last}
-			if err := v.invoke(ctx, h, c, ck); err != nil {
-				e.log.Add(flowstore.LevelError, s.source, f.ID, "responsechunk hook: "+err.Error())
-				continue
-			}
-			if ck.replaced {
-				chunk = ck.out
-			}
+		if ck.replaced {
+			chunk = ck.out
 		}
 	}
 	return chunk, nil
@@ -288,29 +271,19 @@ func (e *Engine) WebSocketMessage(ctx context.Context, f *flowstore.Flow, m *flo
 	}
 	var fails []failure
 	changed := false
-scripts:
-	for _, s := range e.scripts {
-		v := s.active()
-		if v == nil {
+	for r := range e.matching(phWebSocketMessage, f) {
+		c := &call{f: f, phase: phWebSocketMessage, ro: true, msg: &wsMessage{m: *m}}
+		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
+			fails = append(fails, failure{r.s, err})
 			continue
 		}
-		for _, h := range v.byPhase[phWebSocketMessage] {
-			if h.filter != nil && !h.filter.Match(f) {
-				continue
-			}
-			c := &call{f: f, phase: phWebSocketMessage, ro: true, msg: &wsMessage{m: *m}}
-			if err := v.invoke(ctx, h, c, nil); err != nil {
-				fails = append(fails, failure{s, err})
-				continue
-			}
-			if c.msg.set {
-				m.Data = []byte(c.msg.data)
-				changed = true
-			}
-			if c.msg.drop {
-				drop = true
-				break scripts
-			}
+		if c.msg.set {
+			m.Data = []byte(c.msg.data)
+			changed = true
+		}
+		if c.msg.drop {
+			drop = true
+			break
 		}
 	}
 	if !drop && !changed {
@@ -342,18 +315,38 @@ func (e *Engine) runEnd(ctx context.Context, ph int, f *flowstore.Flow) {
 	if e.closed.Load() {
 		return
 	}
-	for _, s := range e.scripts {
-		v := s.active()
-		if v == nil {
-			continue
+	for r := range e.matching(ph, f) {
+		c := &call{f: f, phase: ph, ro: true}
+		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
+			e.log.Add(flowstore.LevelError, r.s.source, f.ID, phaseNames[ph]+" hook: "+err.Error())
 		}
-		for _, h := range v.byPhase[ph] {
-			if h.filter != nil && !h.filter.Match(f) {
+	}
+}
+
+// hookRun is one hook that applies to a flow: its script, the script's
+// running version, and the hook.
+type hookRun struct {
+	s *script
+	v *version
+	h *hookSpec
+}
+
+// matching yields, in order, the hooks of phase ph of every active script
+// whose filter matches f.
+func (e *Engine) matching(ph int, f *flowstore.Flow) iter.Seq[hookRun] {
+	return func(yield func(hookRun) bool) {
+		for _, s := range e.scripts {
+			v := s.active()
+			if v == nil {
 				continue
 			}
-			c := &call{f: f, phase: ph, ro: true}
-			if err := v.invoke(ctx, h, c, nil); err != nil {
-				e.log.Add(flowstore.LevelError, s.source, f.ID, phaseNames[ph]+" hook: "+err.Error())
+			for _, h := range v.byPhase[ph] {
+				if h.filter != nil && !h.filter.Match(f) {
+					continue
+				}
+				if !yield(hookRun{s, v, h}) {
+					return
+				}
 			}
 		}
 	}

@@ -330,21 +330,20 @@ func (st *state) flowRespond(L *lua.LState) int {
 	return 0
 }
 
-func (st *state) flowKill(L *lua.LState) int {
-	c := st.ref(L, 1).c
-	if c.ro {
-		L.RaiseError("flow:kill() cannot be used in the %s phase", phaseNames[c.phase])
-	}
-	c.verdict = flowstore.Kill
-	return 0
-}
+func (st *state) flowKill(L *lua.LState) int { return st.setVerdict(L, "kill", flowstore.Kill) }
 
 func (st *state) flowIntercept(L *lua.LState) int {
+	return st.setVerdict(L, "intercept", flowstore.Intercept)
+}
+
+// setVerdict backs flow:kill() and flow:intercept(), which only the phases
+// that may change the flow can use.
+func (st *state) setVerdict(L *lua.LState, name string, v flowstore.Verdict) int {
 	c := st.ref(L, 1).c
 	if c.ro {
-		L.RaiseError("flow:intercept() cannot be used in the %s phase", phaseNames[c.phase])
+		L.RaiseError("flow:%s() cannot be used in the %s phase", name, phaseNames[c.phase])
 	}
-	c.verdict = flowstore.Intercept
+	c.verdict = v
 	return 0
 }
 
