@@ -553,7 +553,7 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		resp.Header.Set("Content-Length", "-1")
 		closeAfter = ex.tun.conn
 	}
-	if content.MediaType(resp.Header.Get("Content-Type")) == "text/event-stream" {
+	if isEventStream(resp.Header) {
 		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
 	}
 	trailer := resp
@@ -712,4 +712,11 @@ func (p *Proxy) serveLocal(r *http.Request) *http.Response {
 	resp.ContentLength = int64(rec.Body.Len())
 	resp.Header.Set("Content-Length", strconv.Itoa(rec.Body.Len()))
 	return resp
+}
+
+// isEventStream reports a Server-Sent Events response. It runs for every
+// response, so the media type is parsed only when it can match.
+func isEventStream(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	return strings.Contains(ct, "event-stream") && content.MediaType(ct) == "text/event-stream"
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
-	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 )
 
 // How a flow is killed depends on how its client is served: goproxy's
@@ -200,7 +199,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	complete := false // the flow holds none of the body until it is read
 	// An event stream or a WebSocket never ends: buffering it would hold the
 	// client forever, so hooks and people see it without its body.
-	streaming := content.MediaType(resp.Header.Get("Content-Type")) == "text/event-stream" || resp.StatusCode == http.StatusSwitchingProtocols
+	streaming := isEventStream(resp.Header) || resp.StatusCode == http.StatusSwitchingProtocols
 	if needBody && !streaming {
 		body, whole, err := ex.bufferResponse(resp)
 		if err != nil {
