@@ -184,47 +184,27 @@ func (p *parser) operand(op token, next func() (node, error)) (node, error) {
 	return next()
 }
 
-func (p *parser) or() (node, error) {
-	n, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	list := orNode{n}
-	for {
-		t, err := p.peek()
-		if err != nil {
-			return nil, err
-		}
-		if t.kind != tokOr {
-			break
-		}
-		n, err := p.operand(p.take(), p.and)
-		if err != nil {
-			return nil, err
-		}
-		list = appendFlat(list, n)
-	}
-	if len(list) == 1 {
-		return list[0], nil
-	}
-	return list, nil
-}
+func (p *parser) or() (node, error) { return chain[orNode](p, tokOr, p.and) }
 
-func (p *parser) and() (node, error) {
-	n, err := p.unary()
+func (p *parser) and() (node, error) { return chain[andNode](p, tokAnd, p.unary) }
+
+// chain parses one level of binary operators: operands from next joined
+// by tokens of kind op, flattened into one list node.
+func chain[L andNode | orNode](p *parser, op tokKind, next func() (node, error)) (node, error) {
+	n, err := next()
 	if err != nil {
 		return nil, err
 	}
-	list := andNode{n}
+	list := L{n}
 	for {
 		t, err := p.peek()
 		if err != nil {
 			return nil, err
 		}
-		if t.kind != tokAnd {
+		if t.kind != op {
 			break
 		}
-		n, err := p.operand(p.take(), p.unary)
+		n, err := p.operand(p.take(), next)
 		if err != nil {
 			return nil, err
 		}
@@ -233,7 +213,7 @@ func (p *parser) and() (node, error) {
 	if len(list) == 1 {
 		return list[0], nil
 	}
-	return list, nil
+	return any(list).(node), nil
 }
 
 func (p *parser) unary() (node, error) {
