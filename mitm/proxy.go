@@ -186,7 +186,15 @@ func (p *Proxy) Addr() net.Addr {
 	return p.ln.Addr()
 }
 
-// ListenAddr is Addr as a string ("" before Serve).
+// Bind records the listener Serve will use, so that Addr and ListenAddr
+// answer before Serve has started (a UI showing the address at once).
+func (p *Proxy) Bind(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+}
+
+// ListenAddr is Addr as a string ("" before Bind or Serve).
 func (p *Proxy) ListenAddr() string {
 	if a := p.Addr(); a != nil {
 		return a.String()

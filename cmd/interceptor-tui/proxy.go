@@ -204,6 +204,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		ln.Close()
 		return err
 	}
+	proxy.Bind(ln) // the TUI shows the address from its first frame
 	if err := configureIntercept(proxy, cfg); err != nil {
 		ln.Close()
 		return err
