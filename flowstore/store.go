@@ -17,14 +17,20 @@ const (
 	// EventFinished: the flow reached a final state (done, error, killed).
 	EventFinished
 	EventRemoved
+	// EventSpilled: the flow moved to the spool; Event.Summary is what stays
+	// in memory. A subscriber holding the flow's snapshot should let it go.
+	EventSpilled
 )
 
-// Event is one flow's pending change. Flow is its latest snapshot; for a
-// removed flow it is the last snapshot it had.
+// Event is one flow's pending change. Flow is its latest in-memory
+// snapshot (for a removed flow, the last one it had); it is nil only when
+// the flow was spooled before the subscriber saw it. Summary is set when
+// the latest change was the flow moving to the spool.
 type Event struct {
-	ID   string
-	Kind EventKind
-	Flow *Flow
+	ID      string
+	Kind    EventKind
+	Flow    *Flow
+	Summary *Summary
 }
 
 // maxPending bounds what a subscriber that does not drain can cost; past it
@@ -61,18 +67,22 @@ func (s *Subscription) Drain() (events []Event, reset bool) {
 // Close stops the subscription.
 func (s *Subscription) Close() { s.store.unsubscribe(s) }
 
-func (s *Subscription) note(f *Flow, k EventKind) {
+func (s *Subscription) note(id string, f *Flow, sum *Summary, k EventKind) {
 	s.mu.Lock()
-	if i, seen := s.index[f.ID]; seen {
-		s.pending[i].Kind |= k
-		s.pending[i].Flow = f
+	if i, seen := s.index[id]; seen {
+		ev := &s.pending[i]
+		ev.Kind |= k
+		if f != nil {
+			ev.Flow = f
+		}
+		ev.Summary = sum
 	} else if len(s.pending) >= maxPending {
 		s.reset = true
 		s.pending = nil
 		clear(s.index)
 	} else {
-		s.index[f.ID] = len(s.pending)
-		s.pending = append(s.pending, Event{ID: f.ID, Kind: k, Flow: f})
+		s.index[id] = len(s.pending)
+		s.pending = append(s.pending, Event{ID: id, Kind: k, Flow: f, Summary: sum})
 	}
 	s.mu.Unlock()
 	select {
@@ -81,10 +91,21 @@ func (s *Subscription) note(f *Flow, k EventKind) {
 	}
 }
 
+// slot holds one flow: in memory (f) or spooled (sum, with f nil).
 type slot struct {
 	f    *Flow
+	sum  *Summary
 	dead bool
 }
+
+func (sl *slot) id() string {
+	if sl.f != nil {
+		return sl.f.ID
+	}
+	return sl.sum.ID
+}
+
+func (sl *slot) final() bool { return sl.f == nil || sl.f.State.Final() }
 
 // Store holds flows in arrival order. It is safe for concurrent use.
 type Store struct {
@@ -97,6 +118,8 @@ type Store struct {
 	max   int
 	subs  []*Subscription
 	gen   atomic.Uint64
+
+	budget budget // zero unless EnableSpool was called
 }
 
 // NewStore returns a store that keeps at most max flows (0: no limit). Past
@@ -142,10 +165,10 @@ func (s *Store) unsubscribe(sub *Subscription) {
 }
 
 // publish must be called with s.mu held.
-func (s *Store) publish(f *Flow, k EventKind) {
+func (s *Store) publish(id string, f *Flow, sum *Summary, k EventKind) {
 	s.gen.Add(1)
 	for _, sub := range s.subs {
-		sub.note(f, k)
+		sub.note(id, f, sum, k)
 	}
 }
 
@@ -179,6 +202,7 @@ func (s *Store) AddAll(fs []*Flow) {
 func (s *Store) addLocked(f *Flow) {
 	if old, ok := s.byID[f.ID]; ok {
 		// A loaded file may repeat an ID; the later copy wins its slot.
+		s.forgetLocked(old)
 		old.dead = true
 		s.dead++
 	}
@@ -187,16 +211,19 @@ func (s *Store) addLocked(f *Flow) {
 	sl := &slot{f: f}
 	s.byID[f.ID] = sl
 	s.order = append(s.order, sl)
+	s.budget.hot += footprint(f)
 	k := EventAdded
 	if f.State.Final() {
 		k |= EventFinished
 	}
-	s.publish(f, k)
+	s.publish(f.ID, f, nil, k)
+	s.budget.poke()
 }
 
 // Update applies fn to a copy of the flow and stores the copy, so readers
 // never see a half-made change. It returns the new snapshot, or false if
-// the flow is not in the store.
+// the flow is not in the store. A spooled flow is read back into memory
+// first (and stays there).
 func (s *Store) Update(id string, fn func(*Flow)) (*Flow, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,28 +231,69 @@ func (s *Store) Update(id string, fn func(*Flow)) (*Flow, bool) {
 	if !ok {
 		return nil, false
 	}
-	old := sl.f
-	f := old.Clone()
+	var f *Flow
+	wasFinal := true
+	if sl.f == nil {
+		loaded, err := s.budget.load(sl.sum)
+		if err != nil {
+			s.budget.notify(err.Error())
+			return nil, false
+		}
+		s.budget.unspool(sl.sum)
+		sl.sum = nil
+		f = loaded
+	} else {
+		wasFinal = sl.f.State.Final()
+		s.budget.hot -= footprint(sl.f)
+		f = sl.f.Clone()
+	}
+	seq := f.Seq
 	fn(f)
-	f.ID, f.Seq = old.ID, old.Seq
+	f.ID, f.Seq = id, seq
 	sl.f = f
+	s.budget.hot += footprint(f)
 	k := EventUpdated
-	if f.State.Final() && !old.State.Final() {
+	if f.State.Final() && !wasFinal {
 		k |= EventFinished
 	}
-	s.publish(f, k)
+	s.publish(id, f, nil, k)
+	s.budget.poke()
 	return f, true
 }
 
-// Get returns the current snapshot of a flow.
+// Get returns the current snapshot of a flow. A spooled flow is read back
+// from the spool (a fresh copy each time); false if it is gone or cannot
+// be read.
 func (s *Store) Get(id string) (*Flow, bool) {
+	s.mu.RLock()
+	sl, ok := s.byID[id]
+	if !ok {
+		s.mu.RUnlock()
+		return nil, false
+	}
+	if f := sl.f; f != nil {
+		s.mu.RUnlock()
+		return f, true
+	}
+	f, err := s.budget.load(sl.sum)
+	s.mu.RUnlock()
+	if err != nil {
+		s.budget.notify(err.Error())
+		return nil, false
+	}
+	return f, true
+}
+
+// Peek returns a flow's in-memory snapshot, or its summary when it is
+// spooled, without reading the spool.
+func (s *Store) Peek(id string) (*Flow, *Summary, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	sl, ok := s.byID[id]
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
-	return sl.f, true
+	return sl.f, sl.sum, true
 }
 
 // Len is the number of flows held.
@@ -235,14 +303,62 @@ func (s *Store) Len() int {
 	return len(s.byID)
 }
 
-// List returns every flow in arrival order.
+// List returns every flow in arrival order. Spooled flows are read back,
+// so with a large spool this is slow and big: Summaries and Each are the
+// cheaper ways to walk a store.
 func (s *Store) List() []*Flow {
+	out := make([]*Flow, 0, s.Len())
+	s.Each(func(f *Flow) bool {
+		out = append(out, f)
+		return true
+	})
+	return out
+}
+
+// Each calls fn with every flow in arrival order, reading spooled ones
+// back one at a time, until fn returns false. A spooled flow that cannot
+// be read is skipped (and reported through the spool's notices).
+func (s *Store) Each(fn func(*Flow) bool) {
+	s.mu.RLock()
+	slots := make([]*slot, 0, len(s.byID))
+	for _, sl := range s.order[s.head:] {
+		if !sl.dead {
+			slots = append(slots, sl)
+		}
+	}
+	s.mu.RUnlock()
+	for _, sl := range slots {
+		s.mu.RLock()
+		f, sum, dead := sl.f, sl.sum, sl.dead
+		s.mu.RUnlock()
+		if dead {
+			continue
+		}
+		if f == nil {
+			var ok bool
+			if f, ok = s.Get(sum.ID); !ok {
+				continue
+			}
+		}
+		if !fn(f) {
+			return
+		}
+	}
+}
+
+// Summaries returns a summary of every flow in arrival order: the kept
+// summary of a spooled flow, a fresh one of a flow in memory.
+func (s *Store) Summaries() []*Summary {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]*Flow, 0, len(s.byID))
-	for _, sl := range s.order {
-		if !sl.dead {
-			out = append(out, sl.f)
+	out := make([]*Summary, 0, len(s.byID))
+	for _, sl := range s.order[s.head:] {
+		switch {
+		case sl.dead:
+		case sl.f != nil:
+			out = append(out, Summarize(sl.f))
+		default:
+			out = append(out, sl.sum)
 		}
 	}
 	return out
@@ -263,15 +379,15 @@ func (s *Store) Delete(ids ...string) {
 func (s *Store) Clear() (kept int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sl := range s.order {
+	for _, sl := range s.order[s.head:] {
 		if sl.dead {
 			continue
 		}
-		if !sl.f.State.Final() && sl.f.State != StateDraft {
+		if !sl.final() && sl.f.State != StateDraft {
 			kept++
 			continue
 		}
-		s.removeLocked(sl.f.ID)
+		s.removeLocked(sl.id())
 	}
 	s.compactLocked()
 	return kept
@@ -283,9 +399,19 @@ func (s *Store) removeLocked(id string) {
 		return
 	}
 	delete(s.byID, id)
+	s.forgetLocked(sl)
 	sl.dead = true
 	s.dead++
-	s.publish(sl.f, EventRemoved)
+	s.publish(id, sl.f, nil, EventRemoved)
+}
+
+// forgetLocked gives back what a slot's flow holds of the budget.
+func (s *Store) forgetLocked(sl *slot) {
+	if sl.f != nil {
+		s.budget.hot -= footprint(sl.f)
+	} else if sl.sum != nil {
+		s.budget.unspool(sl.sum)
+	}
 }
 
 func (s *Store) evictLocked() {
@@ -293,20 +419,24 @@ func (s *Store) evictLocked() {
 		return
 	}
 	excess := len(s.byID) - s.max
-	for s.head < len(s.order) && s.order[s.head].dead {
-		s.head++
-	}
+	s.skipDeadLocked()
 	for _, sl := range s.order[s.head:] {
 		if excess == 0 {
 			break
 		}
-		if sl.dead || !sl.f.State.Final() {
+		if sl.dead || !sl.final() {
 			continue
 		}
-		s.removeLocked(sl.f.ID)
+		s.removeLocked(sl.id())
 		excess--
 	}
 	s.compactLocked()
+}
+
+func (s *Store) skipDeadLocked() {
+	for s.head < len(s.order) && s.order[s.head].dead {
+		s.head++
+	}
 }
 
 func (s *Store) compactLocked() {
@@ -322,4 +452,5 @@ func (s *Store) compactLocked() {
 	s.order = live
 	s.dead = 0
 	s.head = 0
+	s.budget.scan = 0
 }

@@ -1,0 +1,188 @@
+package flowstore
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// Summary is what the flow list shows of a flow: a small, immutable record
+// that stays in memory when the flow itself has moved to the spool. A
+// million summaries cost a few hundred MB less than a million flows, which is
+// what lets a day-long session stay under its memory budget.
+//
+// Flow is the full snapshot the summary was made from while the flow is in
+// memory, and nil once it was spooled: Store.Get reads a spooled flow back.
+type Summary struct {
+	ID   string
+	Seq  uint64
+	Flow *Flow
+
+	Start, End int64 // Unix nanoseconds; 0 when not reached
+
+	Method, Scheme, Host, Path string
+	ContentType                string // the response's Content-Type header
+	Port                       int32
+	Status                     int32 // response status; 0 without a response
+	Size                       int64 // response body size; -1 without a response
+	State                      State
+	Flags                      SummaryFlag
+
+	loc spoolLoc // where a spooled flow's record is
+}
+
+// SummaryFlag records the facts the list marks a row with.
+type SummaryFlag uint8
+
+const (
+	FlagMarked SummaryFlag = 1 << iota
+	FlagError              // the flow has an error (beside a response, or instead of one)
+	FlagMock               // the flow is a standing mock
+	FlagReplay             // the flow replays another
+	FlagEdited             // the flow was edited
+	FlagComment            // the flow has a comment
+)
+
+// Has reports whether every flag in g is set.
+func (f SummaryFlag) Has(g SummaryFlag) bool { return f&g == g }
+
+// Summarize makes the summary of a snapshot. The summary keeps f.
+func Summarize(f *Flow) *Summary {
+	s := &Summary{ID: f.ID, Seq: f.Seq, Flow: f, State: f.State, Size: -1}
+	s.Start, s.End = unixNano(f.Timings.Start), unixNano(f.Timings.End)
+	if r := f.Request; r != nil {
+		s.Method, s.Scheme, s.Host, s.Path, s.Port = r.Method, r.Scheme, r.Host, r.Path, int32(r.Port)
+	}
+	if r := f.Response; r != nil {
+		s.Status, s.Size = int32(r.Status), r.Body.Size
+		s.ContentType = r.Headers.Get("Content-Type")
+	}
+	if f.Marked {
+		s.Flags |= FlagMarked
+	}
+	if f.Error != nil {
+		s.Flags |= FlagError
+	}
+	if f.Mock != nil {
+		s.Flags |= FlagMock
+	}
+	if f.ReplayOf != "" {
+		s.Flags |= FlagReplay
+	}
+	if f.Original != nil {
+		s.Flags |= FlagEdited
+	}
+	if f.Comment != "" {
+		s.Flags |= FlagComment
+	}
+	return s
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Marked reports whether the flow is marked.
+func (s *Summary) Marked() bool { return s.Flags.Has(FlagMarked) }
+
+// StartTime is when the flow started, zero if unknown.
+func (s *Summary) StartTime() time.Time { return fromUnixNano(s.Start) }
+
+// Duration from start to end, or 0 while the flow is in progress.
+func (s *Summary) Duration() time.Duration {
+	if s.Start == 0 || s.End == 0 {
+		return 0
+	}
+	return time.Duration(s.End - s.Start)
+}
+
+// HasResponse reports whether a response exists.
+func (s *Summary) HasResponse() bool { return s.Size >= 0 }
+
+// Authority is host[:port] with the port left out when it is the default one.
+func (s *Summary) Authority() string {
+	r := Request{Scheme: s.Scheme, Host: s.Host, Port: int(s.Port)}
+	return r.Authority()
+}
+
+// URL is the absolute URL, as Request.URL.
+func (s *Summary) URL() string {
+	r := Request{Scheme: s.Scheme, Host: s.Host, Port: int(s.Port), Path: s.Path}
+	return r.URL()
+}
+
+// Lite is a flow holding only what the summary knows: enough for filters
+// that look at the method, URL, status, state, mark or comment flag, not
+// at headers or bodies. For a summary of a flow in memory it is that flow.
+func (s *Summary) Lite() *Flow {
+	if s.Flow != nil {
+		return s.Flow
+	}
+	f := &Flow{ID: s.ID, Seq: s.Seq, State: s.State, Marked: s.Marked()}
+	f.Timings.Start, f.Timings.End = s.StartTime(), fromUnixNano(s.End)
+	f.Request = &Request{Method: s.Method, Scheme: s.Scheme, Host: s.Host, Port: int(s.Port), Path: s.Path}
+	if s.HasResponse() {
+		f.Response = &Response{Status: int(s.Status), Body: Body{Size: s.Size}}
+		if s.ContentType != "" {
+			f.Response.Headers = Headers{{Name: "Content-Type", Value: s.ContentType}}
+		}
+	}
+	if s.Flags.Has(FlagError) {
+		f.Error = &Error{Message: "(in the spool)"}
+	}
+	return f
+}
+
+// compact returns a copy of s that keeps nothing of the flow's memory
+// alive: no Flow pointer, and strings copied out of whatever larger
+// buffers they were cut from (repeated ones shared through in).
+func (s *Summary) compact(in *interner) *Summary {
+	c := *s
+	c.Flow = nil
+	c.ID = strings.Clone(s.ID)
+	c.Path = strings.Clone(s.Path)
+	c.Method = in.get(s.Method)
+	c.Scheme = in.get(s.Scheme)
+	c.Host = in.get(s.Host)
+	c.ContentType = in.get(s.ContentType)
+	return &c
+}
+
+// interner shares copies of strings that repeat across many flows (hosts,
+// methods, content types). It stops growing at a bound so that a stream of
+// unique hosts cannot make it the leak.
+type interner struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const internMax = 1 << 16
+
+func (in *interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if v, ok := in.m[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if in.m == nil {
+		in.m = make(map[string]string)
+	}
+	if len(in.m) < internMax {
+		in.m[v] = v
+	}
+	return v
+}

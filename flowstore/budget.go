@@ -1,0 +1,434 @@
+package flowstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// SpoolConfig bounds the memory a store's flows take. Past the memory
+// share for whole flows, the oldest finished ones move to a spool on disk
+// and only their summaries stay in memory; past the disk budget the oldest
+// spooled flows are evicted, with a notice.
+type SpoolConfig struct {
+	// Dir is where the spool's private directory is made ("" for the
+	// system's temporary directory). It is deleted by Store.Close.
+	Dir string
+	// Memory is the budget for the whole process, in bytes. An eighth of it
+	// holds whole flows; summaries of spooled flows may take up to about
+	// three quarters; the rest is left to everything else.
+	Memory int64
+	// Disk bounds the spool's size in bytes; 0 means no bound.
+	Disk int64
+	// Notify is told about evictions and spool errors. It is called with
+	// the store locked and must not call back into the store.
+	Notify func(msg string)
+}
+
+// summaryCost is what a spooled flow costs in memory, the summary and the
+// indexes of the store and of a list that shows it, measured on 1 000 000
+// spooled flows (BenchmarkSpoolMemory). It sets how many summaries fit.
+const summaryCost = 320
+
+// budget is the store's accounting of memory and its spool; all fields are
+// guarded by the store's lock unless noted.
+type budget struct {
+	sp      *spool // nil: no spooling
+	memory  int64
+	disk    int64
+	hotMax  int64
+	coldMax int
+	hot     int64 // estimated bytes of the flows held in memory
+	cold    int   // spooled flows
+	scan    int   // position in order before which no flow is in memory
+	evicted int64
+	in      interner
+	notifyf func(string)
+	kick    chan struct{} // never closed; buffered 1
+	stop    chan struct{}
+	done    chan struct{}
+	lastErr time.Time
+}
+
+// EnableSpool starts spooling as cfg says. Call it once, before flows
+// arrive; Close stops it and deletes the spool.
+func (s *Store) EnableSpool(cfg SpoolConfig) error {
+	if cfg.Memory <= 0 {
+		return fmt.Errorf("memory budget must be positive, got %d", cfg.Memory)
+	}
+	sp, err := openSpool(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := &s.budget
+	if b.sp != nil {
+		_ = sp.close()
+		return fmt.Errorf("spool already enabled")
+	}
+	b.sp, b.memory, b.disk, b.notifyf = sp, cfg.Memory, cfg.Disk, cfg.Notify
+	b.hotMax = max(cfg.Memory/8, 1<<20)
+	b.coldMax = int(max(cfg.Memory-b.hotMax-cfg.Memory/8, 0) / summaryCost)
+	b.kick = make(chan struct{}, 1)
+	b.stop = make(chan struct{})
+	b.done = make(chan struct{})
+	go s.spillLoop()
+	b.poke()
+	return nil
+}
+
+// Close stops spooling and deletes the spool directory. Spooled flows are
+// gone afterwards; the store keeps working in memory.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	b := &s.budget
+	if b.sp == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	close(b.stop)
+	s.mu.Unlock()
+	<-b.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sl := range s.order[s.head:] {
+		if !sl.dead && sl.f == nil {
+			delete(s.byID, sl.sum.ID)
+			sl.dead = true
+			s.dead++
+			s.publish(sl.sum.ID, nil, nil, EventRemoved)
+		}
+	}
+	b.cold = 0
+	err := b.sp.close()
+	b.sp = nil
+	s.compactLocked()
+	return err
+}
+
+// Stats is how much a store holds and where.
+type Stats struct {
+	Flows    int   // all flows
+	Spooled  int   // flows in the spool
+	Memory   int64 // estimated bytes of flows and summaries in memory
+	Spool    int64 // bytes of the spool on disk
+	Evicted  int64 // flows evicted to keep to the budgets
+	Budget   int64 // the memory budget (0: none)
+	DiskUsed bool  // whether a spool is in use
+}
+
+// Stats reports what the store holds.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b := &s.budget
+	st := Stats{Flows: len(s.byID), Spooled: b.cold, Evicted: b.evicted, Budget: b.memory,
+		Memory: b.hot + int64(b.cold)*summaryCost, DiskUsed: b.sp != nil}
+	if b.sp != nil {
+		st.Spool = b.sp.size()
+	}
+	return st
+}
+
+// footprint estimates what a flow holds in memory: a fixed part for the
+// structs and strings, plus its bodies and messages.
+func footprint(f *Flow) int64 {
+	n := int64(1200)
+	if r := f.Request; r != nil {
+		n += int64(cap(r.Body.Data)) + 64*int64(len(r.Headers)+len(r.Trailers))
+	}
+	if r := f.Response; r != nil {
+		n += int64(cap(r.Body.Data)) + 64*int64(len(r.Headers)+len(r.Trailers))
+	}
+	if o := f.Original; o != nil {
+		if o.Request != nil {
+			n += int64(cap(o.Request.Body.Data))
+		}
+		if o.Response != nil {
+			n += int64(cap(o.Response.Body.Data))
+		}
+	}
+	for i := range f.Messages {
+		n += 96 + int64(cap(f.Messages[i].Data))
+	}
+	return n
+}
+
+// poke wakes the spiller when memory is over its share.
+func (b *budget) poke() {
+	if b.sp != nil && b.hot > b.hotMax {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (b *budget) notify(msg string) {
+	if b.notifyf != nil {
+		b.notifyf(msg)
+	}
+}
+
+// load reads a spooled flow back. The caller holds the store's lock
+// (read or write), which keeps the record's segment from being dropped.
+func (b *budget) load(sum *Summary) (*Flow, error) {
+	if b.sp == nil {
+		return nil, fmt.Errorf("spool: flow %s: the spool is closed", sum.ID)
+	}
+	rec, err := b.sp.read(sum.loc)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", sum.ID, err)
+	}
+	f, err := decodeRecord(rec)
+	if err != nil {
+		return nil, fmt.Errorf("spool: flow %s does not decode: %w", sum.ID, err)
+	}
+	f.ID, f.Seq = sum.ID, sum.Seq
+	return f, nil
+}
+
+// A spool record is the flow as JSON with its two bodies left out, then
+// the bodies' bytes raw: three uvarint lengths, the JSON, the request body,
+// the response body. Raw bodies keep the spool a quarter smaller than
+// base64 in JSON and cost nothing to encode.
+func encodeRecord(f *Flow) ([]byte, error) {
+	c := *f
+	var req, resp []byte
+	if f.Request != nil {
+		r := *f.Request
+		req, r.Body.Data = r.Body.Data, nil
+		c.Request = &r
+	}
+	if f.Response != nil {
+		r := *f.Response
+		resp, r.Body.Data = r.Body.Data, nil
+		c.Response = &r
+	}
+	js, err := json.Marshal(&c)
+	if err != nil {
+		return nil, err
+	}
+	rec := make([]byte, 0, 3*binary.MaxVarintLen64+len(js)+len(req)+len(resp))
+	rec = binary.AppendUvarint(rec, uint64(len(js)))
+	rec = binary.AppendUvarint(rec, uint64(len(req)))
+	rec = binary.AppendUvarint(rec, uint64(len(resp)))
+	rec = append(rec, js...)
+	rec = append(rec, req...)
+	return append(rec, resp...), nil
+}
+
+func decodeRecord(rec []byte) (*Flow, error) {
+	var n [3]uint64
+	p := rec
+	for i := range n {
+		v, k := binary.Uvarint(p)
+		if k <= 0 {
+			return nil, errors.New("bad record header")
+		}
+		n[i], p = v, p[k:]
+	}
+	if n[0] > uint64(len(p)) || n[1] > uint64(len(p))-n[0] || n[2] != uint64(len(p))-n[0]-n[1] {
+		return nil, errors.New("record lengths do not add up")
+	}
+	f := new(Flow)
+	if err := json.Unmarshal(p[:n[0]], f); err != nil {
+		return nil, err
+	}
+	if f.Request == nil {
+		return nil, errors.New("record has no request")
+	}
+	body := p[n[0]:]
+	if n[1] > 0 {
+		f.Request.Body.Data = body[:n[1]:n[1]]
+	}
+	if f.Response != nil && n[2] > 0 {
+		f.Response.Body.Data = body[n[1]:]
+	}
+	return f, nil
+}
+
+// unspool forgets a spooled flow's record.
+func (b *budget) unspool(sum *Summary) {
+	if b.sp != nil {
+		b.sp.release(sum.loc)
+	}
+	b.cold--
+}
+
+func (s *Store) spillLoop() {
+	b := &s.budget
+	defer close(b.done)
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-b.kick:
+		}
+		for s.spillOnce() {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+		}
+		// A pass that found nothing to spill (every flow in memory still
+		// in progress) or failed to write waits before the next one.
+		select {
+		case <-b.stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// spillBatch is how many flows one pass moves; the store's lock is not
+// held while they are encoded and written.
+const spillBatch = 256
+
+// spillOnce moves a batch of the oldest finished flows to the spool and
+// reports whether there may be more to do.
+func (s *Store) spillOnce() bool {
+	type job struct {
+		sl  *slot
+		f   *Flow
+		loc spoolLoc
+		ok  bool
+	}
+	s.mu.Lock()
+	b := &s.budget
+	need := b.hot - b.hotMax*3/4
+	if need <= 0 || b.sp == nil {
+		s.mu.Unlock()
+		return false
+	}
+	jobs := make([]job, 0, spillBatch)
+	front := true
+	for i := max(b.scan, s.head); i < len(s.order) && len(jobs) < spillBatch && need > 0; i++ {
+		sl := s.order[i]
+		if sl.dead || sl.f == nil {
+			if front {
+				b.scan = i + 1
+			}
+			continue
+		}
+		front = false
+		if !sl.f.State.Final() {
+			continue
+		}
+		jobs = append(jobs, job{sl: sl, f: sl.f})
+		need -= footprint(sl.f)
+	}
+	sp := b.sp
+	s.mu.Unlock()
+	if len(jobs) == 0 {
+		return false
+	}
+
+	var werr error
+	for i := range jobs {
+		rec, err := encodeRecord(jobs[i].f)
+		if err == nil {
+			jobs[i].loc, err = sp.write(rec)
+		}
+		if err != nil {
+			werr = err
+			break
+		}
+		jobs[i].ok = true
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range jobs {
+		if !j.ok {
+			break
+		}
+		if j.sl.dead || j.sl.f != j.f || b.sp != sp {
+			sp.release(j.loc) // changed or gone while it was written
+			continue
+		}
+		sum := Summarize(j.f).compact(&b.in)
+		sum.loc = j.loc
+		j.sl.f, j.sl.sum = nil, sum
+		b.hot -= footprint(j.f)
+		b.cold++
+		s.publish(sum.ID, nil, sum, EventSpilled)
+	}
+	if werr != nil {
+		s.spillFailedLocked(werr)
+	}
+	s.enforceLocked()
+	return werr == nil
+}
+
+// spillFailedLocked handles a spool that cannot be written (a full disk):
+// it says so, at most every ten seconds, and once memory is past the whole
+// budget evicts the oldest finished flows so that the proxy lives on.
+func (s *Store) spillFailedLocked(err error) {
+	b := &s.budget
+	if time.Since(b.lastErr) > 10*time.Second {
+		b.lastErr = time.Now()
+		b.notify(err.Error() + "; flows stay in memory until the spool can be written")
+	}
+	if b.hot <= b.memory/2 {
+		return
+	}
+	n := 0
+	for _, sl := range s.order[s.head:] {
+		if b.hot <= b.memory*3/8 {
+			break
+		}
+		if !sl.dead && sl.f != nil && sl.f.State.Final() {
+			s.removeLocked(sl.f.ID)
+			n++
+		}
+	}
+	if n > 0 {
+		b.evicted += int64(n)
+		b.notify(fmt.Sprintf("memory budget %s reached and the spool cannot be written: evicted the %d oldest flows", FormatSize(b.memory), n))
+	}
+	s.compactLocked()
+}
+
+// enforceLocked keeps the summaries and the spool within their budgets by
+// evicting the oldest spooled flows.
+func (s *Store) enforceLocked() {
+	b := &s.budget
+	n := 0
+	if b.cold > b.coldMax {
+		for _, sl := range s.order[s.head:] {
+			if b.cold <= b.coldMax {
+				break
+			}
+			if !sl.dead && sl.f == nil {
+				s.removeLocked(sl.sum.ID)
+				n++
+			}
+		}
+		b.evicted += int64(n)
+		b.notify(fmt.Sprintf("memory budget %s: %d spooled flows is all their summaries may take; evicted the %d oldest", FormatSize(b.memory), b.coldMax, n))
+	}
+	if b.disk > 0 {
+		for b.sp.size() > b.disk {
+			seg := b.sp.oldest()
+			if seg == 0 || seg == b.sp.writing() {
+				break
+			}
+			m := 0
+			for _, sl := range s.order[s.head:] {
+				if !sl.dead && sl.f == nil && sl.sum.loc.seg == seg {
+					s.removeLocked(sl.sum.ID)
+					m++
+				}
+			}
+			b.sp.drop(seg)
+			b.evicted += int64(m)
+			b.notify(fmt.Sprintf("spool: disk budget %s reached: evicted the %d oldest flows", FormatSize(b.disk), m))
+		}
+	}
+	s.compactLocked()
+}
