@@ -35,12 +35,12 @@ type Summary struct {
 type SummaryFlag uint8
 
 const (
-	FlagMarked SummaryFlag = 1 << iota
-	FlagError              // the flow has an error (beside a response, or instead of one)
-	FlagMock               // the flow is a standing mock
-	FlagReplay             // the flow replays another
-	FlagEdited             // the flow was edited
-	FlagComment            // the flow has a comment
+	FlagMarked  SummaryFlag = 1 << iota
+	FlagError               // the flow has an error (beside a response, or instead of one)
+	FlagMock                // the flow is a standing mock
+	FlagReplay              // the flow replays another
+	FlagEdited              // the flow was edited
+	FlagComment             // the flow has a comment
 )
 
 // Has reports whether every flag in g is set.
