@@ -145,11 +145,11 @@ func (s *Summary) Lite() *Flow {
 
 // compact returns a copy of s that keeps nothing of the flow's memory
 // alive: no Flow pointer, and strings copied out of whatever larger
-// buffers they were cut from (repeated ones shared through in).
+// buffers they were cut from (repeated ones shared through in). The ID is
+// kept as is: it is a string of its own, already the store's map key.
 func (s *Summary) compact(in *interner) *Summary {
 	c := *s
 	c.Flow = nil
-	c.ID = strings.Clone(s.ID)
 	c.Path = strings.Clone(s.Path)
 	c.Method = in.get(s.Method)
 	c.Scheme = in.get(s.Scheme)

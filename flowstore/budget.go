@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,9 +17,10 @@ type SpoolConfig struct {
 	// Dir is where the spool's private directory is made ("" for the
 	// system's temporary directory). It is deleted by Store.Close.
 	Dir string
-	// Memory is the budget for the whole process, in bytes. An eighth of it
-	// holds whole flows; summaries of spooled flows may take up to about
-	// three quarters; the rest is left to everything else.
+	// Memory is the budget for the whole process, in bytes. A sixteenth of
+	// it holds whole flows (twice that while the spool catches up);
+	// summaries of spooled flows may take up to most of the rest; a quarter
+	// is left to everything else and to the garbage collector's headroom.
 	Memory int64
 	// Disk bounds the spool's size in bytes; 0 means no bound.
 	Disk int64
@@ -50,6 +52,9 @@ type budget struct {
 	stop    chan struct{}
 	done    chan struct{}
 	lastErr time.Time
+	// behind is set while memory is past 1.5 times its share: the spiller is
+	// not keeping up, and writers help it (see assist).
+	behind atomic.Bool
 }
 
 // EnableSpool starts spooling as cfg says. Call it once, before flows
@@ -70,8 +75,8 @@ func (s *Store) EnableSpool(cfg SpoolConfig) error {
 		return fmt.Errorf("spool already enabled")
 	}
 	b.sp, b.memory, b.disk, b.notifyf = sp, cfg.Memory, cfg.Disk, cfg.Notify
-	b.hotMax = max(cfg.Memory/8, 1<<20)
-	b.coldMax = int(max(cfg.Memory-b.hotMax-cfg.Memory/8, 0) / summaryCost)
+	b.hotMax = max(cfg.Memory/16, 1<<20)
+	b.coldMax = int(max(cfg.Memory-2*b.hotMax-cfg.Memory/4, 0) / summaryCost)
 	b.kick = make(chan struct{}, 1)
 	b.stop = make(chan struct{})
 	b.done = make(chan struct{})
@@ -159,11 +164,25 @@ func footprint(f *Flow) int64 {
 
 // poke wakes the spiller when memory is over its share.
 func (b *budget) poke() {
-	if b.sp != nil && b.hot > b.hotMax {
+	if b.sp == nil {
+		return
+	}
+	if b.hot > b.hotMax {
 		select {
 		case b.kick <- struct{}{}:
 		default:
 		}
+	}
+	b.behind.Store(b.hot > b.hotMax+b.hotMax/2)
+}
+
+// assist spools a few flows on the writer's own goroutine while the spiller
+// is behind. Capture that outruns the disk is slowed by the disk's pace
+// instead of carrying memory past the budget (as Go's collector has
+// allocating goroutines assist it).
+func (s *Store) assist() {
+	if s.budget.behind.Load() {
+		s.spillOnce(assistBatch)
 	}
 }
 
@@ -268,7 +287,7 @@ func (s *Store) spillLoop() {
 			return
 		case <-b.kick:
 		}
-		for s.spillOnce() {
+		for s.spillOnce(spillBatch) {
 			select {
 			case <-b.stop:
 				return
@@ -285,13 +304,17 @@ func (s *Store) spillLoop() {
 	}
 }
 
-// spillBatch is how many flows one pass moves; the store's lock is not
-// held while they are encoded and written.
-const spillBatch = 256
+// spillBatch is how many flows one pass of the spiller moves, assistBatch
+// one writer's help; the store's lock is not held while they are encoded
+// and written.
+const (
+	spillBatch  = 256
+	assistBatch = 16
+)
 
 // spillOnce moves a batch of the oldest finished flows to the spool and
 // reports whether there may be more to do.
-func (s *Store) spillOnce() bool {
+func (s *Store) spillOnce(batch int) bool {
 	type job struct {
 		sl  *slot
 		f   *Flow
@@ -305,9 +328,9 @@ func (s *Store) spillOnce() bool {
 		s.mu.Unlock()
 		return false
 	}
-	jobs := make([]job, 0, spillBatch)
+	jobs := make([]job, 0, batch)
 	front := true
-	for i := max(b.scan, s.head); i < len(s.order) && len(jobs) < spillBatch && need > 0; i++ {
+	for i := max(b.scan, s.head); i < len(s.order) && len(jobs) < batch && need > 0; i++ {
 		sl := s.order[i]
 		if sl.dead || sl.f == nil {
 			if front {
@@ -316,9 +339,10 @@ func (s *Store) spillOnce() bool {
 			continue
 		}
 		front = false
-		if !sl.f.State.Final() {
+		if sl.spilling || !sl.f.State.Final() {
 			continue
 		}
+		sl.spilling = true // not picked twice by the spiller and a writer
 		jobs = append(jobs, job{sl: sl, f: sl.f})
 		need -= footprint(sl.f)
 	}
@@ -344,8 +368,9 @@ func (s *Store) spillOnce() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, j := range jobs {
+		j.sl.spilling = false
 		if !j.ok {
-			break
+			continue
 		}
 		if j.sl.dead || j.sl.f != j.f || b.sp != sp {
 			sp.release(j.loc) // changed or gone while it was written
@@ -362,6 +387,7 @@ func (s *Store) spillOnce() bool {
 		s.spillFailedLocked(werr)
 	}
 	s.enforceLocked()
+	b.poke()
 	return werr == nil
 }
 

@@ -93,9 +93,10 @@ func (s *Subscription) note(id string, f *Flow, sum *Summary, k EventKind) {
 
 // slot holds one flow: in memory (f) or spooled (sum, with f nil).
 type slot struct {
-	f    *Flow
-	sum  *Summary
-	dead bool
+	f        *Flow
+	sum      *Summary
+	dead     bool
+	spilling bool // being written to the spool
 }
 
 func (sl *slot) id() string {
@@ -180,16 +181,16 @@ func (s *Store) Add(f *Flow) *Flow {
 		f.ID = NewID()
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.addLocked(f)
 	s.evictLocked()
+	s.mu.Unlock()
+	s.assist()
 	return f
 }
 
 // AddAll adds many flows under one lock, as Add does.
 func (s *Store) AddAll(fs []*Flow) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, f := range fs {
 		if f.ID == "" {
 			f.ID = NewID()
@@ -197,6 +198,8 @@ func (s *Store) AddAll(fs []*Flow) {
 		s.addLocked(f)
 	}
 	s.evictLocked()
+	s.mu.Unlock()
+	s.assist()
 }
 
 func (s *Store) addLocked(f *Flow) {
@@ -225,6 +228,14 @@ func (s *Store) addLocked(f *Flow) {
 // the flow is not in the store. A spooled flow is read back into memory
 // first (and stays there).
 func (s *Store) Update(id string, fn func(*Flow)) (*Flow, bool) {
+	f, ok := s.update(id, fn)
+	if ok && f.State.Final() {
+		s.assist()
+	}
+	return f, ok
+}
+
+func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sl, ok := s.byID[id]

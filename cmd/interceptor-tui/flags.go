@@ -23,6 +23,9 @@ type config struct {
 	sslInsecure  bool
 	noHTTP2      bool
 	maxFlows     int
+	memoryBudget int64
+	diskBudget   int64
+	spoolDir     string
 	save         string
 	har          string
 	load         []string
@@ -93,7 +96,7 @@ func parseSize(v string) (int64, error) {
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{bodyLimit: 8 << 20}
+	cfg := &config{bodyLimit: 8 << 20, memoryBudget: 512 << 20, diskBudget: 16 << 30}
 	fs := flag.NewFlagSet("interceptor-tui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
@@ -105,6 +108,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.sslInsecure, "ssl-insecure", false, "do not verify origin certificates")
 	fs.BoolVar(&cfg.noHTTP2, "no-http2", false, "speak HTTP/1.1 only, to clients and origins")
 	fs.IntVar(&cfg.maxFlows, "max-flows", 50000, "keep at most `N` flows; the oldest finished ones go first (0: no limit)")
+	fs.Var(sizeFlag{&cfg.memoryBudget}, "memory-budget", "keep the program's memory near this `size`: past it the oldest flows move to a spool on disk and are read back when opened (0: keep everything in memory)")
+	fs.Var(sizeFlag{&cfg.diskBudget}, "disk-budget", "let the spool grow to this `size`; past it the oldest spooled flows are evicted, with a notice (0: no limit)")
+	fs.StringVar(&cfg.spoolDir, "spool-dir", "", "make the spool in this `directory` (default: the user cache directory, ~/.cache/interceptor-tui)")
 	fs.StringVar(&cfg.save, "save", "", "append every finished flow to `file` as JSON lines")
 	fs.Var((*multi)(&cfg.load), "load", "read flows from `file` (JSON lines or HAR) at start (repeatable)")
 	fs.StringVar(&cfg.har, "har", "", "write every flow to `file` as HAR 1.2 when the program exits")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"os"
 	"path/filepath"
@@ -151,6 +152,12 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 
 	store := flowstore.NewStore(cfg.maxFlows)
 	evlog := flowstore.NewEventLog(5000)
+	if cfg.memoryBudget > 0 {
+		if err := enableSpool(store, cfg, evlog); err != nil {
+			return err
+		}
+		defer store.Close()
+	}
 	if cfg.headless {
 		// Headless, the event log is stderr.
 		var mu sync.Mutex
@@ -250,7 +257,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if cfg.har != "" {
 		// Deferred before the wait below, so it runs after every writer is done.
 		defer func() {
-			if err := writeHAR(cfg.har, store.List()); err != nil {
+			if err := writeHAR(cfg.har, store.Each); err != nil {
 				fmt.Fprintln(stderr, "interceptor-tui: --har:", err)
 			} else {
 				fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", store.Len(), cfg.har)
@@ -284,7 +291,14 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		return err
 	}
 	// Standing mocks travel with the flows that carry them.
-	if mocks := flowstore.MocksFrom(store.List()); len(mocks) > 0 {
+	var carriers []*flowstore.Flow
+	store.Each(func(f *flowstore.Flow) bool {
+		if f.Mock != nil {
+			carriers = append(carriers, f)
+		}
+		return true
+	})
+	if mocks := flowstore.MocksFrom(carriers); len(mocks) > 0 {
 		if err := proxy.SetMocks(mocks); err != nil {
 			evlog.Add(flowstore.LevelWarn, "load", "", "standing mocks: "+err.Error())
 		} else {
@@ -359,16 +373,46 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	return err
 }
 
+// enableSpool bounds the memory flows take: past the budget's share, the
+// oldest finished flows move to a spool on disk. The Go runtime gets the
+// budget as its soft memory limit too, so the collector works harder near
+// it instead of letting garbage carry the process over.
+func enableSpool(store *flowstore.Store, cfg *config, evlog *flowstore.EventLog) error {
+	parent := cfg.spoolDir
+	if parent == "" {
+		// Not /tmp: on many systems it is a tmpfs, which is memory again.
+		if cache, err := os.UserCacheDir(); err == nil {
+			parent = filepath.Join(cache, "interceptor-tui")
+		}
+	}
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return fmt.Errorf("--spool-dir: %w", err)
+		}
+	}
+	err := store.EnableSpool(flowstore.SpoolConfig{
+		Dir: parent, Memory: cfg.memoryBudget, Disk: cfg.diskBudget,
+		Notify: func(msg string) { evlog.Add(flowstore.LevelWarn, "spool", "", msg) },
+	})
+	if err != nil {
+		return fmt.Errorf("--memory-budget: %w", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.memoryBudget)
+	}
+	return nil
+}
+
 // writeHAR writes flows to path as HAR 1.2, through a temporary file so a
 // failure never leaves half a file behind.
-func writeHAR(path string, flows []*flowstore.Flow) error {
+func writeHAR(path string, flows iter.Seq[*flowstore.Flow]) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".interceptor-tui-*.har")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	bw := bufio.NewWriter(tmp)
-	if err := har.Write(bw, flows, har.Creator{Name: "interceptor-tui", Version: version}); err != nil {
+	if err := har.WriteSeq(bw, flows, har.Creator{Name: "interceptor-tui", Version: version}); err != nil {
 		tmp.Close()
 		return err
 	}

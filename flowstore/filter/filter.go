@@ -61,6 +61,14 @@ func (f *Filter) Match(fl *flowstore.Flow) bool {
 	return f.root.match(fl)
 }
 
+// Shallow reports whether the filter reads only what a flowstore.Summary
+// keeps, so that matching Summary.Lite() gives the same answer as matching
+// the whole flow: a list can then filter spooled flows without reading
+// them back from disk.
+func (f *Filter) Shallow() bool {
+	return f == nil || f.root == nil || f.root.shallow()
+}
+
 // String returns the expression the filter was parsed from.
 func (f *Filter) String() string {
 	if f == nil {

@@ -28,34 +28,43 @@ type opSpec struct {
 	flags string // RE2 flags for a regex argument
 	help  string
 	match func(l *leaf, f *flowstore.Flow) bool
+	// shallow: the operator reads only what a flowstore.Summary keeps, so
+	// it gives the same answer on Summary.Lite() as on the whole flow.
+	shallow bool
 }
 
+// The shallow operators look only at the method, the URL, the status, the
+// response's Content-Type (the summary keeps its first field: a response
+// with two is malformed anyway), whether there is a response or an error,
+// and the mark. ~d is not one: it also reads the request's Host header,
+// which a summary does not keep; nor ~replay, whose ReplayOf Lite leaves
+// empty.
 var ops = []opSpec{
-	{name: "~u", arg: argRegex, flags: "i", help: "URL", match: matchURL},
+	{name: "~u", arg: argRegex, flags: "i", help: "URL", match: matchURL, shallow: true},
 	{name: "~d", arg: argRegex, flags: "i", help: "domain: request host or Host header", match: matchDomain},
-	{name: "~m", arg: argRegex, flags: "i", help: "method", match: matchMethod},
-	{name: "~c", arg: argInt, help: "response status code equals (or a class: ~c 4xx)", match: matchStatus},
+	{name: "~m", arg: argRegex, flags: "i", help: "method", match: matchMethod, shallow: true},
+	{name: "~c", arg: argInt, help: "response status code equals (or a class: ~c 4xx)", match: matchStatus, shallow: true},
 	{name: "~h", arg: argRegex, flags: "im", help: "header line (name: value) in request or response", match: matchHeaders},
 	{name: "~hq", arg: argRegex, flags: "im", help: "request header line", match: matchReqHeaders},
 	{name: "~hs", arg: argRegex, flags: "im", help: "response header line", match: matchRespHeaders},
 	{name: "~t", arg: argRegex, flags: "i", help: "Content-Type of request or response", match: matchType},
 	{name: "~tq", arg: argRegex, flags: "i", help: "request Content-Type", match: matchReqType},
-	{name: "~ts", arg: argRegex, flags: "i", help: "response Content-Type", match: matchRespType},
+	{name: "~ts", arg: argRegex, flags: "i", help: "response Content-Type", match: matchRespType, shallow: true},
 	{name: "~b", arg: argRegex, flags: "is", help: "decoded body of request or response, or any WebSocket message or event", match: matchBody},
 	{name: "~bq", arg: argRegex, flags: "is", help: "decoded request body, or a message from the client", match: matchReqBody},
 	{name: "~bs", arg: argRegex, flags: "is", help: "decoded response body, or a message from the server or an event", match: matchRespBody},
-	{name: "~q", help: "request with no response (yet)", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response == nil }},
-	{name: "~s", help: "has a response", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response != nil }},
-	{name: "~e", help: "has an error", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Error != nil }},
-	{name: "~a", help: "asset in response: CSS, JavaScript, images, fonts", match: matchAsset},
+	{name: "~q", help: "request with no response (yet)", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response == nil }, shallow: true},
+	{name: "~s", help: "has a response", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response != nil }, shallow: true},
+	{name: "~e", help: "has an error", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Error != nil }, shallow: true},
+	{name: "~a", help: "asset in response: CSS, JavaScript, images, fonts", match: matchAsset, shallow: true},
 	{name: "~websocket", help: "WebSocket handshake (upgrade answered 101)", match: matchWebSocket},
-	{name: "~marked", help: "marked flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Marked }},
+	{name: "~marked", help: "marked flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Marked }, shallow: true},
 	{name: "~replay", help: "replayed flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.ReplayOf != "" }},
 	{name: "~comment", arg: argRegex, flags: "im", help: "flow comment", match: func(l *leaf, f *flowstore.Flow) bool { return l.re.MatchString(f.Comment) }},
 	{name: "~src", arg: argRegex, flags: "i", help: "client address ip:port", match: matchSrc},
 	{name: "~dst", arg: argRegex, flags: "i", help: "server address host:port (or the ip:port it resolved to)", match: matchDst},
-	{name: "~http", help: "HTTP flows (every flow)", match: matchAll},
-	{name: "~all", help: "every flow", match: matchAll},
+	{name: "~http", help: "HTTP flows (every flow)", match: matchAll, shallow: true},
+	{name: "~all", help: "every flow", match: matchAll, shallow: true},
 }
 
 // opsByName indexes ops; built once from the table.

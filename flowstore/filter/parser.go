@@ -11,6 +11,7 @@ import (
 // node is a compiled expression: the AST is the matcher.
 type node interface {
 	match(*flowstore.Flow) bool
+	shallow() bool // every operator in it is shallow
 	dump(*strings.Builder)
 }
 
@@ -39,6 +40,20 @@ func (n orNode) match(f *flowstore.Flow) bool {
 type notNode struct{ x node }
 
 func (n notNode) match(f *flowstore.Flow) bool { return !n.x.match(f) }
+
+func (n andNode) shallow() bool { return allShallow(n) }
+func (n orNode) shallow() bool  { return allShallow(n) }
+func (n notNode) shallow() bool { return n.x.shallow() }
+func (l *leaf) shallow() bool   { return l.op.shallow }
+
+func allShallow(xs []node) bool {
+	for _, x := range xs {
+		if !x.shallow() {
+			return false
+		}
+	}
+	return true
+}
 
 // leaf is one operator with its compiled argument.
 type leaf struct {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,6 +26,13 @@ import (
 // given. Entries are encoded one at a time, so a large capture is not held
 // twice in memory.
 func Write(w io.Writer, flows []*flowstore.Flow, creator Creator) error {
+	return WriteSeq(w, slices.Values(flows), creator)
+}
+
+// WriteSeq writes the flows a sequence yields as a HAR 1.2 log, pulling
+// them one at a time (from a store whose flows may be spooled to disk, say),
+// so the whole capture is never in memory at once.
+func WriteSeq(w io.Writer, flows iter.Seq[*flowstore.Flow], creator Creator) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	cr, err := encode(creator, "    ")
 	if err != nil {
@@ -32,7 +41,8 @@ func Write(w io.Writer, flows []*flowstore.Flow, creator Creator) error {
 	bw.WriteString("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
 	bw.Write(cr)
 	bw.WriteString(",\n    \"entries\": [")
-	for i, f := range flows {
+	i := 0
+	for f := range flows {
 		e, err := EntryOf(f)
 		if err != nil {
 			return err
@@ -46,8 +56,9 @@ func Write(w io.Writer, flows []*flowstore.Flow, creator Creator) error {
 		}
 		bw.WriteString("\n      ")
 		bw.Write(b)
+		i++
 	}
-	if len(flows) > 0 {
+	if i > 0 {
 		bw.WriteString("\n    ")
 	}
 	bw.WriteString("]\n  }\n}\n")
