@@ -33,8 +33,9 @@ type exchange struct {
 	mu        sync.Mutex
 	timings   flowstore.Timings
 	server    flowstore.Server
-	reqBody   *flowstore.Body // set once the request body has been read
-	sentBody  bool            // the body sent is an edit: the flow keeps it, not reqBody
+	reqBody   flowstore.Body // valid once reqRead
+	reqRead   bool           // the request body has been read
+	sentBody  bool           // the body sent is an edit: the flow keeps it, not reqBody
 	reqTrail  flowstore.Headers
 	headBytes int64 // size of the request head
 	conn      net.Conn
@@ -51,6 +52,10 @@ type exchange struct {
 	clientBodyErr error // reading the client's request body failed
 
 	cont *expectContinue // answers "Expect: 100-continue" in an HTTP/1 tunnel
+
+	// Held here rather than allocated apart for every round trip.
+	dial dialInfo
+	ct   httptrace.ClientTrace
 }
 
 // expectContinue sends a client that asked for it a 100 Continue when its
@@ -107,20 +112,20 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		tap, _ = r.Context().Value(clientTapKey{}).(*headTap)
 	}
 
-	if h, _ := flowstore.SplitHostPort(r.URL.Host, 0); strings.EqualFold(h, LocalHost) {
+	req := requestFromHTTP(r)
+	if strings.EqualFold(req.Host, LocalHost) {
 		return r, p.serveLocal(r)
 	}
-
-	req := requestFromHTTP(r)
 	var headSize int
 	if tap != nil && r.ProtoMajor == 1 {
-		firstLine := r.Method + " " + r.RequestURI + " " + r.Proto
-		if hs, n, ok := tap.take(firstLine, r.Header, "Host", "Transfer-Encoding", "Content-Length", "Trailer"); ok {
+		if hs, n, ok := tap.take(r.Header, requestOutOfMap, r.Method, r.RequestURI, r.Proto); ok {
 			req.Headers, headSize = hs, n
 		}
 	}
 	if headSize == 0 {
-		headSize = estimateHeadSize(r.Method+" "+r.RequestURI+" "+r.Proto, req.Headers)
+		// The tap could not say: Go's map it is, in sorted order.
+		req.Headers = headersFromHTTP(r)
+		headSize = estimateHeadSize(len(r.Method)+len(r.RequestURI)+len(r.Proto)+2, req.Headers)
 	}
 
 	// Both framings at once is the shape of a request-smuggling attempt
@@ -164,8 +169,7 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 			}
 		})
 	} else {
-		empty := flowstore.Body{}
-		ex.reqBody = &empty
+		ex.reqRead = true
 		if tap != nil {
 			tap.arm()
 		}
@@ -192,25 +196,45 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	return r, nil
 }
 
+// requestFromHTTP leaves out the headers: the tap usually has them in
+// wire order, and headersFromHTTP is the fallback.
 func requestFromHTTP(r *http.Request) *flowstore.Request {
-	host, port := flowstore.SplitHostPort(r.URL.Host, flowstore.DefaultPort(r.URL.Scheme))
+	host, port := splitAuthority(r.URL.Host, flowstore.DefaultPort(r.URL.Scheme))
+	return &flowstore.Request{
+		Method: r.Method,
+		Scheme: r.URL.Scheme,
+		Host:   host,
+		Port:   port,
+		Path:   r.URL.RequestURI(),
+		Proto:  r.Proto,
+	}
+}
+
+// splitAuthority is flowstore.SplitHostPort without the error value that
+// net.SplitHostPort allocates for the usual authority, one without a port.
+func splitAuthority(a string, def int) (string, int) {
+	if i := strings.LastIndexByte(a, ':'); i < 0 || strings.IndexByte(a[i:], ']') >= 0 {
+		return strings.Trim(a, "[]"), def
+	}
+	return flowstore.SplitHostPort(a, def)
+}
+
+func headersFromHTTP(r *http.Request) flowstore.Headers {
 	hs := flowstore.FromHTTP(r.Header)
 	if r.ProtoMajor < 2 && r.Host != "" {
 		hs = append(flowstore.Headers{{Name: "Host", Value: r.Host}}, hs...)
 	}
-	return &flowstore.Request{
-		Method:  r.Method,
-		Scheme:  r.URL.Scheme,
-		Host:    host,
-		Port:    port,
-		Path:    r.URL.RequestURI(),
-		Proto:   r.Proto,
-		Headers: hs,
-	}
+	return hs
 }
 
-func estimateHeadSize(firstLine string, hs flowstore.Headers) int {
-	n := len(firstLine) + 4
+// Go's parsers take these out of the header map (or may).
+var (
+	requestOutOfMap  = []string{"Host", "Transfer-Encoding", "Content-Length", "Trailer"}
+	responseOutOfMap = []string{"Transfer-Encoding", "Content-Length", "Trailer"}
+)
+
+func estimateHeadSize(firstLineLen int, hs flowstore.Headers) int {
+	n := firstLineLen + 4
 	for _, h := range hs {
 		n += len(h.Name) + len(h.Value) + 4
 	}
@@ -219,7 +243,7 @@ func estimateHeadSize(firstLine string, hs flowstore.Headers) int {
 
 func (ex *exchange) requestBodyDone(b flowstore.Body, trailers flowstore.Headers, err error) {
 	ex.mu.Lock()
-	ex.reqBody = &b
+	ex.reqBody, ex.reqRead = b, true
 	ex.reqTrail = trailers
 	finished := ex.finished
 	if err != nil && !errors.Is(err, errClosedEarly) {
@@ -241,9 +265,9 @@ func (ex *exchange) requestBodyDone(b flowstore.Body, trailers flowstore.Headers
 func (ex *exchange) applyRequest(f *flowstore.Flow) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	if ex.reqBody != nil {
+	if ex.reqRead {
 		if !ex.sentBody {
-			f.Request.Body = *ex.reqBody
+			f.Request.Body = ex.reqBody
 		}
 		f.Request.Trailers = ex.reqTrail
 		f.BytesIn = ex.headBytes + ex.reqBody.Size
@@ -279,46 +303,64 @@ func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*htt
 	return ex.roundTrip(req)
 }
 
+// trace hooks what the transport does for every request: the connection it
+// got, when the request was written, when the answer began. What happens
+// only on a new connection (DNS, connect, TLS) is hooked by the dialers
+// (dialTrace): a keep-alive request does not pay for hooks that never fire.
 func (ex *exchange) trace() *httptrace.ClientTrace {
-	at := func(field *time.Time) func() {
-		return func() {
-			ex.mu.Lock()
-			*field = time.Now()
-			ex.mu.Unlock()
-		}
+	t := &ex.timings
+	ex.ct = httptrace.ClientTrace{
+		GotConn:              func(info httptrace.GotConnInfo) { ex.gotConn(info.Conn) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.stamp(&t.RequestSent) },
+		GotFirstResponseByte: func() { ex.stamp(&t.FirstByte) },
 	}
+	return &ex.ct
+}
+
+// dialTrace hooks the making of a new upstream connection for this flow.
+func (ex *exchange) dialTrace() *httptrace.ClientTrace {
 	t := &ex.timings
 	return &httptrace.ClientTrace{
-		GetConn: func(string) {},
-		GotConn: func(info httptrace.GotConnInfo) {
-			ex.mu.Lock()
-			ex.conn = info.Conn
-			if a := info.Conn.RemoteAddr(); a != nil {
-				ex.server.IP = a.String()
-			}
-			ex.server.TLS = connTLS(info.Conn)
-			ex.mu.Unlock()
-		},
-		DNSStart:             func(httptrace.DNSStartInfo) { at(&t.DNSStart)() },
-		DNSDone:              func(httptrace.DNSDoneInfo) { at(&t.DNSDone)() },
-		ConnectStart:         func(string, string) { at(&t.ConnectStart)() },
-		ConnectDone:          func(string, string, error) { at(&t.ConnectDone)() },
-		TLSHandshakeStart:    at(&t.TLSStart),
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { at(&t.TLSDone)() },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { at(&t.RequestSent)() },
-		GotFirstResponseByte: at(&t.FirstByte),
+		DNSStart:          func(httptrace.DNSStartInfo) { ex.stamp(&t.DNSStart) },
+		DNSDone:           func(httptrace.DNSDoneInfo) { ex.stamp(&t.DNSDone) },
+		ConnectStart:      func(string, string) { ex.stamp(&t.ConnectStart) },
+		ConnectDone:       func(string, string, error) { ex.stamp(&t.ConnectDone) },
+		TLSHandshakeStart: func() { ex.stamp(&t.TLSStart) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { ex.stamp(&t.TLSDone) },
 	}
 }
 
-func connTLS(c net.Conn) *flowstore.TLSInfo {
+// stamp sets one of the exchange's timings to now.
+func (ex *exchange) stamp(field *time.Time) {
+	now := time.Now()
+	ex.mu.Lock()
+	*field = now
+	ex.mu.Unlock()
+}
+
+func (ex *exchange) gotConn(c net.Conn) {
+	var ip string
+	var info *flowstore.TLSInfo
 	switch c := c.(type) {
 	case *upstreamConn:
-		return c.info // worked out once, when the connection was made
+		ip, info = c.ip, c.info // worked out once, when the connection was made
 	case *tls.Conn:
 		cs := c.ConnectionState()
-		return tlsInfo(&cs)
+		ip, info = remoteIP(c), tlsInfo(&cs)
+	default:
+		ip = remoteIP(c)
 	}
-	return nil
+	ex.mu.Lock()
+	ex.conn = c
+	ex.server.IP, ex.server.TLS = ip, info
+	ex.mu.Unlock()
+}
+
+func remoteIP(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
 }
 
 func tlsInfo(cs *tls.ConnectionState) *flowstore.TLSInfo {
@@ -367,7 +409,9 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 		return ex.respondWith(req, w.Response), nil
 	}
 
-	di := &dialInfo{h1only: isWebSocket(req.Header)}
+	ws := isWebSocket(req.Header)
+	di := &ex.dial
+	*di = dialInfo{h1only: ws, ex: ex}
 	if ex.tun != nil && req.URL.Host == ex.urlHost {
 		// Every request in a tunnel goes where the CONNECT said, whatever its
 		// Host header says, unless a person or a hook changed the URL.
@@ -378,7 +422,7 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
-	if isWebSocket(req.Header) && len(ex.wsHooks()) > 0 {
+	if ws && len(ex.wsHooks()) > 0 {
 		// Hooks may rewrite messages; compressed ones with context takeover
 		// cannot be rewritten without breaking the peers' shared window, so
 		// such a connection is negotiated without compression.
@@ -386,7 +430,7 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The client's "Connection: close" is about its own connection; the
 	// upstream one stays pooled (upgrades keep their headers as they are).
-	if !isWebSocket(req.Header) {
+	if !ws {
 		req.Close = false
 	}
 	tr := ex.p.tr
@@ -428,6 +472,15 @@ func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response 
 	return textResponse(req, status, "interceptor-tui: "+msg+"\n")
 }
 
+// reasonPhrase is what follows the code in a status line ("200 OK").
+func reasonPhrase(status string, code int) string {
+	var b [20]byte
+	if num := strconv.AppendInt(b[:0], int64(code), 10); strings.HasPrefix(status, string(num)) { // no allocation
+		status = status[len(num):]
+	}
+	return strings.TrimSpace(status)
+}
+
 func textResponse(req *http.Request, status int, body string) *http.Response {
 	h := make(http.Header)
 	h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -452,19 +505,19 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 
 	rsp := &flowstore.Response{
 		Status: resp.StatusCode,
-		Reason: strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))),
+		Reason: reasonPhrase(resp.Status, resp.StatusCode),
 		Proto:  resp.Proto,
 	}
 	upTap, _ := conn.(*upstreamConn)
 	var headSize int
 	if upTap != nil {
-		if hs, n, ok := upTap.take(resp.Proto+" "+resp.Status, resp.Header, "Transfer-Encoding", "Content-Length", "Trailer"); ok {
+		if hs, n, ok := upTap.take(resp.Header, responseOutOfMap, resp.Proto, resp.Status); ok {
 			rsp.Headers, headSize = hs, n
 		}
 	}
 	if rsp.Headers == nil {
 		rsp.Headers = flowstore.FromHTTP(resp.Header)
-		headSize = estimateHeadSize(resp.Proto+" "+resp.Status, rsp.Headers)
+		headSize = estimateHeadSize(len(resp.Proto)+1+len(resp.Status), rsp.Headers)
 	}
 	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
 		ex.applyRequest(f)
@@ -474,7 +527,7 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 	if upTap != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Re-arm the tap when this body is over, before the connection can
 		// carry the next response.
-		resp.Body = &onClose{ReadCloser: resp.Body, fn: upTap.arm}
+		resp.Body = &armAtEnd{ReadCloser: resp.Body, tap: upTap.headTap}
 	}
 
 	resp, v := ex.responsePhase(req, resp)
@@ -600,24 +653,24 @@ func (ex *exchange) chunkHooks() []ResponseChunkHook {
 	return out
 }
 
-// onClose runs fn once when the body is read to its end or closed.
-type onClose struct {
+// armAtEnd re-arms tap once, when the body is read to its end or closed.
+type armAtEnd struct {
 	io.ReadCloser
-	fn   func()
+	tap  *headTap
 	once sync.Once
 }
 
-func (o *onClose) Read(p []byte) (int, error) {
-	n, err := o.ReadCloser.Read(p)
+func (a *armAtEnd) Read(p []byte) (int, error) {
+	n, err := a.ReadCloser.Read(p)
 	if err != nil {
-		o.once.Do(o.fn)
+		a.once.Do(a.tap.arm)
 	}
 	return n, err
 }
 
-func (o *onClose) Close() error {
-	err := o.ReadCloser.Close()
-	o.once.Do(o.fn)
+func (a *armAtEnd) Close() error {
+	err := a.ReadCloser.Close()
+	a.once.Do(a.tap.arm)
 	return err
 }
 
@@ -687,7 +740,7 @@ func isWebSocket(h http.Header) bool {
 
 func headerHasToken(h http.Header, name, token string) bool {
 	for _, v := range h[name] {
-		for _, part := range strings.Split(v, ",") {
+		for part := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(part), token) {
 				return true
 			}

@@ -350,7 +350,7 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 func (ex *exchange) watchClient(ctx context.Context, phase flowstore.Phase) (<-chan struct{}, func()) {
 	if ex.tap != nil {
 		ex.mu.Lock()
-		bodyDone := ex.reqBody != nil
+		bodyDone := ex.reqRead
 		ex.mu.Unlock()
 		switch {
 		case bodyDone && ex.tun != nil:
@@ -614,8 +614,7 @@ func (p *Proxy) Replay(id string) (string, error) {
 	}
 	ex := &exchange{p: p, id: f.ID, killMode: killByError, headBytes: 0}
 	ex.timings.Start = now
-	body := fr.Body
-	ex.reqBody = &body
+	ex.reqBody, ex.reqRead = fr.Body, true
 	ex.server.Addr = hostPort(fr)
 	f.Server = ex.server
 	p.store.Add(f)

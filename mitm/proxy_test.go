@@ -590,3 +590,47 @@ func TestProxyAuth(t *testing.T) {
 		}
 	}
 }
+
+// The hooks of a new upstream connection (connect, TLS) live in the
+// dialers, not in every request's trace: the first request on a connection
+// gets them in order, a request on a pooled one has none, and both get the
+// per-request ones.
+func TestTimingsFollowTheConnection(t *testing.T) {
+	origin := mitmtest.NewOriginCA(t)
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			srv := origin.TLSServer(t, echo(), h2)
+			env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{origin.CA.Cert} })
+			client := env.Client()
+			var flows []*flowstore.Flow
+			for i := range 2 {
+				u := fmt.Sprintf("%s/t/%d", srv.URL, i)
+				resp, err := client.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				flows = append(flows, env.WaitFlow(u))
+			}
+			first, again := flows[0].Timings, flows[1].Timings
+			inOrder := []time.Time{first.Start, first.ConnectStart, first.ConnectDone, first.TLSStart, first.TLSDone, first.RequestSent, first.FirstByte, first.End}
+			for i, ts := range inOrder {
+				if ts.IsZero() || (i > 0 && ts.Before(inOrder[i-1])) {
+					t.Fatalf("first request: timings missing or out of order: %+v", first)
+				}
+			}
+			if !again.ConnectStart.IsZero() || !again.TLSStart.IsZero() {
+				t.Fatalf("a request on a pooled connection has connection timings: %+v", again)
+			}
+			if again.RequestSent.IsZero() || again.FirstByte.IsZero() || again.End.IsZero() {
+				t.Fatalf("second request: timings missing: %+v", again)
+			}
+			for _, f := range flows {
+				if f.Server.IP == "" || f.Server.TLS == nil || (h2 && f.Server.TLS.ALPN != "h2") {
+					t.Fatalf("server %+v, TLS %+v", f.Server, f.Server.TLS)
+				}
+			}
+		})
+	}
+}

@@ -35,6 +35,7 @@ type headTap struct {
 	armed    bool
 	buf      []byte
 	pushback []byte // read by watch while the connection's reader was idle
+	line     []byte // scratch for take's first line
 }
 
 func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true} }
@@ -84,7 +85,7 @@ func (t *headTap) arm() {
 func (t *headTap) rest(firstLine string) []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := findLineStart(t.buf, firstLine)
+	start := findLineStart(t.buf, []byte(firstLine))
 	if start < 0 {
 		return nil
 	}
@@ -123,10 +124,11 @@ func (t *headTap) disarm() {
 	t.mu.Unlock()
 }
 
-// take finds the head whose first line is firstLine and returns its header
-// lines in wire order and its size in bytes. It disarms the tap; the caller
-// re-arms it when the message's body is over.
-func (t *headTap) take(firstLine string, want http.Header, optional ...string) (flowstore.Headers, int, bool) {
+// take finds the head whose first line is the words of firstLine joined by
+// spaces (given apart so that no caller builds a string per message) and
+// returns its header lines in wire order and its size in bytes. It
+// disarms the tap; the caller re-arms it when the message's body is over.
+func (t *headTap) take(want http.Header, optional []string, firstLine ...string) (flowstore.Headers, int, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	buf := t.buf
@@ -135,7 +137,15 @@ func (t *headTap) take(firstLine string, want http.Header, optional ...string) (
 	if cap(t.buf) > tapWindow {
 		t.buf = nil
 	}
-	start := findLineStart(buf, firstLine)
+	line := t.line[:0]
+	for i, w := range firstLine {
+		if i > 0 {
+			line = append(line, ' ')
+		}
+		line = append(line, w...)
+	}
+	t.line = line
+	start := findLineStart(buf, line)
 	if start < 0 {
 		return nil, 0, false
 	}
@@ -144,7 +154,7 @@ func (t *headTap) take(firstLine string, want http.Header, optional ...string) (
 	if size < 0 {
 		return nil, 0, false
 	}
-	lines := head[len(firstLine):size]
+	lines := head[len(line):size]
 	hs := parseHeaderLines(lines)
 	if !sameHeaders(hs, want, optional) {
 		return nil, 0, false
@@ -152,10 +162,10 @@ func (t *headTap) take(firstLine string, want http.Header, optional ...string) (
 	return hs, size, true
 }
 
-func findLineStart(buf []byte, line string) int {
+func findLineStart(buf, line []byte) int {
 	off := 0
 	for {
-		i := bytes.Index(buf[off:], []byte(line))
+		i := bytes.Index(buf[off:], line)
 		if i < 0 {
 			return -1
 		}
@@ -170,8 +180,16 @@ func findLineStart(buf []byte, line string) int {
 	}
 }
 
+// parseHeaderLines parses what follows a head's first line, from the end
+// of that line to the blank one.
 func parseHeaderLines(b []byte) flowstore.Headers {
-	var hs flowstore.Headers
+	// Less the ends of the first line and of the blank one, a line per
+	// header (or fewer, with folding): one allocation.
+	n := bytes.Count(b, []byte("\n")) - 2
+	if n <= 0 {
+		return nil
+	}
+	hs := make(flowstore.Headers, 0, n)
 	for len(b) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -206,9 +224,14 @@ func parseHeaderLines(b []byte) flowstore.Headers {
 // be present in the lines but missing from the map (Go moves Host and
 // Transfer-Encoding out of it).
 func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool {
-	seen := make(map[string]int, len(want))
+	// No map of counts: a head has a few dozen lines at most, and counting
+	// earlier lines of the same name costs less than a map per message.
+	var keyBuf [32]string
+	keys := keyBuf[:0]
+	matched := 0
 	for _, h := range hs {
 		k := textproto.CanonicalMIMEHeaderKey(h.Name)
+		keys = append(keys, k)
 		vs, ok := want[k]
 		if !ok {
 			if !slices.Contains(optional, k) {
@@ -216,18 +239,24 @@ func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool
 			}
 			continue
 		}
-		i := seen[k]
+		i := 0 // how many lines of this name came before
+		for _, prev := range keys[:len(keys)-1] {
+			if prev == k {
+				i++
+			}
+		}
 		if i >= len(vs) || vs[i] != h.Value {
 			return false
 		}
-		seen[k] = i + 1
+		matched++
 	}
-	for k, vs := range want {
-		if seen[k] != len(vs) {
-			return false
-		}
+	// Each matched line took a distinct value of its name: every value in
+	// the map was matched when the totals agree.
+	total := 0
+	for _, vs := range want {
+		total += len(vs)
 	}
-	return true
+	return matched == total
 }
 
 // maxPushback bounds what watch reads ahead for the real reader.

@@ -25,6 +25,7 @@ type dialInfo struct {
 	target string
 	sni    string
 	h1only bool
+	ex     *exchange // the flow whose timings a new connection fills in
 }
 
 type dialInfoKey struct{}
@@ -34,12 +35,22 @@ func dialInfoFrom(ctx context.Context) *dialInfo {
 	return di
 }
 
+// withDialTrace hooks the DNS, connect and TLS events of a new connection
+// into the flow that asked for it.
+func withDialTrace(ctx context.Context, di *dialInfo) context.Context {
+	if di == nil || di.ex == nil {
+		return ctx
+	}
+	return httptrace.WithClientTrace(ctx, di.ex.dialTrace())
+}
+
 // upstreamConn is an HTTP/1 connection to an origin: a head tap (to read
 // response headers in wire order) that remembers its TLS state, since the
 // transport cannot see it through the wrapper.
 type upstreamConn struct {
 	*headTap
 	info *flowstore.TLSInfo
+	ip   string // the remote address, for every flow on this connection
 }
 
 func (p *Proxy) newTransport() *http.Transport {
@@ -68,14 +79,15 @@ func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 }
 
 func (p *Proxy) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
-	if di := dialInfoFrom(ctx); di != nil && di.target != "" {
+	di := dialInfoFrom(ctx)
+	if di != nil && di.target != "" {
 		addr = di.target
 	}
-	c, err := p.dial(ctx, network, addr)
+	c, err := p.dial(withDialTrace(ctx, di), network, addr)
 	if err != nil {
 		return nil, err
 	}
-	return &upstreamConn{headTap: newHeadTap(c)}, nil
+	return &upstreamConn{headTap: newHeadTap(c), ip: remoteIP(c)}, nil
 }
 
 func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -83,7 +95,8 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 	host, _, _ := net.SplitHostPort(addr)
 	sni := host
 	h1only := p.opts.DisableHTTP2
-	if di := dialInfoFrom(ctx); di != nil {
+	di := dialInfoFrom(ctx)
+	if di != nil {
 		if di.target != "" {
 			target = di.target
 		}
@@ -92,6 +105,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		}
 		h1only = h1only || di.h1only
 	}
+	ctx = withDialTrace(ctx, di)
 	raw, err := p.dial(ctx, network, target)
 	if err != nil {
 		return nil, err
@@ -126,7 +140,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 	if cs.NegotiatedProtocol == "h2" {
 		return tc, nil // the transport's HTTP/2 code needs the *tls.Conn itself
 	}
-	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs)}, nil
+	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs), ip: remoteIP(raw)}, nil
 }
 
 // tlsError marks a failed handshake with the origin, so the message can say
