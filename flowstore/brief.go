@@ -41,6 +41,9 @@ const (
 	FlagReplay              // the flow replays another
 	FlagEdited              // the flow was edited
 	FlagComment             // the flow has a comment
+	// FlagOddHost: the request's Host header is neither the host nor the
+	// authority, so Lite cannot stand in for the flow in a ~d filter.
+	FlagOddHost
 )
 
 // Has reports whether every flag in g is set.
@@ -52,6 +55,9 @@ func Summarize(f *Flow) *Summary {
 	s.Start, s.End = unixNano(f.Timings.Start), unixNano(f.Timings.End)
 	if r := f.Request; r != nil {
 		s.Method, s.Scheme, s.Host, s.Path, s.Port = r.Method, r.Scheme, r.Host, r.Path, int32(r.Port)
+		if h := r.Headers.Get("Host"); h != "" && h != r.Host && h != r.Authority() {
+			s.Flags |= FlagOddHost
+		}
 	}
 	if r := f.Response; r != nil {
 		s.Status, s.Size = int32(r.Status), r.Body.Size
@@ -122,8 +128,11 @@ func (s *Summary) URL() string {
 }
 
 // Lite is a flow holding only what the summary knows: enough for filters
-// that look at the method, URL, status, state, mark or comment flag, not
-// at headers or bodies. For a summary of a flow in memory it is that flow.
+// that look at the method, URL, host, status, response content type,
+// state, mark or replay flag (filter.Shallow says which), not at other
+// headers or bodies. Its Host header is the authority, which is what the
+// flow's own was unless FlagOddHost is set. For a summary of a flow in
+// memory it is that flow.
 func (s *Summary) Lite() *Flow {
 	if s.Flow != nil {
 		return s.Flow
@@ -131,6 +140,10 @@ func (s *Summary) Lite() *Flow {
 	f := &Flow{ID: s.ID, Seq: s.Seq, State: s.State, Marked: s.Marked()}
 	f.Timings.Start, f.Timings.End = s.StartTime(), fromUnixNano(s.End)
 	f.Request = &Request{Method: s.Method, Scheme: s.Scheme, Host: s.Host, Port: int(s.Port), Path: s.Path}
+	f.Request.Headers = Headers{{Name: "Host", Value: f.Request.Authority()}}
+	if s.Flags.Has(FlagReplay) {
+		f.ReplayOf = "(spooled)" // the flag is what a filter asks about
+	}
 	if s.HasResponse() {
 		f.Response = &Response{Status: int(s.Status), Body: Body{Size: s.Size}}
 		if s.ContentType != "" {

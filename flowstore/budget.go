@@ -24,10 +24,14 @@ type SpoolConfig struct {
 	Memory int64
 	// Disk bounds the spool's size in bytes; 0 means no bound.
 	Disk int64
-	// Notify is told about evictions and spool errors. It is called with
-	// the store locked and must not call back into the store.
+	// Notify is told about evictions and spool errors. It may be called
+	// with the store locked and must not call back into the store.
 	Notify func(msg string)
 }
+
+// MinMemoryBudget is the smallest budget EnableSpool takes: below it the
+// shares for whole flows and for summaries leave nothing for either.
+const MinMemoryBudget = 16 << 20
 
 // summaryCost is what a spooled flow costs in memory, the summary and the
 // indexes of the store and of a list that shows it, measured on 1 000 000
@@ -60,8 +64,8 @@ type budget struct {
 // EnableSpool starts spooling as cfg says. Call it once, before flows
 // arrive; Close stops it and deletes the spool.
 func (s *Store) EnableSpool(cfg SpoolConfig) error {
-	if cfg.Memory <= 0 {
-		return fmt.Errorf("memory budget must be positive, got %d", cfg.Memory)
+	if cfg.Memory < MinMemoryBudget {
+		return fmt.Errorf("memory budget %s is too small to hold flows and their summaries: give at least %s", FormatSize(cfg.Memory), FormatSize(MinMemoryBudget))
 	}
 	sp, err := openSpool(cfg.Dir)
 	if err != nil {
@@ -195,6 +199,15 @@ func (b *budget) notify(msg string) {
 // load reads a spooled flow back. The caller holds the store's lock
 // (read or write), which keeps the record's segment from being dropped.
 func (b *budget) load(sum *Summary) (*Flow, error) {
+	rec, err := b.read(sum)
+	if err != nil {
+		return nil, err
+	}
+	return b.decode(rec, sum)
+}
+
+// read reads a spooled flow's record, with the store's lock held.
+func (b *budget) read(sum *Summary) ([]byte, error) {
 	if b.sp == nil {
 		return nil, fmt.Errorf("spool: flow %s: the spool is closed", sum.ID)
 	}
@@ -202,6 +215,11 @@ func (b *budget) load(sum *Summary) (*Flow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", sum.ID, err)
 	}
+	return rec, nil
+}
+
+// decode makes the flow of a record read for sum; it needs no lock.
+func (b *budget) decode(rec []byte, sum *Summary) (*Flow, error) {
 	f, err := decodeRecord(rec)
 	if err != nil {
 		return nil, fmt.Errorf("spool: flow %s does not decode: %w", sum.ID, err)

@@ -91,7 +91,8 @@ func (s *Subscription) note(id string, f *Flow, sum *Summary, k EventKind) {
 	}
 }
 
-// slot holds one flow: in memory (f) or spooled (sum, with f nil).
+// slot holds one flow: in memory (f, and sum a cached summary of it or nil)
+// or spooled (f nil, sum what stays of it).
 type slot struct {
 	f        *Flow
 	sum      *Summary
@@ -261,7 +262,7 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 	seq := f.Seq
 	fn(f)
 	f.ID, f.Seq = id, seq
-	sl.f = f
+	sl.f, sl.sum = f, nil
 	s.budget.hot += footprint(f)
 	k := EventUpdated
 	if f.State.Final() && !wasFinal {
@@ -286,8 +287,15 @@ func (s *Store) Get(id string) (*Flow, bool) {
 		s.mu.RUnlock()
 		return f, true
 	}
-	f, err := s.budget.load(sl.sum)
+	// Read under the lock, which keeps the segment from being dropped;
+	// decode after it, so writers do not wait for that.
+	sum := sl.sum
+	rec, err := s.budget.read(sum)
 	s.mu.RUnlock()
+	var f *Flow
+	if err == nil {
+		f, err = s.budget.decode(rec, sum)
+	}
 	if err != nil {
 		s.budget.notify(err.Error())
 		return nil, false
@@ -295,8 +303,8 @@ func (s *Store) Get(id string) (*Flow, bool) {
 	return f, true
 }
 
-// Peek returns a flow's in-memory snapshot, or its summary when it is
-// spooled, without reading the spool.
+// Peek returns a flow's in-memory snapshot (with a nil summary), or its
+// summary when it is spooled, without reading the spool.
 func (s *Store) Peek(id string) (*Flow, *Summary, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -304,7 +312,10 @@ func (s *Store) Peek(id string) (*Flow, *Summary, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	return sl.f, sl.sum, true
+	if sl.f != nil {
+		return sl.f, nil, true
+	}
+	return nil, sl.sum, true
 }
 
 // Len is the number of flows held.
@@ -358,19 +369,20 @@ func (s *Store) Each(fn func(*Flow) bool) {
 }
 
 // Summaries returns a summary of every flow in arrival order: the kept
-// summary of a spooled flow, a fresh one of a flow in memory.
+// summary of a spooled flow, and of a flow in memory one made once per
+// snapshot (so that asking again costs no allocation per flow).
 func (s *Store) Summaries() []*Summary {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock() // fills the per-snapshot cache
+	defer s.mu.Unlock()
 	out := make([]*Summary, 0, len(s.byID))
 	for _, sl := range s.order[s.head:] {
-		switch {
-		case sl.dead:
-		case sl.f != nil:
-			out = append(out, Summarize(sl.f))
-		default:
-			out = append(out, sl.sum)
+		if sl.dead {
+			continue
 		}
+		if sl.f != nil && (sl.sum == nil || sl.sum.Flow != sl.f) {
+			sl.sum = Summarize(sl.f)
+		}
+		out = append(out, sl.sum)
 	}
 	return out
 }

@@ -194,9 +194,9 @@ func (m *Model) revert(f *flowstore.Flow) tea.Cmd {
 func (m *Model) replay(f *flowstore.Flow) tea.Cmd {
 	var ids []string
 	if len(m.marked) > 0 {
-		for _, g := range m.store.List() {
-			if g.Marked {
-				ids = append(ids, g.ID)
+		for _, s := range m.store.Summaries() {
+			if s.Marked() {
+				ids = append(ids, s.ID)
 			}
 		}
 	} else {
@@ -231,7 +231,7 @@ func (m *Model) duplicate(f *flowstore.Flow) tea.Cmd {
 		Timings: flowstore.Timings{Start: m.clock()},
 	})
 	m.list.Upsert(d)
-	m.count(d.ID, d)
+	m.countFlow(d.ID, d)
 	m.list.SetFollow(false)
 	m.list.Select(d.ID)
 	var cmd tea.Cmd

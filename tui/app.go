@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -71,6 +72,11 @@ type Model struct {
 	nowT    time.Time // the clock at the last tick, for paused times
 	ticking bool      // a tick is armed
 
+	mem *statusbar.Memory // memory and spool use, sampled each tick; nil without a spool
+
+	selSum  *flowstore.Summary // the spooled flow selected() read back last,
+	selFlow *flowstore.Flow    // and what it read
+
 	kept     map[string][]byte // text of edits that did not parse, by editKey
 	answered map[string]bool   // flows answered with R: K may keep them
 	job      *writeJob         // what the file prompt writes
@@ -128,6 +134,7 @@ func New(opts Options) (*Model, error) {
 	m.list.SetEmptyText(m.emptyText())
 	m.list.SetFilter(m.matcher(), m.recount())
 	m.elog.SetEntries(lg.Entries())
+	m.sampleMemory()
 	if last, ok := lg.Last(); ok {
 		m.logSeq = last.Seq
 	}
@@ -175,6 +182,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.wake(msg)
 	case tickMsg:
 		m.ticking = false
+		m.sampleMemory()
 		return m.armTick()
 	case tea.KeyMsg:
 		return m.key(msg)
@@ -297,11 +305,20 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 		freshen(m.store, msg.events)
 		m.list.Apply(msg.events)
 		for _, ev := range msg.events {
-			m.count(ev.ID, ev.Flow)
+			switch {
+			case ev.Summary != nil:
+				m.count(ev.ID, ev.Summary.State, ev.Summary.Marked())
+			case ev.Flow != nil && ev.Kind&flowstore.EventRemoved == 0:
+				m.count(ev.ID, ev.Flow.State, ev.Flow.Marked)
+			default:
+				m.forgetCount(ev.ID)
+			}
 		}
 	}
 	if f := m.view.Flow(); f != nil {
-		if g, ok := m.store.Get(f.ID); ok && g != f {
+		// The view keeps the flow it shows; when that one is spooled it is
+		// still the latest, and reading it back each frame would be waste.
+		if g, _, ok := m.store.Peek(f.ID); ok && g != nil && g != f {
 			cmds = append(cmds, m.view.SetFlow(g))
 		}
 	}
@@ -316,44 +333,65 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// freshen replaces each event's snapshot with the store's current one.
-// The events were drained on another goroutine a moment ago; since then
-// the UI may have written a newer snapshot itself (a mark, a comment), and
-// an older one must not undo it on screen.
+// freshen brings each event up to the store's current state: its latest
+// snapshot in memory, or the summary it keeps of a spooled flow (Flow
+// then stays the older snapshot the event had, if any, which tells the list
+// which item the summary replaces). The events were drained on another
+// goroutine a moment ago; since then the UI may have written a newer
+// snapshot itself (a mark, a comment), and an older one must not undo it
+// on screen. Peek never reads the spool: this runs for every event.
 func freshen(s *flowstore.Store, evs []flowstore.Event) {
 	for i := range evs {
-		if f, ok := s.Get(evs[i].ID); ok {
-			evs[i].Flow = f
-			evs[i].Kind &^= flowstore.EventRemoved
-		} else {
-			evs[i].Flow = nil
-			evs[i].Kind |= flowstore.EventRemoved
+		ev := &evs[i]
+		f, sum, ok := s.Peek(ev.ID)
+		switch {
+		case !ok:
+			ev.Flow, ev.Summary = nil, nil
+			ev.Kind |= flowstore.EventRemoved
+		case f != nil:
+			ev.Flow, ev.Summary = f, nil
+			ev.Kind &^= flowstore.EventRemoved
+		default:
+			ev.Summary = sum
+			ev.Kind &^= flowstore.EventRemoved
 		}
 	}
 }
 
-// count keeps the paused and marked sets current; f is nil when removed.
-func (m *Model) count(id string, f *flowstore.Flow) {
-	delete(m.paused, id)
-	delete(m.marked, id)
-	if f == nil {
-		return
-	}
-	if f.State == flowstore.StatePaused {
+// count keeps the paused and marked sets current for a flow in the store.
+func (m *Model) count(id string, state flowstore.State, marked bool) {
+	m.forgetCount(id)
+	if state == flowstore.StatePaused {
 		m.paused[id] = true
 	}
-	if f.Marked {
+	if marked {
 		m.marked[id] = true
 	}
 }
 
-// recount rebuilds the counters from the store and returns its flows.
-func (m *Model) recount() []*flowstore.Flow {
-	all := m.store.List()
+// countFlow counts a fresh snapshot; nil when the flow is gone.
+func (m *Model) countFlow(id string, f *flowstore.Flow) {
+	if f == nil {
+		m.forgetCount(id)
+		return
+	}
+	m.count(id, f.State, f.Marked)
+}
+
+// forgetCount drops a flow that is gone from the counters.
+func (m *Model) forgetCount(id string) {
+	delete(m.paused, id)
+	delete(m.marked, id)
+}
+
+// recount rebuilds the counters from the store and returns the summaries
+// of its flows, for the list.
+func (m *Model) recount() []*flowstore.Summary {
+	all := m.store.Summaries()
 	clear(m.paused)
 	clear(m.marked)
-	for _, f := range all {
-		m.count(f.ID, f)
+	for _, s := range all {
+		m.count(s.ID, s.State, s.Marked())
 	}
 	return all
 }
@@ -374,23 +412,45 @@ func (m *Model) readLog() tea.Cmd {
 	return cmd
 }
 
-// tickMsg moves the clock paused flows count with.
+// tickMsg moves the clock paused flows count with, and samples memory.
 type tickMsg struct{}
 
-// armTick starts a one-second tick while flows are paused and none is
-// armed; each tick re-arms it until no flow is paused.
+// armTick starts a one-second tick while flows are paused or a spool is
+// on, and none is armed; each tick re-arms it while either holds.
 func (m *Model) armTick() tea.Cmd {
-	if len(m.paused) == 0 {
+	spool := m.mem != nil || m.store.Stats().DiskUsed
+	if len(m.paused) == 0 && !spool {
 		return nil
 	}
-	m.nowT = m.clock()
-	m.list.SetNow(m.nowT)
-	m.view.SetNow(m.nowT)
+	if len(m.paused) > 0 {
+		m.nowT = m.clock()
+		m.list.SetNow(m.nowT)
+		m.view.SetNow(m.nowT)
+	}
 	if m.ticking {
 		return nil
 	}
 	m.ticking = true
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// sampleMemory reads what the status line says of memory: the Go
+// runtime's memory (what the OS has given it, less what the heap has given
+// back) against the store's budget, and the spool's use. Nothing without a
+// spool.
+func (m *Model) sampleMemory() {
+	st := m.store.Stats()
+	if !st.DiskUsed {
+		m.mem = nil
+		return
+	}
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(samples)
+	var used int64
+	if samples[0].Value.Kind() == metrics.KindUint64 && samples[1].Value.Kind() == metrics.KindUint64 {
+		used = int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+	}
+	m.mem = &statusbar.Memory{Used: used, Budget: st.Budget, Spool: st.Spool, Spooled: st.Spooled}
 }
 
 func (m *Model) mainHeight() int {

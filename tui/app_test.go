@@ -451,3 +451,57 @@ func TestNewRejectsBadFilter(t *testing.T) {
 		t.Fatal("no store accepted")
 	}
 }
+
+// TestSpooledFlowOpens: with most flows moved to the spool, the first one
+// is still listed, opens with its body read back from disk, and filters
+// that need more than the summary still see it.
+func TestSpooledFlowOpens(t *testing.T) {
+	s := flowstore.NewStore(0)
+	if err := s.EnableSpool(flowstore.SpoolConfig{Dir: t.TempDir(), Memory: 16 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	pad := strings.Repeat(".", 10<<10)
+	fs := make([]*flowstore.Flow, 2000)
+	for i := range fs {
+		text := fmt.Sprintf("flow %d of the day", i)
+		if i == 0 {
+			text = "needle: the first flow of the day"
+		}
+		fs[i] = flowtest.New(flowtest.URL(fmt.Sprintf("https://api.example.com/item/%d", i)),
+			flowtest.RespBody("text/plain", []byte(text+"\n"+pad)), flowtest.At(time.Duration(i)*time.Millisecond))
+	}
+	s.AddAll(fs)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if f, _, _ := s.Peek(fs[0].ID); f == nil && s.Stats().Spooled > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first flow was not spooled: %+v", s.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	h := start(t, 120, 16, tui.Options{Store: s})
+	h.waitFor("2,000 flows", "mem ", "· spool ")
+	h.press("G")
+	h.waitFor("/item/1999 ")
+	h.press("g")
+	h.waitFor("/item/0 ")
+	h.press("enter")
+	h.waitFor("[Request]")
+	h.press("tab")
+	h.waitFor("[Response]", "needle: the first flow of the day")
+	h.press("esc")
+	h.waitFor("enter open flow")
+	h.press("f")
+	h.waitFor("filter:")
+	h.typeText("~bs needle") // not in a summary: read back from the spool
+	h.press("enter")
+	h.waitFor("1/2,000 flows")
+	out := h.final()
+	if !selectedLine(out, "/item/0 ") {
+		t.Fatalf("the spooled flow is not the one shown:\n%s", out)
+	}
+}

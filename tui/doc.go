@@ -15,7 +15,9 @@
 //
 // The TUI reads flows from a flowstore.Store through a coalesced
 // subscription (events.go): one wake-up per frame at most, however fast
-// flows arrive, and the proxy never waits on the UI. It drives the proxy
+// flows arrive, and the proxy never waits on the UI. The list holds a
+// flowstore.Summary per flow, not the flow: a store with a spool moves old
+// flows to disk, and only the flow opened or acted on is read back whole. It drives the proxy
 // through the small Engine interface declared here; it never imports the
 // proxy engine, goproxy or gopher-lua. Edits to a paused flow are written
 // to the store, where the engine takes them when the flow is resumed.

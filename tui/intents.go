@@ -67,14 +67,18 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		}
 		return m.status.Flash(fmt.Sprintf("cleared %d mark(s)", n), false), true
 	case flowlist.MarkedOnlyMsg:
-		m.list.SetMarkedOnly(msg.On, m.store.List())
+		m.list.SetMarkedOnly(msg.On, m.store.Summaries())
 		m.list.SetEmptyText(m.emptyText())
 	case flowlist.CommentMsg:
-		m.prompt.Open(prompt.Spec{Tag: tagComment + msg.ID, Label: "comment: ", Value: msg.Comment})
+		f, found := m.store.Get(msg.ID)
+		if !found {
+			return m.status.Flash("that flow is gone", true), true
+		}
+		m.prompt.Open(prompt.Spec{Tag: tagComment + msg.ID, Label: "comment: ", Value: f.Comment})
 	case flowlist.DeleteMsg:
 		m.store.Delete(msg.ID)
 		m.list.Remove(msg.ID)
-		m.count(msg.ID, nil)
+		m.forgetCount(msg.ID)
 	case flowlist.ClearAllMsg:
 		m.prompt.Open(prompt.Spec{Tag: tagClear, Confirm: true,
 			Label: fmt.Sprintf("Clear all %d flows? Paused and unfinished ones stay.", m.store.Len())})
@@ -148,7 +152,7 @@ func (m *Model) updateFlow(id string, fn func(*flowstore.Flow)) tea.Cmd {
 		return nil
 	}
 	m.list.Upsert(f)
-	m.count(id, f)
+	m.countFlow(id, f)
 	if v := m.view.Flow(); v != nil && v.ID == id {
 		return m.view.SetFlow(f)
 	}
@@ -167,7 +171,7 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 		}
 		m.filter = f
 		m.list.SetEmptyText(m.emptyText())
-		m.list.SetFilter(m.matcher(), m.store.List())
+		m.list.SetFilter(m.matcher(), m.store.Summaries())
 		if f.String() == "" {
 			return m.status.Flash("filter cleared", false)
 		}
@@ -211,11 +215,59 @@ func validateFilter(s string) *prompt.Problem {
 	return &prompt.Problem{Pos: -1, Msg: err.Error()}
 }
 
-func (m *Model) matcher() func(*flowstore.Flow) bool {
+// matcher is the list's filter over summaries, nil for none. A flow in
+// memory is matched whole. A spooled one is matched on what its summary
+// keeps when the filter looks at nothing else, and else read back from the
+// spool: right, but slow over a large spool.
+func (m *Model) matcher() func(*flowstore.Summary) bool {
 	if m.filter == nil || strings.TrimSpace(m.filter.String()) == "" {
 		return nil
 	}
-	return m.filter.Match
+	flt, store := m.filter, m.store
+	shallow := flt.Shallow()
+	return func(s *flowstore.Summary) bool {
+		switch {
+		case s.Flow != nil:
+			return flt.Match(s.Flow)
+		case shallow && !s.Flags.Has(flowstore.FlagOddHost):
+			return flt.Match(s.Lite())
+		}
+		f, ok := store.Get(s.ID)
+		return ok && flt.Match(f)
+	}
+}
+
+// recountOne counts one flow again as the store has it now, without
+// reading the spool.
+func (m *Model) recountOne(id string) {
+	f, sum, ok := m.store.Peek(id)
+	switch {
+	case !ok:
+		m.forgetCount(id)
+	case f != nil:
+		m.countFlow(id, f)
+	default:
+		m.count(id, sum.State, sum.Marked())
+	}
+}
+
+// selected is the whole flow under the list's cursor, nil when there is
+// none. The hint line asks for it every frame, so a spooled one is read
+// back once per selection and kept while it stays selected.
+func (m *Model) selected() *flowstore.Flow {
+	s := m.list.Selected()
+	switch {
+	case s == nil:
+		return nil
+	case s.Flow != nil:
+		return s.Flow
+	case m.selSum != s:
+		m.selSum, m.selFlow = s, nil
+		if f, ok := m.store.Get(s.ID); ok {
+			m.selFlow = f
+		}
+	}
+	return m.selFlow
 }
 
 // requestQuit quits at once unless something would be lost, and asks then:
@@ -223,8 +275,7 @@ func (m *Model) matcher() func(*flowstore.Flow) bool {
 func (m *Model) requestQuit() tea.Cmd {
 	// The last wake-up may be a frame old: ask the store.
 	for id := range m.paused {
-		f, _ := m.store.Get(id)
-		m.count(id, f)
+		m.recountOne(id)
 	}
 	var lost []string
 	if n := len(m.marked); n > 0 {
@@ -253,7 +304,7 @@ func (m *Model) openHelp() {
 	switch m.focus {
 	case focusList:
 		k := m.list.KeyMap()
-		k.Flow = m.flowKeys(k.Flow, m.list.Selected())
+		k.Flow = m.flowKeys(k.Flow, m.selected())
 		c = keys.Context{Name: keys.CtxFlowList, Title: "Flow list", Actions: k.Actions()}
 		sections = append(sections, filterHelp())
 	case focusView:
@@ -316,7 +367,7 @@ func (m *Model) info() statusbar.Info {
 	}
 	if !m.nowT.IsZero() {
 		for id := range m.paused {
-			if f, ok := m.store.Get(id); ok && !f.Since.IsZero() {
+			if f, _, _ := m.store.Peek(id); f != nil && !f.Since.IsZero() {
 				i.PausedFor = max(i.PausedFor, m.nowT.Sub(f.Since))
 			}
 		}
@@ -326,6 +377,7 @@ func (m *Model) info() statusbar.Info {
 	}
 	o, rev := m.list.Order()
 	i.Order, i.Reverse = o.String(), rev
+	i.Memory = m.mem
 	return i
 }
 
@@ -335,7 +387,7 @@ func (m *Model) hints() []key.Binding {
 	switch m.focus {
 	case focusList:
 		k := m.list.KeyMap()
-		f := m.list.Selected()
+		f := m.selected()
 		a := m.flowKeys(k.Flow, f)
 		switch {
 		case f != nil && f.State == flowstore.StatePaused:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,13 +47,13 @@ type (
 
 // writeJob is something to write to a file once a path is chosen.
 type writeJob struct {
-	what   string            // "curl command", "3 flows"
-	name   string            // default file name
-	data   []byte            // the bytes, or nil for flows
-	flows  []*flowstore.Flow // flows to save (w)
-	format string            // for flows: "har" or "jsonl"; "" until known
-	path   string            // the path chosen
-	note   string            // said after writing
+	what   string                    // "curl command", "3 flows"
+	name   string                    // default file name
+	data   []byte                    // the bytes, or nil for flows
+	flows  iter.Seq[*flowstore.Flow] // flows to save (w), read as they are written
+	format string                    // for flows: "har" or "jsonl"; "" until known
+	path   string                    // the path chosen
+	note   string                    // said after writing
 
 	creator har.Creator // for HAR
 }
@@ -286,33 +287,51 @@ func (m *Model) askSave(f *flowstore.Flow) tea.Cmd {
 	return nil
 }
 
+// saveFlows asks where to save the flows chosen. They are read from the
+// store one at a time while the file is written, since whole flows of a
+// long session do not fit in memory together (most are spooled).
 func (m *Model) saveFlows(id, choice string) tea.Cmd {
-	var flows []*flowstore.Flow
+	var ids []string
 	switch choice {
 	case "a":
-		flows = m.store.List()
+		ids = idsOf(m.store.Summaries(), nil)
 	case "s":
-		flows = m.list.Flows()
+		ids = idsOf(m.list.Flows(), nil)
 	case "m":
-		for _, f := range m.store.List() {
-			if f.Marked {
-				flows = append(flows, f)
-			}
-		}
+		ids = idsOf(m.store.Summaries(), (*flowstore.Summary).Marked)
 	case "t":
-		if f, ok := m.store.Get(id); ok {
-			flows = []*flowstore.Flow{f}
+		if _, _, ok := m.store.Peek(id); ok {
+			ids = []string{id}
 		}
 	}
-	if len(flows) == 0 {
+	if len(ids) == 0 {
 		return m.status.Flash("no flows to save", true)
 	}
-	what := fmt.Sprintf("%d flows", len(flows))
-	if len(flows) == 1 {
+	what := fmt.Sprintf("%d flows", len(ids))
+	if len(ids) == 1 {
 		what = "1 flow"
+	}
+	store := m.store
+	flows := func(yield func(*flowstore.Flow) bool) {
+		for _, id := range ids {
+			if f, ok := store.Get(id); ok && !yield(f) { // one deleted since is left out
+				return
+			}
+		}
 	}
 	name := "flows-" + m.clock().Format("20060102-150405") + ".har"
 	return m.askPath(&writeJob{what: what, name: name, flows: flows, creator: m.creator}, "")
+}
+
+// idsOf is the IDs of the summaries keep accepts (all for nil).
+func idsOf(ss []*flowstore.Summary, keep func(*flowstore.Summary) bool) []string {
+	ids := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if keep == nil || keep(s) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
 }
 
 // askPath asks where to write j, offering the default name (or the path
@@ -457,10 +476,10 @@ func writeFile(j *writeJob) (int64, error) {
 	case j.flows == nil:
 		_, err = cw.Write(j.data)
 	case j.format == "har":
-		err = har.Write(cw, j.flows, j.creator)
+		err = har.WriteSeq(cw, j.flows, j.creator)
 	default:
 		s := flowstore.NewSaver(cw)
-		for _, f := range j.flows {
+		for f := range j.flows {
 			if err = s.Save(f); err != nil {
 				break
 			}

@@ -16,24 +16,24 @@ import (
 // tmuxSession runs the real binary in a detached tmux session, as a person
 // would in a terminal, and reads the screen with capture-pane.
 type tmuxSession struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	sock string
 }
 
-func needTmux(t *testing.T) {
+func needTmux(t testing.TB) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux not found: install Debian package tmux")
 	}
 }
 
-func startTmux(t *testing.T, home string, args ...string) *tmuxSession {
+func startTmux(t testing.TB, home string, args ...string) *tmuxSession {
 	t.Helper()
 	return startTmuxEnv(t, home, nil, args...)
 }
 
 // startTmuxEnv is startTmux with NAME=value settings for the program.
-func startTmuxEnv(t *testing.T, home string, env []string, args ...string) *tmuxSession {
+func startTmuxEnv(t testing.TB, home string, env []string, args ...string) *tmuxSession {
 	t.Helper()
 	s := &tmuxSession{t: t, name: "itui", sock: filepath.Join(t.TempDir(), "tmux.sock")}
 	quote := func(a string) string { return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'" }

@@ -33,15 +33,15 @@ type opSpec struct {
 	shallow bool
 }
 
-// The shallow operators look only at the method, the URL, the status, the
-// response's Content-Type (the summary keeps its first field: a response
-// with two is malformed anyway), whether there is a response or an error,
-// and the mark. ~d is not one: it also reads the request's Host header,
-// which a summary does not keep; nor ~replay, whose ReplayOf Lite leaves
-// empty.
+// The shallow operators look only at the method, the URL, the host, the
+// status, the response's Content-Type (the summary keeps its first field: a
+// response with two is malformed anyway), whether there is a response or an
+// error, the mark and the replay flag. ~d counts: Lite's Host header is the
+// authority, and a flow whose own differs is flagged (FlagOddHost) for the
+// list to match whole.
 var ops = []opSpec{
 	{name: "~u", arg: argRegex, flags: "i", help: "URL", match: matchURL, shallow: true},
-	{name: "~d", arg: argRegex, flags: "i", help: "domain: request host or Host header", match: matchDomain},
+	{name: "~d", arg: argRegex, flags: "i", help: "domain: request host or Host header", match: matchDomain, shallow: true},
 	{name: "~m", arg: argRegex, flags: "i", help: "method", match: matchMethod, shallow: true},
 	{name: "~c", arg: argInt, help: "response status code equals (or a class: ~c 4xx)", match: matchStatus, shallow: true},
 	{name: "~h", arg: argRegex, flags: "im", help: "header line (name: value) in request or response", match: matchHeaders},
@@ -59,7 +59,7 @@ var ops = []opSpec{
 	{name: "~a", help: "asset in response: CSS, JavaScript, images, fonts", match: matchAsset, shallow: true},
 	{name: "~websocket", help: "WebSocket handshake (upgrade answered 101)", match: matchWebSocket},
 	{name: "~marked", help: "marked flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Marked }, shallow: true},
-	{name: "~replay", help: "replayed flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.ReplayOf != "" }},
+	{name: "~replay", help: "replayed flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.ReplayOf != "" }, shallow: true},
 	{name: "~comment", arg: argRegex, flags: "im", help: "flow comment", match: func(l *leaf, f *flowstore.Flow) bool { return l.re.MatchString(f.Comment) }},
 	{name: "~src", arg: argRegex, flags: "i", help: "client address ip:port", match: matchSrc},
 	{name: "~dst", arg: argRegex, flags: "i", help: "server address host:port (or the ip:port it resolved to)", match: matchDst},

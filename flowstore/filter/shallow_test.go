@@ -32,8 +32,8 @@ func TestShallow(t *testing.T) {
 		{"~a", true},
 		{"~m POST & !(~c 2xx | ~e) ~u api", true},
 
-		{"~d example", false}, // the Host header may differ from the host
-		{"host:example", false},
+		{"~d example", true}, // unless FlagOddHost says the Host header differs
+		{"host:example", true},
 		{"~h x-trace", false},
 		{"~hq user-agent", false},
 		{"~hs content-length", false},
@@ -43,7 +43,7 @@ func TestShallow(t *testing.T) {
 		{"~bq secret", false},
 		{"~bs secret", false},
 		{"~websocket", false},
-		{"~replay", false},
+		{"~replay", true},
 		{"~comment x", false},
 		{"~src 10.", false},
 		{"~dst 10.", false},
@@ -76,11 +76,14 @@ func TestShallowAgreesWithLite(t *testing.T) {
 		flowtest.New(flowtest.RespBody("application/json; charset=utf-8", []byte(`{"a":1}`))),
 		flowtest.New(flowtest.RespBody("image/png", []byte("png")), flowtest.Comment("note")),
 		flowtest.New(flowtest.ReqBody("application/json", []byte(`{}`)), flowtest.RespBody("text/css", nil)),
+		flowtest.New(flowtest.URL("http://127.0.0.1:8080/")),
+		flowtest.New(replayOf("abc")),
 	}
 	exprs := []string{
 		"~all", "~http", "~u /path", "~u ^https://api.example.test:8443/", "~u :443", "x\\?q=1",
 		"~m get", "~m post|put", "~c 200", "~c 4xx", "~c 201", "~q", "~s", "~e", "!~e", "~marked",
 		"~ts json", "~ts text/plain", "~ts .", "~a", "~m POST & !(~c 2xx | ~e) ~u example",
+		"~d example", "~d ^api\\.", "~d :8443", "~d other", "~replay", "!~replay",
 	}
 	for _, expr := range exprs {
 		f := mustParse(t, expr)
@@ -91,9 +94,21 @@ func TestShallowAgreesWithLite(t *testing.T) {
 		for i, fl := range flows {
 			sum := flowstore.Summarize(fl)
 			sum.Flow = nil // as once spooled
+			if sum.Flags.Has(flowstore.FlagOddHost) {
+				t.Fatalf("flow %d: its Host header is the authority, yet flagged odd", i)
+			}
 			if full, lite := f.Match(fl), f.Match(sum.Lite()); full != lite {
 				t.Errorf("%q on flow %d: %v on the flow, %v on its Lite", expr, i, full, lite)
 			}
 		}
+	}
+}
+
+// A Host header that is neither the host nor the authority is flagged, so
+// the list matches ~d on the whole flow.
+func TestOddHostIsFlagged(t *testing.T) {
+	fl := flowtest.New(flowtest.URL("http://127.0.0.1:8080/"), func(f *flowstore.Flow) { f.Request.Headers.Set("Host", "virtual.example") })
+	if !flowstore.Summarize(fl).Flags.Has(flowstore.FlagOddHost) {
+		t.Fatal("a Host header naming another host is not flagged")
 	}
 }

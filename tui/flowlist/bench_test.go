@@ -39,7 +39,7 @@ func colour(b *testing.B) *theme.Styles {
 func BenchmarkView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
 	m := newList(200, 60)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	m, _ = press(m, "G")
 	colour(b)
 	b.ResetTimer()
@@ -51,7 +51,7 @@ func BenchmarkView100k(b *testing.B) {
 func BenchmarkKeyAndView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
 	m := newList(200, 60)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	colour(b)
 	down, up := tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyUp}
 	i := 0
@@ -69,9 +69,9 @@ func BenchmarkKeyAndView100k(b *testing.B) {
 
 func BenchmarkFilterFunc100k(b *testing.B) {
 	s := bigStore(b, 100_000)
-	all := s.List()
+	all := s.Summaries()
 	m := newList(200, 60)
-	match := func(f *flowstore.Flow) bool { return strings.Contains(f.Request.Host, "api7") }
+	match := func(f *flowstore.Summary) bool { return strings.Contains(f.Host, "api7") }
 	b.ResetTimer()
 	for b.Loop() {
 		m.SetFilter(match, all)
@@ -81,7 +81,7 @@ func BenchmarkFilterFunc100k(b *testing.B) {
 func BenchmarkReorder100k(b *testing.B) {
 	s := bigStore(b, 100_000)
 	m := newList(200, 60)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	b.ResetTimer()
 	for b.Loop() {
 		m, _ = press(m, "o")
@@ -94,8 +94,8 @@ func BenchmarkApplyBatch(b *testing.B) {
 	s := bigStore(b, 100_000)
 	sub := s.Subscribe()
 	m := newList(200, 60)
-	m.Reset(s.List())
-	all := s.List()
+	m.Reset(s.Summaries())
+	all := s.Summaries()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
@@ -114,7 +114,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 func BenchmarkPageAndView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
 	m := newList(200, 60)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	colour(b)
 	pg := tea.KeyMsg{Type: tea.KeyPgDown}
 	for b.Loop() {

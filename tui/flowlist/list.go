@@ -1,6 +1,11 @@
 // Package flowlist is the live list of flows: a virtual table that renders
 // only the rows on screen, over its own ordered and filtered view of flow
-// snapshots, updated incrementally from the store's drained events.
+// summaries, updated incrementally from the store's drained events.
+//
+// It holds a *flowstore.Summary per flow, never a whole flow of its own: a
+// summary of a flow in memory points at the store's snapshot, and once the
+// store spools the flow the list swaps in the store's compact summary, so
+// the flow's bodies can be collected.
 //
 // It owns ordering, following, the cursor and scrolling. It does not read
 // or write the store: it emits intent messages (OpenMsg, MarkMsg, ...) and
@@ -34,8 +39,9 @@ type (
 	ClearMarksMsg struct{}
 	// MarkedOnlyMsg asks to show only marked flows (or all again).
 	MarkedOnlyMsg struct{ On bool }
-	// CommentMsg asks for a prompt to comment a flow; Comment is the current one.
-	CommentMsg struct{ ID, Comment string }
+	// CommentMsg asks for a prompt to comment a flow; the root reads the
+	// current comment from the store (a summary does not keep it).
+	CommentMsg struct{ ID string }
 	// DeleteMsg asks to delete a flow.
 	DeleteMsg struct{ ID string }
 	// ClearAllMsg asks to clear every flow (the root confirms first).
@@ -57,36 +63,36 @@ type Model struct {
 	height int
 	layout Layout
 
-	flows []*flowstore.Flow          // sorted by compare(order, …)
-	in    map[string]*flowstore.Flow // the snapshot of each flow in flows
-	match func(*flowstore.Flow) bool
+	flows []*flowstore.Summary          // sorted by compare(order, …)
+	in    map[string]*flowstore.Summary // the summary of each flow in flows
+	match func(*flowstore.Summary) bool
 	only  bool // marked only
 
 	order   Order
 	reverse bool
 	follow  bool
 
-	sel      *flowstore.Flow // the selected snapshot, nil when empty
-	cur, off int             // display positions of the cursor and the first row
+	sel      *flowstore.Summary // the selected flow, nil when empty
+	cur, off int                // display positions of the cursor and the first row
 	empty    string
 	now      time.Time // the clock, for how long flows have been paused
 
 	cache *rowCache // shared by copies of the model; only the UI goroutine uses it
 }
 
-// rowCache keeps the rendered rows of the last frame. Snapshots are
-// immutable, so a row rendered for a snapshot at a width stays right until
-// the flow changes (and gets a new snapshot): a frame re-renders only the
-// rows that changed or scrolled in (mitmproxy caches rows for the same reason,
-// its #3427).
+// rowCache keeps the rendered rows of the last frame. Summaries are
+// immutable, and the list keeps a flow's summary until the flow changes, so
+// a row rendered for a summary at a width stays right until then: a frame
+// re-renders only the rows that changed or scrolled in (mitmproxy caches
+// rows for the same reason, its #3427).
 type rowCache struct {
 	width int
-	rows  map[*flowstore.Flow]string
+	rows  map[*flowstore.Summary]string
 }
 
 // New returns an empty list.
 func New(km keys.FlowList, st *theme.Styles) Model {
-	m := Model{keys: km, st: st, in: map[string]*flowstore.Flow{}, empty: "No flows.", cache: &rowCache{}}
+	m := Model{keys: km, st: st, in: map[string]*flowstore.Summary{}, empty: "No flows.", cache: &rowCache{}}
 	m.updateKeys()
 	return m
 }
@@ -108,8 +114,9 @@ func (m *Model) SetEmptyText(s string) { m.empty = s }
 // Len is the number of flows shown.
 func (m Model) Len() int { return len(m.flows) }
 
-// Selected is the flow under the cursor, or nil.
-func (m Model) Selected() *flowstore.Flow { return m.sel }
+// Selected is the summary of the flow under the cursor, or nil. Its Flow
+// is nil when the flow is spooled: the root reads it from the store.
+func (m Model) Selected() *flowstore.Summary { return m.sel }
 
 // Order reports the current order and direction.
 func (m Model) Order() (Order, bool) { return m.order, m.reverse }
@@ -123,24 +130,24 @@ func (m Model) MarkedOnly() bool { return m.only }
 // KeyMap is the list's key map as it stands (disabled bindings included).
 func (m Model) KeyMap() keys.FlowList { return m.keys }
 
-// Flows returns the shown flows in display order (a copy).
-func (m Model) Flows() []*flowstore.Flow {
-	out := make([]*flowstore.Flow, len(m.flows))
+// Flows returns the summaries of the shown flows in display order (a copy).
+func (m Model) Flows() []*flowstore.Summary {
+	out := make([]*flowstore.Summary, len(m.flows))
 	for i := range out {
 		out[i] = m.at(i)
 	}
 	return out
 }
 
-func (m Model) visible(f *flowstore.Flow) bool {
-	if m.only && !f.Marked {
+func (m Model) visible(s *flowstore.Summary) bool {
+	if m.only && !s.Marked() {
 		return false
 	}
-	return m.match == nil || m.match(f)
+	return m.match == nil || m.match(s)
 }
 
 // at is the flow at display position i.
-func (m Model) at(i int) *flowstore.Flow {
+func (m Model) at(i int) *flowstore.Summary {
 	if m.reverse {
 		return m.flows[len(m.flows)-1-i]
 	}
@@ -154,8 +161,8 @@ func (m Model) disp(i int) int {
 	return i
 }
 
-// find is the index in flows of snapshot f, or -1.
-func (m Model) find(f *flowstore.Flow) int {
+// find is the index in flows of summary f, or -1.
+func (m Model) find(f *flowstore.Summary) int {
 	o := m.order
 	i := sort.Search(len(m.flows), func(i int) bool { return compare(o, m.flows[i], f) >= 0 })
 	if i < len(m.flows) && m.flows[i] == f {
@@ -165,21 +172,22 @@ func (m Model) find(f *flowstore.Flow) int {
 }
 
 // SetFilter replaces the filter (nil shows all) and rebuilds the view from
-// all, the store's flows in arrival order.
-func (m *Model) SetFilter(match func(*flowstore.Flow) bool, all []*flowstore.Flow) {
+// all, the summaries of the store's flows in arrival order.
+func (m *Model) SetFilter(match func(*flowstore.Summary) bool, all []*flowstore.Summary) {
 	m.match = match
 	m.Reset(all)
 }
 
 // SetMarkedOnly shows only marked flows, or all again, rebuilding from all.
-func (m *Model) SetMarkedOnly(on bool, all []*flowstore.Flow) {
+func (m *Model) SetMarkedOnly(on bool, all []*flowstore.Summary) {
 	m.only = on
 	m.Reset(all)
 }
 
-// Reset rebuilds the view from all, the store's flows in arrival order.
-func (m *Model) Reset(all []*flowstore.Flow) {
-	flows := make([]*flowstore.Flow, 0, len(all))
+// Reset rebuilds the view from all, the summaries of the store's flows in
+// arrival order.
+func (m *Model) Reset(all []*flowstore.Summary) {
+	flows := make([]*flowstore.Summary, 0, len(all))
 	for _, f := range all {
 		if m.visible(f) {
 			flows = append(flows, f)
@@ -187,9 +195,9 @@ func (m *Model) Reset(all []*flowstore.Flow) {
 	}
 	if m.order != OrderTime {
 		o := m.order
-		slices.SortFunc(flows, func(a, b *flowstore.Flow) int { return compare(o, a, b) })
+		slices.SortFunc(flows, func(a, b *flowstore.Summary) int { return compare(o, a, b) })
 	}
-	in := make(map[string]*flowstore.Flow, len(flows))
+	in := make(map[string]*flowstore.Summary, len(flows))
 	for _, f := range flows {
 		in[f.ID] = f
 	}
@@ -205,48 +213,54 @@ func (m *Model) Reset(all []*flowstore.Flow) {
 
 // Apply folds drained store events into the view: an added flow is
 // inserted if it matches, an updated one re-matched and moved if its sort
-// key changed, a removed one dropped.
+// key changed, a removed one dropped, and a spooled one's summary swapped
+// in for the one that pointed at its snapshot.
 func (m *Model) Apply(evs []flowstore.Event) {
-	var rm map[*flowstore.Flow]bool
-	var ins []*flowstore.Flow
-	var newest *flowstore.Flow
-	drop := func(old *flowstore.Flow) {
+	var rm map[*flowstore.Summary]bool
+	var ins []*flowstore.Summary
+	var newest *flowstore.Summary
+	drop := func(old *flowstore.Summary) {
 		if rm == nil {
-			rm = map[*flowstore.Flow]bool{}
+			rm = map[*flowstore.Summary]bool{}
 		}
 		rm[old] = true
 		delete(m.in, old.ID)
 	}
 	for _, ev := range evs {
 		old, had := m.in[ev.ID]
-		if ev.Kind&flowstore.EventRemoved != 0 || ev.Flow == nil {
+		s := summaryOf(ev, old)
+		if s == nil {
 			if had {
 				drop(old)
 			}
 			continue
 		}
-		f := ev.Flow
-		want := m.visible(f)
+		// A flow that only moved to the spool shows and matches as before;
+		// asking the filter again could read it back from disk.
+		want := had
+		if ev.Kind != flowstore.EventSpilled || ev.Summary == nil {
+			want = m.visible(s)
+		}
 		switch {
-		case had && old == f:
-		case had && want && compare(m.order, old, f) == 0:
+		case had && old == s:
+		case had && want && compare(m.order, old, s) == 0:
 			if i := m.find(old); i >= 0 {
-				m.flows[i] = f
-				m.in[f.ID] = f
+				m.flows[i] = s
+				m.in[s.ID] = s
 				if m.sel == old {
-					m.sel = f
+					m.sel = s
 				}
 			}
 		case had:
 			drop(old)
 			if want {
-				ins = append(ins, f)
+				ins = append(ins, s)
 			}
 		case want:
-			ins = append(ins, f)
+			ins = append(ins, s)
 		}
-		if want && ev.Kind&flowstore.EventAdded != 0 && (newest == nil || f.Seq > newest.Seq) {
-			newest = f
+		if want && ev.Kind&flowstore.EventAdded != 0 && (newest == nil || s.Seq > newest.Seq) {
+			newest = s
 		}
 	}
 	m.remove(rm)
@@ -264,6 +278,23 @@ func (m *Model) Apply(evs []flowstore.Event) {
 	m.resync()
 }
 
+// summaryOf is what the list should hold for ev's flow, nil when it is
+// gone. old is the summary held now: it stays while it summarises the same
+// snapshot, so its cached row does too.
+func summaryOf(ev flowstore.Event, old *flowstore.Summary) *flowstore.Summary {
+	switch {
+	case ev.Kind&flowstore.EventRemoved != 0:
+		return nil
+	case ev.Summary != nil:
+		return ev.Summary
+	case ev.Flow == nil:
+		return nil
+	case old != nil && old.Flow == ev.Flow:
+		return old
+	}
+	return flowstore.Summarize(ev.Flow)
+}
+
 // Upsert applies one fresh snapshot at once, as an update event would.
 func (m *Model) Upsert(f *flowstore.Flow) {
 	m.Apply([]flowstore.Event{{ID: f.ID, Kind: flowstore.EventUpdated, Flow: f}})
@@ -278,7 +309,7 @@ func (m *Model) Remove(ids ...string) {
 	m.Apply(evs)
 }
 
-func (m *Model) remove(rm map[*flowstore.Flow]bool) {
+func (m *Model) remove(rm map[*flowstore.Summary]bool) {
 	if len(rm) == 0 {
 		return
 	}
@@ -290,15 +321,15 @@ func (m *Model) remove(rm map[*flowstore.Flow]bool) {
 		}
 		return
 	}
-	m.flows = slices.DeleteFunc(m.flows, func(f *flowstore.Flow) bool { return rm[f] })
+	m.flows = slices.DeleteFunc(m.flows, func(f *flowstore.Summary) bool { return rm[f] })
 }
 
-func (m *Model) insert(ins []*flowstore.Flow) {
+func (m *Model) insert(ins []*flowstore.Summary) {
 	if len(ins) == 0 {
 		return
 	}
 	o := m.order
-	cmpf := func(a, b *flowstore.Flow) int { return compare(o, a, b) }
+	cmpf := func(a, b *flowstore.Summary) int { return compare(o, a, b) }
 	for _, f := range ins {
 		m.in[f.ID] = f
 	}
@@ -314,7 +345,7 @@ func (m *Model) insert(ins []*flowstore.Flow) {
 			m.flows = slices.Insert(m.flows, i, f)
 		}
 	default:
-		merged := make([]*flowstore.Flow, 0, n+len(ins))
+		merged := make([]*flowstore.Summary, 0, n+len(ins))
 		a, b := m.flows, ins
 		for len(a) > 0 && len(b) > 0 {
 			if cmpf(a[0], b[0]) <= 0 {
@@ -328,7 +359,7 @@ func (m *Model) insert(ins []*flowstore.Flow) {
 }
 
 // newest is the shown flow that arrived last.
-func (m Model) newest() *flowstore.Flow {
+func (m Model) newest() *flowstore.Summary {
 	if len(m.flows) == 0 {
 		return nil
 	}
@@ -405,7 +436,7 @@ func (m *Model) Select(id string) {
 func (m *Model) setOrder(o Order, reverse bool) {
 	if o != m.order {
 		m.order = o
-		slices.SortFunc(m.flows, func(a, b *flowstore.Flow) int { return compare(o, a, b) })
+		slices.SortFunc(m.flows, func(a, b *flowstore.Summary) int { return compare(o, a, b) })
 	}
 	m.reverse = reverse
 	if m.follow {
@@ -503,9 +534,9 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Open):
 		return m, emit(OpenMsg{ID: id})
 	case key.Matches(msg, k.Mark):
-		return m, emit(MarkMsg{ID: id, Marked: !m.sel.Marked})
+		return m, emit(MarkMsg{ID: id, Marked: !m.sel.Marked()})
 	case key.Matches(msg, k.Comment):
-		return m, emit(CommentMsg{ID: id, Comment: m.sel.Comment})
+		return m, emit(CommentMsg{ID: id})
 	case key.Matches(msg, k.Delete):
 		return m, emit(DeleteMsg{ID: id})
 	}
@@ -554,7 +585,7 @@ func (m Model) View() string {
 	if cache.width != m.width {
 		cache.width, cache.rows = m.width, nil
 	}
-	next := make(map[*flowstore.Flow]string, rows)
+	next := make(map[*flowstore.Summary]string, rows)
 	for i := 0; i < rows; i++ {
 		b.WriteByte('\n')
 		d := m.off + i

@@ -34,7 +34,7 @@ func fill(s *flowstore.Store, n int, opts ...flowtest.Option) []*flowstore.Flow 
 func paths(m flowlist.Model) string {
 	var out []string
 	for _, f := range m.Flows() {
-		out = append(out, f.Request.Path)
+		out = append(out, f.Path)
 	}
 	return strings.Join(out, " ")
 }
@@ -67,7 +67,7 @@ func TestApplyIncremental(t *testing.T) {
 	s := flowstore.NewStore(0)
 	sub := s.Subscribe()
 	m := newList(80, 10)
-	m.SetFilter(func(f *flowstore.Flow) bool { return !strings.HasSuffix(f.Request.Path, "3") }, nil)
+	m.SetFilter(func(f *flowstore.Summary) bool { return !strings.HasSuffix(f.Path, "3") }, nil)
 
 	fs := fill(s, 5)
 	evs, _ := sub.Drain()
@@ -99,8 +99,8 @@ func TestApplyKeepsOrderAndSelection(t *testing.T) {
 	evs, _ := sub.Drain()
 	m.Apply(evs)
 	m, _ = press(m, "j", "j") // select /2
-	if m.Selected().Request.Path != "/2" {
-		t.Fatalf("selected %q", m.Selected().Request.Path)
+	if m.Selected().Path != "/2" {
+		t.Fatalf("selected %q", m.Selected().Path)
 	}
 	s.Update(fs[0].ID, func(f *flowstore.Flow) { f.Response.Status = 500 })
 	s.Update(fs[3].ID, func(f *flowstore.Flow) { f.Response.Status = 100 })
@@ -109,16 +109,16 @@ func TestApplyKeepsOrderAndSelection(t *testing.T) {
 	if got := paths(m); got != "/3 /1 /2 /0" {
 		t.Fatalf("by status: %q", got)
 	}
-	if m.Selected().Request.Path != "/2" {
-		t.Errorf("selection moved to %q", m.Selected().Request.Path)
+	if m.Selected().Path != "/2" {
+		t.Errorf("selection moved to %q", m.Selected().Path)
 	}
 	// Reverse keeps the selection too.
 	m, _ = press(m, "v")
 	if got := paths(m); got != "/0 /2 /1 /3" {
 		t.Fatalf("reversed: %q", got)
 	}
-	if m.Selected().Request.Path != "/2" {
-		t.Errorf("selection after reverse %q", m.Selected().Request.Path)
+	if m.Selected().Path != "/2" {
+		t.Errorf("selection after reverse %q", m.Selected().Path)
 	}
 }
 
@@ -136,7 +136,7 @@ func TestManyEventsAtOnce(t *testing.T) {
 		m.Apply(evs)
 		shown := m.Flows()
 		for i := 1; i < len(shown); i++ {
-			a, b := shown[i-1].Request, shown[i].Request
+			a, b := shown[i-1], shown[i]
 			if o == flowlist.OrderURL && a.Host+" "+a.Path > b.Host+" "+b.Path {
 				t.Fatalf("not in URL order at %d: %s%s > %s%s", i, a.Host, a.Path, b.Host, b.Path)
 			}
@@ -179,14 +179,14 @@ func TestFollow(t *testing.T) {
 	evs, _ := sub.Drain()
 	m.Apply(evs)
 	m, _ = press(m, "F")
-	if !m.Following() || m.Selected().Request.Path != "/2" {
-		t.Fatalf("follow on: %v, selected %q", m.Following(), m.Selected().Request.Path)
+	if !m.Following() || m.Selected().Path != "/2" {
+		t.Fatalf("follow on: %v, selected %q", m.Following(), m.Selected().Path)
 	}
 	fill(s, 10)
 	evs, _ = sub.Drain()
 	m.Apply(evs)
-	if m.Selected().Request.Path != "/9" {
-		t.Fatalf("following: selected %q", m.Selected().Request.Path)
+	if m.Selected().Path != "/9" {
+		t.Fatalf("following: selected %q", m.Selected().Path)
 	}
 	if !strings.Contains(m.View(), "/9") {
 		t.Fatalf("newest not in view:\n%s", m.View())
@@ -196,8 +196,8 @@ func TestFollow(t *testing.T) {
 	fill(s, 1)
 	evs, _ = sub.Drain()
 	m.Apply(evs)
-	if m.Following() || m.Selected().Request.Path != "/8" {
-		t.Fatalf("after k: follow=%v selected %q", m.Following(), m.Selected().Request.Path)
+	if m.Following() || m.Selected().Path != "/8" {
+		t.Fatalf("after k: follow=%v selected %q", m.Following(), m.Selected().Path)
 	}
 }
 
@@ -205,11 +205,11 @@ func TestIntents(t *testing.T) {
 	s := flowstore.NewStore(0)
 	m := newList(80, 10)
 	fs := fill(s, 2, flowtest.Comment("hi"))
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	m, msgs := press(m, "j", "enter", "m", ";", "d", "M", "U", "z", "f", "q")
 	want := []tea.Msg{
 		flowlist.OpenMsg{ID: fs[1].ID}, flowlist.MarkMsg{ID: fs[1].ID, Marked: true},
-		flowlist.CommentMsg{ID: fs[1].ID, Comment: "hi"}, flowlist.DeleteMsg{ID: fs[1].ID},
+		flowlist.CommentMsg{ID: fs[1].ID}, flowlist.DeleteMsg{ID: fs[1].ID},
 		flowlist.MarkedOnlyMsg{On: true}, flowlist.ClearMarksMsg{}, flowlist.ClearAllMsg{},
 		flowlist.FilterMsg{}, flowlist.QuitMsg{},
 	}
@@ -243,18 +243,18 @@ func TestMouse(t *testing.T) {
 	s := flowstore.NewStore(0)
 	m := newList(80, 10)
 	fs := fill(s, 20)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	m, _ = m.Update(tea.MouseMsg{X: 5, Y: 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
-	if m.Selected() != s.List()[2] {
-		t.Fatalf("click selected %q", m.Selected().Request.Path)
+	if m.Selected().ID != fs[2].ID {
+		t.Fatalf("click selected %q", m.Selected().Path)
 	}
 	m, cmd := m.Update(tea.MouseMsg{X: 5, Y: 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
 	if cmd == nil || cmd() != (flowlist.OpenMsg{ID: fs[2].ID}) {
 		t.Fatal("second click did not open")
 	}
 	m, _ = m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
-	if m.Selected().Request.Path != "/5" {
-		t.Fatalf("wheel: selected %q", m.Selected().Request.Path)
+	if m.Selected().Path != "/5" {
+		t.Fatalf("wheel: selected %q", m.Selected().Path)
 	}
 }
 
@@ -271,7 +271,7 @@ func TestView(t *testing.T) {
 	for _, w := range []int{80, 120} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) {
 			m := newList(w, 8)
-			m.Reset(s.List())
+			m.Reset(s.Summaries())
 			m, _ = press(m, "j")
 			golden.RequireEqual(t, []byte(m.View()))
 		})
@@ -312,7 +312,7 @@ func TestFlowActions(t *testing.T) {
 	}
 	s := flowstore.NewStore(0)
 	fs := fill(s, 3)
-	m.Reset(s.List())
+	m.Reset(s.Summaries())
 	for k, act := range map[string]string{"a": keys.ActResume, "X": keys.ActKill, "R": keys.ActRespond, "e": keys.ActEdit,
 		"c": keys.ActQuickEdit, "V": keys.ActRevert, "K": keys.ActKeep, "r": keys.ActReplay, "D": keys.ActDuplicate,
 		"y": keys.ActCopy, "x": keys.ActExport, "b": keys.ActSaveBody} {
@@ -320,5 +320,144 @@ func TestFlowActions(t *testing.T) {
 		if len(msgs) != 1 || msgs[0] != (flowlist.FlowActionMsg{Action: act, ID: fs[1].ID}) {
 			t.Errorf("%s: %#v", k, msgs)
 		}
+	}
+}
+
+// spoolStore is a store that spools past its smallest share for whole
+// flows (4 MiB); its budget leaves room for 30 000 summaries.
+func spoolStore(t *testing.T) *flowstore.Store {
+	t.Helper()
+	s := flowstore.NewStore(0)
+	if err := s.EnableSpool(flowstore.SpoolConfig{Dir: t.TempDir(), Memory: 16 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// waitSpooled waits until the store has spooled at least n flows.
+func waitSpooled(t *testing.T, s *flowstore.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stats().Spooled < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("spooled %d flows, want %d", s.Stats().Spooled, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// applyUntilQuiet folds the store's events into m until the spiller has
+// been idle for a while: no event, and the spool has not grown.
+func applyUntilQuiet(t *testing.T, m *flowlist.Model, s *flowstore.Store, sub *flowstore.Subscription) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	last := s.Stats()
+	for quiet := 0; quiet < 5; {
+		if time.Now().After(deadline) {
+			t.Fatal("the spiller never settled")
+		}
+		time.Sleep(20 * time.Millisecond)
+		evs, _ := sub.Drain()
+		m.Apply(evs)
+		st := s.Stats()
+		if len(evs) == 0 && st == last {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = st
+	}
+}
+
+func TestSpilledFlowsLetGoOfTheirSnapshots(t *testing.T) {
+	body := []byte(strings.Repeat("x", 10<<10))
+	for _, early := range []bool{true, false} {
+		t.Run(fmt.Sprint("applied early: ", early), func(t *testing.T) {
+			s := spoolStore(t)
+			sub := s.Subscribe()
+			defer sub.Close()
+			m := newList(80, 10)
+			fill(s, 600, flowtest.RespBody("text/plain", body))
+			if early { // added events, with snapshots the spiller then takes
+				evs, _ := sub.Drain()
+				m.Apply(evs)
+			}
+			waitSpooled(t, s, 1)
+			applyUntilQuiet(t, &m, s, sub)
+			if m.Len() != 600 {
+				t.Fatalf("Len = %d", m.Len())
+			}
+			spilled := 0
+			for _, sum := range m.Flows() {
+				f, kept, _ := s.Peek(sum.ID)
+				switch {
+				case f == nil && sum != kept:
+					t.Fatalf("%s: the list holds %p, not the store's summary %p", sum.Path, sum, kept)
+				case f == nil && sum.Flow != nil:
+					t.Fatalf("%s: spooled, but the list keeps its snapshot", sum.Path)
+				case f == nil:
+					spilled++
+				case sum.Flow != f:
+					t.Fatalf("%s: in memory, but the list shows another snapshot", sum.Path)
+				}
+			}
+			if spilled == 0 {
+				t.Fatal("no spooled flow in the list")
+			}
+			if sel := m.Selected(); sel == nil || sel.Path != "/0" || sel.Flow != nil {
+				t.Fatalf("selected %+v, want the spooled /0", sel)
+			}
+			if !strings.Contains(m.View(), "/0") {
+				t.Fatalf("the spooled flow is not drawn:\n%s", m.View())
+			}
+		})
+	}
+}
+
+// TestSpilledEventReplacesTheItem: an event with a Summary swaps it in for
+// the item that pointed at the flow's snapshot, whatever older snapshot the
+// event still carries, and keeps the row and the selection.
+func TestSpilledEventReplacesTheItem(t *testing.T) {
+	s := flowstore.NewStore(0)
+	fs := fill(s, 3)
+	m := newList(80, 10)
+	m.Reset(s.Summaries())
+	m, _ = press(m, "j")
+	before := m.View()
+	kept := flowstore.Summarize(fs[1])
+	kept.Flow = nil // what the store keeps of a spooled flow
+	m.Apply([]flowstore.Event{{ID: fs[1].ID, Kind: flowstore.EventAdded | flowstore.EventSpilled, Flow: fs[1], Summary: kept}})
+	if got := m.Flows()[1]; got != kept || got.Flow != nil {
+		t.Fatalf("item after the spill: %+v", got)
+	}
+	if m.Selected() != kept {
+		t.Fatalf("the selection did not follow the spill: %+v", m.Selected())
+	}
+	if after := m.View(); after != before {
+		t.Fatalf("the row changed:\n%s\n---\n%s", before, after)
+	}
+	// Read back and changed, the flow is in memory again.
+	g, _ := s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Comment = "back" })
+	m.Apply([]flowstore.Event{{ID: g.ID, Kind: flowstore.EventUpdated, Flow: g}})
+	if got := m.Flows()[1]; got.Flow != g {
+		t.Fatalf("item after the update: %+v", got)
+	}
+}
+
+func TestSameSnapshotKeepsItsSummary(t *testing.T) {
+	s := flowstore.NewStore(0)
+	fs := fill(s, 2)
+	m := newList(80, 10)
+	m.Reset(s.Summaries())
+	held := m.Flows()[1]
+	m.Upsert(fs[1])
+	if m.Flows()[1] != held {
+		t.Fatal("the same snapshot was summarised again")
+	}
+	g, _ := s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Marked = true })
+	m.Upsert(g)
+	if got := m.Flows()[1]; got == held || got.Flow != g || !got.Marked() {
+		t.Fatalf("a new snapshot kept the old summary: %+v", got)
 	}
 }

@@ -35,66 +35,34 @@ func (o Order) String() string {
 func (o Order) Next() Order { return (o + 1) % numOrders }
 
 // compare orders a and b by o, then by arrival.
-func compare(o Order, a, b *flowstore.Flow) int {
+func compare(o Order, a, b *flowstore.Summary) int {
 	if c := compareKey(o, a, b); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Seq, b.Seq)
 }
 
-func compareKey(o Order, a, b *flowstore.Flow) int {
+func compareKey(o Order, a, b *flowstore.Summary) int {
 	switch o {
 	case OrderMethod:
-		return strings.Compare(method(a), method(b))
+		return strings.Compare(a.Method, b.Method)
 	case OrderURL:
-		ra, rb := a.Request, b.Request
-		if ra == nil || rb == nil {
-			return cmp.Compare(boolInt(ra != nil), boolInt(rb != nil))
-		}
-		if c := strings.Compare(ra.Scheme, rb.Scheme); c != 0 {
+		if c := strings.Compare(a.Scheme, b.Scheme); c != 0 {
 			return c
 		}
-		if c := strings.Compare(ra.Host, rb.Host); c != 0 {
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(ra.Port, rb.Port); c != 0 {
+		if c := cmp.Compare(a.Port, b.Port); c != 0 {
 			return c
 		}
-		return strings.Compare(ra.Path, rb.Path)
+		return strings.Compare(a.Path, b.Path)
 	case OrderStatus:
-		return cmp.Compare(status(a), status(b))
+		return cmp.Compare(a.Status, b.Status)
 	case OrderSize:
-		return cmp.Compare(size(a), size(b))
+		return cmp.Compare(a.Size, b.Size)
 	case OrderDuration:
-		return cmp.Compare(a.Timings.Duration(), b.Timings.Duration())
+		return cmp.Compare(a.Duration(), b.Duration())
 	}
 	return 0
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func method(f *flowstore.Flow) string {
-	if f.Request == nil {
-		return ""
-	}
-	return f.Request.Method
-}
-
-func status(f *flowstore.Flow) int {
-	if f.Response == nil {
-		return 0
-	}
-	return f.Response.Status
-}
-
-func size(f *flowstore.Flow) int64 {
-	if f.Response == nil {
-		return -1
-	}
-	return f.Response.Body.Size
 }

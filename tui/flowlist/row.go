@@ -59,11 +59,11 @@ func NewLayout(width int) Layout {
 	return l
 }
 
-// Row renders one flow as a line exactly l.Width cells wide. It is pure:
-// the same flow, layout, selection and time always give the same string;
-// now only matters to a paused flow, whose duration column counts how long
-// it has been paused.
-func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool, now time.Time) string {
+// Row renders one flow's summary as a line exactly l.Width cells wide. It
+// is pure: the same summary, layout, selection and time always give the
+// same string; now only matters to a paused flow, whose duration column
+// counts how long it has been paused.
+func Row(f *flowstore.Summary, l Layout, st *theme.Styles, selected bool, now time.Time) string {
 	var b strings.Builder
 	b.Grow(l.Width + 64)
 	plain := selected
@@ -94,7 +94,7 @@ func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool, now time.
 		b.WriteString(mark)
 		b.WriteString(kind)
 	default:
-		if f.Marked {
+		if f.Marked() {
 			mark = st.Marked.Render(mark)
 		}
 		if kind != " " {
@@ -107,26 +107,14 @@ func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool, now time.
 	if l.Time > 0 {
 		cell(TimeCell(f), l.Time, false, &st.Muted)
 	}
-	method := ""
-	if f.Request != nil {
-		method = f.Request.Method
-	}
-	ms := st.MethodStyle(method)
-	cell(method, l.Method, false, &ms)
-	host, path := "", ""
-	if f.Request != nil {
-		host, path = f.Request.Authority(), f.Request.Path
-	}
-	cell(host, l.Host, false, nil)
-	cell(Middle(path, l.Path), l.Path, false, nil)
+	ms := st.MethodStyle(f.Method)
+	cell(f.Method, l.Method, false, &ms)
+	cell(f.Authority(), l.Host, false, nil)
+	cell(Middle(f.Path, l.Path), l.Path, false, nil)
 	status, sstyle := StatusCell(f, st)
 	cell(status, l.Status, true, &sstyle)
 	cell(TypeCell(f, l.Type), l.Type, false, &st.Muted)
-	size := ""
-	if f.Response != nil {
-		size = Size(f.Response.Body.Size)
-	}
-	cell(size, l.Size, true, nil)
+	cell(Size(f.Size), l.Size, true, nil)
 	if f.State == flowstore.StatePaused {
 		cell(PausedCell(f, now), l.Dur, true, &st.Paused)
 	} else {
@@ -144,7 +132,7 @@ func Row(f *flowstore.Flow, l Layout, st *theme.Styles, selected bool, now time.
 }
 
 // rowStyle is the style of a whole row that stands out: paused or failed.
-func rowStyle(f *flowstore.Flow, st *theme.Styles) (lipgloss.Style, bool) {
+func rowStyle(f *flowstore.Summary, st *theme.Styles) (lipgloss.Style, bool) {
 	switch f.State {
 	case flowstore.StatePaused:
 		return st.Paused, true
@@ -154,19 +142,19 @@ func rowStyle(f *flowstore.Flow, st *theme.Styles) (lipgloss.Style, bool) {
 	return lipgloss.Style{}, false
 }
 
-func flagGlyphs(f *flowstore.Flow) (mark, kind string) {
+func flagGlyphs(f *flowstore.Summary) (mark, kind string) {
 	mark, kind = " ", " "
-	if f.Marked {
+	if f.Marked() {
 		mark = "●"
 	}
 	switch {
-	case f.Mock != nil:
+	case f.Flags.Has(flowstore.FlagMock):
 		kind = "◆"
-	case f.ReplayOf != "":
+	case f.Flags.Has(flowstore.FlagReplay):
 		kind = "↻"
-	case f.Original != nil:
+	case f.Flags.Has(flowstore.FlagEdited):
 		kind = "✎"
-	case f.Comment != "":
+	case f.Flags.Has(flowstore.FlagComment):
 		kind = "¶"
 	}
 	return mark, kind
@@ -205,18 +193,20 @@ func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
 }
 
 // TimeCell is the local wall-clock time the flow started.
-func TimeCell(f *flowstore.Flow) string {
-	if f.Timings.Start.IsZero() {
+func TimeCell(f *flowstore.Summary) string {
+	if f.Start == 0 {
 		return ""
 	}
-	return f.Timings.Start.Local().Format("15:04:05")
+	return f.StartTime().Local().Format("15:04:05")
 }
 
 // StatusCell is the status column: the code, or what the flow is doing.
-func StatusCell(f *flowstore.Flow, st *theme.Styles) (string, lipgloss.Style) {
+func StatusCell(f *flowstore.Summary, st *theme.Styles) (string, lipgloss.Style) {
+	failed := f.Flags.Has(flowstore.FlagError)
 	switch f.State {
 	case flowstore.StatePaused:
-		if f.Paused == flowstore.PhaseResponse {
+		// A paused flow is never spooled: its summary keeps the snapshot.
+		if f.Flow != nil && f.Flow.Paused == flowstore.PhaseResponse {
 			return "‖res", st.Paused
 		}
 		return "‖req", st.Paused
@@ -225,24 +215,25 @@ func StatusCell(f *flowstore.Flow, st *theme.Styles) (string, lipgloss.Style) {
 	case flowstore.StateDraft:
 		return "NEW", st.Muted
 	}
-	if f.Response != nil && f.Response.Status > 0 {
-		if f.Error != nil {
-			return strconv.Itoa(f.Response.Status), st.Error
+	if f.Status > 0 {
+		code := int(f.Status)
+		if failed {
+			return strconv.Itoa(code), st.Error
 		}
-		return strconv.Itoa(f.Response.Status), st.StatusStyle(f.Response.Status)
+		return strconv.Itoa(code), st.StatusStyle(code)
 	}
-	if f.State == flowstore.StateError || f.Error != nil {
+	if f.State == flowstore.StateError || failed {
 		return "ERR", st.Error
 	}
 	return "…", st.Pending
 }
 
 // TypeCell is a short name of the response content type.
-func TypeCell(f *flowstore.Flow, w int) string {
-	if f.Response == nil {
+func TypeCell(f *flowstore.Summary, w int) string {
+	if !f.HasResponse() {
 		return ""
 	}
-	mt := content.MediaType(f.Response.Headers.Get("Content-Type"))
+	mt := content.MediaType(f.ContentType)
 	if mt == "" {
 		return ""
 	}
@@ -272,8 +263,8 @@ func TypeCell(f *flowstore.Flow, w int) string {
 }
 
 // DurationCell is how long the flow took, empty while it runs.
-func DurationCell(f *flowstore.Flow) string {
-	d := f.Timings.Duration()
+func DurationCell(f *flowstore.Summary) string {
+	d := f.Duration()
 	if d <= 0 {
 		return ""
 	}
@@ -281,11 +272,15 @@ func DurationCell(f *flowstore.Flow) string {
 }
 
 // PausedCell is how long a paused flow has been held, as of now.
-func PausedCell(f *flowstore.Flow, now time.Time) string {
-	if f.Since.IsZero() || now.IsZero() || now.Before(f.Since) {
+func PausedCell(f *flowstore.Summary, now time.Time) string {
+	if f.Flow == nil { // not paused: a paused flow is never spooled
 		return ""
 	}
-	return Duration(now.Sub(f.Since))
+	since := f.Flow.Since
+	if since.IsZero() || now.IsZero() || now.Before(since) {
+		return ""
+	}
+	return Duration(now.Sub(since))
 }
 
 // Duration formats d in at most 5 cells: 7ms, 1.23s, 12.3s, 123s, 16m.

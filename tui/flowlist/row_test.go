@@ -73,9 +73,17 @@ func TestRow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := flowlist.Row(tt.flow, flowlist.NewLayout(tt.width), st, tt.sel, flowtest.Base.Add(time.Minute))
+			sum := flowstore.Summarize(tt.flow)
+			got := flowlist.Row(sum, flowlist.NewLayout(tt.width), st, tt.sel, flowtest.Base.Add(time.Minute))
 			if got != tt.want {
 				t.Errorf("Row:\n got %q\nwant %q", got, tt.want)
+			}
+			if tt.flow.State != flowstore.StatePaused { // a paused flow is never spooled
+				spooled := *sum
+				spooled.Flow = nil
+				if g := flowlist.Row(&spooled, flowlist.NewLayout(tt.width), st, tt.sel, flowtest.Base.Add(time.Minute)); g != got {
+					t.Errorf("Row of the spooled flow:\n got %q\nwant %q", g, got)
+				}
 			}
 			if w := ansi.StringWidth(got); w != tt.width {
 				t.Errorf("width %d, want %d", w, tt.width)
@@ -87,7 +95,7 @@ func TestRow(t *testing.T) {
 func TestLayoutFitsEveryWidth(t *testing.T) {
 	f := flowtest.New(flowtest.URL("https://a-very-long-host-name.example.com/some/really/long/path/that/goes/on?and=on"))
 	for w := 30; w <= 250; w++ {
-		got := flowlist.Row(f, flowlist.NewLayout(w), st, false, time.Time{})
+		got := flowlist.Row(flowstore.Summarize(f), flowlist.NewLayout(w), st, false, time.Time{})
 		if n := ansi.StringWidth(got); n != w {
 			t.Fatalf("width %d: row is %d cells: %q", w, n, got)
 		}
@@ -147,7 +155,7 @@ func TestTypeCell(t *testing.T) {
 		if ct == "" {
 			f.Response.Headers.Del("Content-Type")
 		}
-		if got := flowlist.TypeCell(f, 10); got != want {
+		if got := flowlist.TypeCell(flowstore.Summarize(f), 10); got != want {
 			t.Errorf("TypeCell(%q) = %q, want %q", ct, got, want)
 		}
 	}
@@ -155,11 +163,11 @@ func TestTypeCell(t *testing.T) {
 
 func TestStatusCell(t *testing.T) {
 	f := flowtest.New(flowtest.Status(503))
-	if s, _ := flowlist.StatusCell(f, st); s != "503" {
+	if s, _ := flowlist.StatusCell(flowstore.Summarize(f), st); s != "503" {
 		t.Errorf("status = %q", s)
 	}
 	f.State = flowstore.StateKilled
-	if s, _ := flowlist.StatusCell(f, st); !strings.HasPrefix(s, "KILL") {
+	if s, _ := flowlist.StatusCell(flowstore.Summarize(f), st); !strings.HasPrefix(s, "KILL") {
 		t.Errorf("killed = %q", s)
 	}
 }

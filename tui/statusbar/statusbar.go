@@ -43,6 +43,26 @@ type Info struct {
 	Follow       bool
 	Order        string
 	Reverse      bool
+
+	// Memory, when a spool is on: the process's memory against its
+	// budget, and what the spool holds on disk.
+	Memory *Memory
+}
+
+// Memory is how much memory the program uses and what it spooled.
+type Memory struct {
+	Used, Budget int64 // bytes
+	Spool        int64 // bytes on disk
+	Spooled      int   // flows in the spool
+}
+
+// String is "mem 212M/512M · spool 1.2G (840k)".
+func (m Memory) String() string {
+	s := "mem " + flowstore.FormatSize(m.Used) + "/" + flowstore.FormatSize(m.Budget)
+	if m.Spooled > 0 || m.Spool > 0 {
+		s += " · spool " + flowstore.FormatSize(m.Spool) + " (" + Count(m.Spooled) + ")"
+	}
+	return s
 }
 
 type clearMsg struct{ id int }
@@ -165,7 +185,16 @@ func (m Model) StatusLine() string {
 	}
 	line := " " + strings.Join(parts, " │ ")
 	line = ansi.Truncate(line, m.width, "…")
-	if w := ansi.StringWidth(line); w < m.width {
+	w := ansi.StringWidth(line)
+	if i.Memory != nil {
+		// Right-aligned, and only where it fits after everything else:
+		// on a narrow screen the flows and the filter matter more.
+		if mem := i.Memory.String() + " "; w+3+ansi.StringWidth(mem) <= m.width {
+			line += strings.Repeat(" ", m.width-w-ansi.StringWidth(mem)) + mem
+			w = m.width
+		}
+	}
+	if w < m.width {
 		line += strings.Repeat(" ", m.width-w)
 	}
 	return m.st.StatusBar.Render(line)
@@ -192,6 +221,19 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// Count formats n in at most four cells: 999, 8.4k, 840k, 1.2M.
+func Count(n int) string {
+	switch {
+	case n < 1000:
+		return strconv.Itoa(n)
+	case n < 10_000:
+		return strconv.FormatFloat(float64(n)/1000, 'f', 1, 64) + "k"
+	case n < 1_000_000:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.FormatFloat(float64(n)/1_000_000, 'f', 1, 64) + "M"
 }
 
 // Thousands formats n with commas: 100,000.

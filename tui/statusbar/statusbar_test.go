@@ -31,6 +31,12 @@ func TestView(t *testing.T) {
 		{"busy", 120, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 3, Total: 100000, Filter: "~d api & ~m POST",
 			MarkedOnly: true, Breakpoints: []string{"~q & ~d pay"}, Paused: 2, PausedFor: 75 * time.Second, Mocks: 1, Marked: 5, Follow: true, Order: "status", Reverse: true}},
 		{"narrow", 40, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 3, Total: 100000, Filter: "~d a-very-long-filter-expression"}},
+		{"spool", 100, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 1_000_000, Total: 1_000_000, Order: "time",
+			Memory: &statusbar.Memory{Used: 212 << 20, Budget: 512 << 20, Spool: 1288 << 20, Spooled: 840_000}}},
+		{"spool, narrow", 60, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 1_000_000, Total: 1_000_000, Order: "time",
+			Memory: &statusbar.Memory{Used: 212 << 20, Budget: 512 << 20, Spool: 1288 << 20, Spooled: 840_000}}},
+		{"spool, nothing spooled yet", 100, statusbar.Info{ListenAddr: "127.0.0.1:8080", Shown: 12, Total: 12, Order: "time",
+			Memory: &statusbar.Memory{Used: 30 << 20, Budget: 512 << 20}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := statusbar.New(theme.Default().Styles())
@@ -73,6 +79,14 @@ func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100000: "100,000", 1234567: "1,234,567", -4200: "-4,200"} {
 		if got := statusbar.Thousands(n); got != want {
 			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1.0k", 8400: "8.4k", 840_000: "840k", 1_234_567: "1.2M"} {
+		if got := statusbar.Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
