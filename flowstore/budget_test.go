@@ -271,3 +271,29 @@ func TestRecordRoundTripAndGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestStaleSpoolsAreSwept(t *testing.T) {
+	parent := t.TempDir()
+	// A spool whose owner is gone (pid 0x7ffffff0 does not exist), one
+	// whose owner is alive (us), and a directory that is not ours.
+	dead := parent + "/" + spoolPrefix + "dead"
+	alive := parent + "/" + spoolPrefix + "alive"
+	other := parent + "/" + spoolPrefix + "nobody"
+	for _, d := range []string{dead, alive, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(dead+"/owner", []byte("2147483632"), 0o600)
+	os.WriteFile(alive+"/owner", []byte(fmt.Sprint(os.Getpid())), 0o600)
+	s := NewStore(0)
+	if err := s.EnableSpool(SpoolConfig{Dir: parent, Memory: 16 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for d, want := range map[string]bool{dead: false, alive: true, other: true} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", d, err == nil, want)
+		}
+	}
+}

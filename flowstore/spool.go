@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -40,11 +42,22 @@ type segment struct {
 	live int // records still referenced by the store
 }
 
+const spoolPrefix = "interceptor-tui-spool-"
+
 // openSpool makes a fresh private directory under parent ("" for the
-// system's temporary directory).
+// system's temporary directory), after removing spools that processes
+// killed before they could clean up left there.
 func openSpool(parent string) (*spool, error) {
-	dir, err := os.MkdirTemp(parent, "interceptor-tui-spool-")
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	sweepStale(parent)
+	dir, err := os.MkdirTemp(parent, spoolPrefix)
 	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "owner"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	create := func(name string) (*os.File, error) {
@@ -181,4 +194,28 @@ func (sp *spool) close() error {
 	}
 	sp.segs, sp.cur, sp.bytes = map[uint32]*segment{}, nil, 0
 	return os.RemoveAll(sp.dir)
+}
+
+// sweepStale removes spool directories under parent whose owner process is
+// gone (a kill -9 leaves its spool behind; it is nobody's any more).
+func sweepStale(parent string) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), spoolPrefix) {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, "owner"))
+		if err != nil {
+			continue // not made by us, or still being made
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		os.RemoveAll(dir)
+	}
 }
