@@ -1,9 +1,6 @@
 package flowstore
 
 import (
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -228,66 +225,6 @@ func (b *budget) decode(rec []byte, sum *Summary) (*Flow, error) {
 	return f, nil
 }
 
-// A spool record is the flow as JSON with its two bodies left out, then
-// the bodies' bytes raw: three uvarint lengths, the JSON, the request body,
-// the response body. Raw bodies keep the spool a quarter smaller than
-// base64 in JSON and cost nothing to encode.
-func encodeRecord(f *Flow) ([]byte, error) {
-	c := *f
-	var req, resp []byte
-	if f.Request != nil {
-		r := *f.Request
-		req, r.Body.Data = r.Body.Data, nil
-		c.Request = &r
-	}
-	if f.Response != nil {
-		r := *f.Response
-		resp, r.Body.Data = r.Body.Data, nil
-		c.Response = &r
-	}
-	js, err := json.Marshal(&c)
-	if err != nil {
-		return nil, err
-	}
-	rec := make([]byte, 0, 3*binary.MaxVarintLen64+len(js)+len(req)+len(resp))
-	rec = binary.AppendUvarint(rec, uint64(len(js)))
-	rec = binary.AppendUvarint(rec, uint64(len(req)))
-	rec = binary.AppendUvarint(rec, uint64(len(resp)))
-	rec = append(rec, js...)
-	rec = append(rec, req...)
-	return append(rec, resp...), nil
-}
-
-func decodeRecord(rec []byte) (*Flow, error) {
-	var n [3]uint64
-	p := rec
-	for i := range n {
-		v, k := binary.Uvarint(p)
-		if k <= 0 {
-			return nil, errors.New("bad record header")
-		}
-		n[i], p = v, p[k:]
-	}
-	if n[0] > uint64(len(p)) || n[1] > uint64(len(p))-n[0] || n[2] != uint64(len(p))-n[0]-n[1] {
-		return nil, errors.New("record lengths do not add up")
-	}
-	f := new(Flow)
-	if err := json.Unmarshal(p[:n[0]], f); err != nil {
-		return nil, err
-	}
-	if f.Request == nil {
-		return nil, errors.New("record has no request")
-	}
-	body := p[n[0]:]
-	if n[1] > 0 {
-		f.Request.Body.Data = body[:n[1]:n[1]]
-	}
-	if f.Response != nil && n[2] > 0 {
-		f.Response.Body.Data = body[n[1]:]
-	}
-	return f, nil
-}
-
 // unspool forgets a spooled flow's record.
 func (b *budget) unspool(sum *Summary) {
 	if b.sp != nil {
@@ -357,8 +294,8 @@ func (s *Store) spillOnce(batch int) bool {
 			continue
 		}
 		front = false
-		if sl.spilling || !sl.f.State.Final() {
-			continue
+		if sl.spilling || !sl.f.State.Final() || footprint(sl.f) > 1<<30 {
+			continue // a record's length must fit its 32 bits
 		}
 		sl.spilling = true // not picked twice by the spiller and a writer
 		jobs = append(jobs, job{sl: sl, f: sl.f})
@@ -370,17 +307,23 @@ func (s *Store) spillOnce(batch int) bool {
 		return false
 	}
 
+	recs := make([][]byte, 0, len(jobs))
 	var werr error
 	for i := range jobs {
 		rec, err := encodeRecord(jobs[i].f)
-		if err == nil {
-			jobs[i].loc, err = sp.write(rec)
-		}
 		if err != nil {
 			werr = err
 			break
 		}
-		jobs[i].ok = true
+		recs = append(recs, rec)
+	}
+	locs := make([]spoolLoc, len(recs))
+	n, err := sp.writeAll(recs, locs)
+	if err != nil {
+		werr = err
+	}
+	for i := range n {
+		jobs[i].loc, jobs[i].ok = locs[i], true
 	}
 
 	s.mu.Lock()

@@ -66,24 +66,35 @@ func openSpool(parent string) (*spool, error) {
 	return &spool{dir: dir, segMax: segMax, create: create, segs: make(map[uint32]*segment), next: 1}, nil
 }
 
-// write appends one record and returns where it went.
-func (sp *spool) write(rec []byte) (spoolLoc, error) {
+// writeAll appends records, one write per segment they land in, and
+// fills in where each went. It returns how many were written: on an error,
+// the first n are in the spool and the rest are not.
+func (sp *spool) writeAll(recs [][]byte, locs []spoolLoc) (n int, err error) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if sp.cur == nil || sp.cur.size+int64(len(rec)) > sp.segMax {
-		if err := sp.rotate(); err != nil {
-			return spoolLoc{}, err
+	var buf []byte
+	for n < len(recs) {
+		if sp.cur == nil || (sp.cur.size > 0 && sp.cur.size+int64(len(recs[n])) > sp.segMax) {
+			if err := sp.rotate(); err != nil {
+				return n, err
+			}
 		}
+		seg, start := sp.cur, n
+		buf = buf[:0]
+		// An empty segment takes one record whatever its size.
+		for n < len(recs) && (len(buf) == 0 && seg.size == 0 || seg.size+int64(len(buf)+len(recs[n])) <= sp.segMax) {
+			locs[n] = spoolLoc{seg: seg.id, off: uint32(seg.size + int64(len(buf))), n: uint32(len(recs[n]))}
+			buf = append(buf, recs[n]...)
+			n++
+		}
+		if _, err := seg.f.WriteAt(buf, seg.size); err != nil {
+			return start, fmt.Errorf("spool: write %s: %w", seg.f.Name(), err)
+		}
+		seg.size += int64(len(buf))
+		seg.live += n - start
+		sp.bytes += int64(len(buf))
 	}
-	seg := sp.cur
-	if _, err := seg.f.WriteAt(rec, seg.size); err != nil {
-		return spoolLoc{}, fmt.Errorf("spool: write %s: %w", seg.f.Name(), err)
-	}
-	loc := spoolLoc{seg: seg.id, off: uint32(seg.size), n: uint32(len(rec))}
-	seg.size += int64(len(rec))
-	seg.live++
-	sp.bytes += int64(len(rec))
-	return loc, nil
+	return n, nil
 }
 
 func (sp *spool) rotate() error {
