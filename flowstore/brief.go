@@ -13,22 +13,26 @@ import (
 //
 // Flow is the full snapshot the summary was made from while the flow is in
 // memory, and nil once it was spooled: Store.Get reads a spooled flow back.
+//
+// Its fields are laid out to fit 128 bytes, an allocation size class: the
+// scheme and the content type are small numbers into a table of strings
+// that repeat (read them with Scheme and ContentType).
 type Summary struct {
-	ID   string
-	Seq  uint64
-	Flow *Flow
-
-	Start, End int64 // Unix nanoseconds; 0 when not reached
-
-	Method, Scheme, Host, Path string
-	ContentType                string // the response's Content-Type header
-	Port                       int32
-	Status                     int32 // response status; 0 without a response
-	Size                       int64 // response body size; -1 without a response
-	State                      State
-	Flags                      SummaryFlag
+	ID                 string
+	Method, Host, Path string
+	Flow               *Flow
+	Seq                uint64
+	Start, End         int64 // Unix nanoseconds; 0 when not reached
+	Size               int64 // response body size; -1 without a response
 
 	loc spoolLoc // where a spooled flow's record is
+
+	Status int16  // response status; 0 without a response
+	Port   uint16 // 0 when unknown
+	scheme atom
+	ctype  atom // the response's Content-Type header
+	State  State
+	Flags  SummaryFlag
 }
 
 // SummaryFlag records the facts the list marks a row with.
@@ -44,6 +48,10 @@ const (
 	// FlagOddHost: the request's Host header is neither the host nor the
 	// authority, so Lite cannot stand in for the flow in a ~d filter.
 	FlagOddHost
+	// FlagLossy: the scheme or content type did not fit the table of
+	// repeated strings (tens of thousands of distinct ones), so Lite does
+	// not carry it.
+	FlagLossy
 )
 
 // Has reports whether every flag in g is set.
@@ -53,15 +61,28 @@ func (f SummaryFlag) Has(g SummaryFlag) bool { return f&g == g }
 func Summarize(f *Flow) *Summary {
 	s := &Summary{ID: f.ID, Seq: f.Seq, Flow: f, State: f.State, Size: -1}
 	s.Start, s.End = unixNano(f.Timings.Start), unixNano(f.Timings.End)
+	lossy := false
 	if r := f.Request; r != nil {
-		s.Method, s.Scheme, s.Host, s.Path, s.Port = r.Method, r.Scheme, r.Host, r.Path, int32(r.Port)
+		s.Method, s.Host, s.Path = r.Method, r.Host, r.Path
+		if r.Port > 0 && r.Port <= 65535 {
+			s.Port = uint16(r.Port)
+		}
+		s.scheme, lossy = atoms.of(r.Scheme)
 		if h := r.Headers.Get("Host"); h != "" && h != r.Host && h != r.Authority() {
 			s.Flags |= FlagOddHost
 		}
 	}
 	if r := f.Response; r != nil {
-		s.Status, s.Size = int32(r.Status), r.Body.Size
-		s.ContentType = r.Headers.Get("Content-Type")
+		s.Size = r.Body.Size
+		if r.Status > 0 && r.Status < 1000 {
+			s.Status = int16(r.Status)
+		}
+		var lost bool
+		s.ctype, lost = atoms.of(r.Headers.Get("Content-Type"))
+		lossy = lossy || lost
+	}
+	if lossy {
+		s.Flags |= FlagLossy
 	}
 	if f.Marked {
 		s.Flags |= FlagMarked
@@ -98,6 +119,16 @@ func fromUnixNano(n int64) time.Time {
 	return time.Unix(0, n)
 }
 
+// Scheme is the request's scheme ("http", "https").
+func (s *Summary) Scheme() string { return atoms.str(s.scheme) }
+
+// ContentType is the response's Content-Type header.
+func (s *Summary) ContentType() string { return atoms.str(s.ctype) }
+
+// LiteExact reports whether Lite answers every shallow filter (see
+// filter.Shallow) as the whole flow would; when not, match the flow.
+func (s *Summary) LiteExact() bool { return s.Flags&(FlagOddHost|FlagLossy) == 0 }
+
 // Marked reports whether the flow is marked.
 func (s *Summary) Marked() bool { return s.Flags.Has(FlagMarked) }
 
@@ -117,13 +148,13 @@ func (s *Summary) HasResponse() bool { return s.Size >= 0 }
 
 // Authority is host[:port] with the port left out when it is the default one.
 func (s *Summary) Authority() string {
-	r := Request{Scheme: s.Scheme, Host: s.Host, Port: int(s.Port)}
+	r := Request{Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port)}
 	return r.Authority()
 }
 
 // URL is the absolute URL, as Request.URL.
 func (s *Summary) URL() string {
-	r := Request{Scheme: s.Scheme, Host: s.Host, Port: int(s.Port), Path: s.Path}
+	r := Request{Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port), Path: s.Path}
 	return r.URL()
 }
 
@@ -139,15 +170,15 @@ func (s *Summary) Lite() *Flow {
 	}
 	f := &Flow{ID: s.ID, Seq: s.Seq, State: s.State, Marked: s.Marked()}
 	f.Timings.Start, f.Timings.End = s.StartTime(), fromUnixNano(s.End)
-	f.Request = &Request{Method: s.Method, Scheme: s.Scheme, Host: s.Host, Port: int(s.Port), Path: s.Path}
+	f.Request = &Request{Method: s.Method, Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port), Path: s.Path}
 	f.Request.Headers = Headers{{Name: "Host", Value: f.Request.Authority()}}
 	if s.Flags.Has(FlagReplay) {
 		f.ReplayOf = "(spooled)" // the flag is what a filter asks about
 	}
 	if s.HasResponse() {
 		f.Response = &Response{Status: int(s.Status), Body: Body{Size: s.Size}}
-		if s.ContentType != "" {
-			f.Response.Headers = Headers{{Name: "Content-Type", Value: s.ContentType}}
+		if ct := s.ContentType(); ct != "" {
+			f.Response.Headers = Headers{{Name: "Content-Type", Value: ct}}
 		}
 	}
 	if s.Flags.Has(FlagError) {
@@ -165,9 +196,7 @@ func (s *Summary) compact(in *interner) *Summary {
 	c.Flow = nil
 	c.Path = strings.Clone(s.Path)
 	c.Method = in.get(s.Method)
-	c.Scheme = in.get(s.Scheme)
 	c.Host = in.get(s.Host)
-	c.ContentType = in.get(s.ContentType)
 	return &c
 }
 
@@ -198,4 +227,49 @@ func (in *interner) get(s string) string {
 		in.m[v] = v
 	}
 	return v
+}
+
+// atom numbers a string in a table of strings that repeat across flows.
+type atom uint16
+
+// atomTable holds the strings atoms stand for. Atom 0 is "". It stops
+// growing when full, so a stream of distinct values cannot make it a leak;
+// a value that finds it full gets atom 0 and is reported lost.
+type atomTable struct {
+	mu    sync.RWMutex
+	index map[string]atom
+	strs  []string
+}
+
+var atoms = &atomTable{index: map[string]atom{"": 0}, strs: []string{""}}
+
+func (t *atomTable) of(s string) (a atom, lost bool) {
+	t.mu.RLock()
+	a, ok := t.index[s]
+	t.mu.RUnlock()
+	if ok {
+		return a, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a, ok := t.index[s]; ok {
+		return a, false
+	}
+	if len(t.strs) > 0xffff {
+		return 0, true
+	}
+	s = strings.Clone(s)
+	a = atom(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.index[s] = a
+	return a, false
+}
+
+func (t *atomTable) str(a atom) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if int(a) < len(t.strs) {
+		return t.strs[a]
+	}
+	return ""
 }

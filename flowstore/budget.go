@@ -15,9 +15,11 @@ type SpoolConfig struct {
 	// system's temporary directory). It is deleted by Store.Close.
 	Dir string
 	// Memory is the budget for the whole process, in bytes. A sixteenth of
-	// it holds whole flows (twice that while the spool catches up);
-	// summaries of spooled flows may take up to most of the rest; a quarter
-	// is left to everything else and to the garbage collector's headroom.
+	// it holds whole flows (half as much again while the spool catches up);
+	// summaries of spooled flows may take most of the rest; a quarter is
+	// left to everything else and to the garbage collector's headroom. When
+	// the store's flow count is bounded, the share for summaries shrinks to
+	// what that many need and whole flows get the rest.
 	Memory int64
 	// Disk bounds the spool's size in bytes; 0 means no bound.
 	Disk int64
@@ -77,7 +79,17 @@ func (s *Store) EnableSpool(cfg SpoolConfig) error {
 	}
 	b.sp, b.memory, b.disk, b.notifyf = sp, cfg.Memory, cfg.Disk, cfg.Notify
 	b.hotMax = max(cfg.Memory/16, 1<<20)
-	b.coldMax = int(max(cfg.Memory-2*b.hotMax-cfg.Memory/4, 0) / summaryCost)
+	if s.max > 0 {
+		// With the flow count bounded, summaries never need more than
+		// max of them: what they would not use goes to whole flows, so
+		// that flows soon evicted by the count are not spooled first.
+		spare := cfg.Memory*3/4 - int64(s.max)*summaryCost
+		b.hotMax = max(b.hotMax, spare*2/3)
+	}
+	b.coldMax = int(max(cfg.Memory-b.hotMax*3/2-cfg.Memory/4, 0) / summaryCost)
+	if s.max > 0 {
+		b.coldMax = max(b.coldMax, min(s.max, int(cfg.Memory/2/summaryCost)))
+	}
 	b.kick = make(chan struct{}, 1)
 	b.stop = make(chan struct{})
 	b.done = make(chan struct{})

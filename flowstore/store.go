@@ -425,7 +425,11 @@ func (s *Store) removeLocked(id string) {
 	s.forgetLocked(sl)
 	sl.dead = true
 	s.dead++
-	s.publish(id, sl.f, nil, EventRemoved)
+	var sum *Summary
+	if sl.f == nil {
+		sum = sl.sum // a spooled flow is known by its summary
+	}
+	s.publish(id, sl.f, sum, EventRemoved)
 }
 
 // forgetLocked gives back what a slot's flow holds of the budget.

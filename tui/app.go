@@ -306,9 +306,11 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 		m.list.Apply(msg.events)
 		for _, ev := range msg.events {
 			switch {
+			case ev.Kind&flowstore.EventRemoved != 0:
+				m.forgetCount(ev.ID)
 			case ev.Summary != nil:
 				m.count(ev.ID, ev.Summary.State, ev.Summary.Marked())
-			case ev.Flow != nil && ev.Kind&flowstore.EventRemoved == 0:
+			case ev.Flow != nil:
 				m.count(ev.ID, ev.Flow.State, ev.Flow.Marked)
 			default:
 				m.forgetCount(ev.ID)
@@ -346,7 +348,8 @@ func freshen(s *flowstore.Store, evs []flowstore.Event) {
 		f, sum, ok := s.Peek(ev.ID)
 		switch {
 		case !ok:
-			ev.Flow, ev.Summary = nil, nil
+			// Gone: the event keeps what it had, which tells the list
+			// (by its sequence number) which item to drop.
 			ev.Kind |= flowstore.EventRemoved
 		case f != nil:
 			ev.Flow, ev.Summary = f, nil

@@ -229,7 +229,7 @@ func (m *Model) matcher() func(*flowstore.Summary) bool {
 		switch {
 		case s.Flow != nil:
 			return flt.Match(s.Flow)
-		case shallow && !s.Flags.Has(flowstore.FlagOddHost):
+		case shallow && s.LiteExact():
 			return flt.Match(s.Lite())
 		}
 		f, ok := store.Get(s.ID)

@@ -398,7 +398,10 @@ func enableSpool(store *flowstore.Store, cfg *config, evlog *flowstore.EventLog)
 		return fmt.Errorf("--memory-budget: %w", err)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cfg.memoryBudget)
+		// A tenth below the budget: the collector lets the heap reach its
+		// limit before it works hard, and the process carries some memory
+		// beyond the heap.
+		debug.SetMemoryLimit(cfg.memoryBudget * 9 / 10)
 	}
 	return nil
 }

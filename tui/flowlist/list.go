@@ -64,7 +64,7 @@ type Model struct {
 	layout Layout
 
 	flows []*flowstore.Summary          // sorted by compare(order, …)
-	in    map[string]*flowstore.Summary // the summary of each flow in flows
+	in    seqIndex                      // the summary of each flow in flows, by sequence number
 	match func(*flowstore.Summary) bool
 	only  bool // marked only
 
@@ -92,7 +92,7 @@ type rowCache struct {
 
 // New returns an empty list.
 func New(km keys.FlowList, st *theme.Styles) Model {
-	m := Model{keys: km, st: st, in: map[string]*flowstore.Summary{}, empty: "No flows.", cache: &rowCache{}}
+	m := Model{keys: km, st: st, empty: "No flows.", cache: &rowCache{}}
 	m.updateKeys()
 	return m
 }
@@ -197,13 +197,10 @@ func (m *Model) Reset(all []*flowstore.Summary) {
 		o := m.order
 		slices.SortFunc(flows, func(a, b *flowstore.Summary) int { return compare(o, a, b) })
 	}
-	in := make(map[string]*flowstore.Summary, len(flows))
-	for _, f := range flows {
-		in[f.ID] = f
-	}
-	m.flows, m.in = flows, in
+	m.flows = flows
+	m.in.rebuild(flows)
 	if m.sel != nil {
-		m.sel = in[m.sel.ID]
+		m.sel = m.lookup(m.sel.Seq, m.sel.ID)
 	}
 	if m.follow {
 		m.sel = m.newest()
@@ -224,10 +221,11 @@ func (m *Model) Apply(evs []flowstore.Event) {
 			rm = map[*flowstore.Summary]bool{}
 		}
 		rm[old] = true
-		delete(m.in, old.ID)
+		m.in.del(old.Seq)
 	}
 	for _, ev := range evs {
-		old, had := m.in[ev.ID]
+		old := m.lookup(eventSeq(ev), ev.ID)
+		had := old != nil
 		s := summaryOf(ev, old)
 		if s == nil {
 			if had {
@@ -246,7 +244,7 @@ func (m *Model) Apply(evs []flowstore.Event) {
 		case had && want && compare(m.order, old, s) == 0:
 			if i := m.find(old); i >= 0 {
 				m.flows[i] = s
-				m.in[s.ID] = s
+				m.in.set(s)
 				if m.sel == old {
 					m.sel = s
 				}
@@ -266,16 +264,29 @@ func (m *Model) Apply(evs []flowstore.Event) {
 	m.remove(rm)
 	m.insert(ins)
 	if m.sel != nil {
-		if s, ok := m.in[m.sel.ID]; ok {
-			m.sel = s
-		} else {
-			m.sel = nil
-		}
+		m.sel = m.lookup(m.sel.Seq, m.sel.ID)
 	}
 	if m.follow && newest != nil {
 		m.sel = newest
 	}
 	m.resync()
+}
+
+// lookup finds the shown summary of a flow by sequence number, or by ID
+// when seq is 0 (or the flow is not from a store), scanning.
+func (m *Model) lookup(seq uint64, id string) *flowstore.Summary {
+	if seq != 0 {
+		if f := m.in.get(seq); f != nil && f.ID == id {
+			return f
+		}
+		return nil
+	}
+	for _, f := range m.flows {
+		if f.ID == id {
+			return f
+		}
+	}
+	return nil
 }
 
 // summaryOf is what the list should hold for ev's flow, nil when it is
@@ -331,7 +342,7 @@ func (m *Model) insert(ins []*flowstore.Summary) {
 	o := m.order
 	cmpf := func(a, b *flowstore.Summary) int { return compare(o, a, b) }
 	for _, f := range ins {
-		m.in[f.ID] = f
+		m.in.set(f)
 	}
 	slices.SortFunc(ins, cmpf)
 	n := len(m.flows)
@@ -427,7 +438,7 @@ func (m *Model) moveTo(i int) {
 
 // Select puts the cursor on a flow by ID, if it is shown.
 func (m *Model) Select(id string) {
-	if f, ok := m.in[id]; ok {
+	if f := m.lookup(0, id); f != nil {
 		m.sel = f
 		m.resync()
 	}

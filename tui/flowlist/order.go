@@ -47,7 +47,7 @@ func compareKey(o Order, a, b *flowstore.Summary) int {
 	case OrderMethod:
 		return strings.Compare(a.Method, b.Method)
 	case OrderURL:
-		if c := strings.Compare(a.Scheme, b.Scheme); c != 0 {
+		if c := strings.Compare(a.Scheme(), b.Scheme()); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.Host, b.Host); c != 0 {

@@ -233,7 +233,7 @@ func TypeCell(f *flowstore.Summary, w int) string {
 	if !f.HasResponse() {
 		return ""
 	}
-	mt := content.MediaType(f.ContentType)
+	mt := content.MediaType(f.ContentType())
 	if mt == "" {
 		return ""
 	}
