@@ -63,8 +63,8 @@ type Model struct {
 	height int
 	layout Layout
 
-	flows []*flowstore.Summary          // sorted by compare(order, …)
-	in    seqIndex                      // the summary of each flow in flows, by sequence number
+	flows []*flowstore.Summary // sorted by compare(order, …)
+	in    seqIndex             // the summary of each flow in flows, by sequence number
 	match func(*flowstore.Summary) bool
 	only  bool // marked only
 
