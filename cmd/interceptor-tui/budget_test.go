@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,15 @@ import (
 func itemBody(n string) []byte {
 	line := "item " + n + " of the memory budget run\n"
 	return bytes.Repeat([]byte(line), 10240/len(line)+1)[:10240]
+}
+
+// formatCount writes n as the status bar does: 1,000,000.
+func formatCount(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // pidWithArg finds the process whose command line holds arg.
@@ -157,7 +167,9 @@ func BenchmarkMemoryBudget(b *testing.B) {
 		b.Fatalf("%d of %d requests failed", n, b.N)
 	}
 
-	// The first flow, long since spooled, opens with its body.
+	// The first flow, long since spooled, opens with its body (once the
+	// list shows as many flows as were sent).
+	s.waitFor(regexp.QuoteMeta(" " + formatCount(b.N) + " flow"))
 	s.keys("g")
 	s.keys("Enter")
 	s.waitFor(`\[Request\]`)
