@@ -2,6 +2,7 @@ package mitm_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
 )
@@ -513,5 +515,54 @@ func TestServerReplayAnswersOffline(t *testing.T) {
 	}
 	if r := within(t, goGet(client, "GET", srv.URL+"/api/unknown", "")); r.status != 404 {
 		t.Fatalf("strict replay let an unknown request through: %+v", r)
+	}
+}
+
+// A flow that has moved to the spool replays as any other: its request
+// comes back from disk whole.
+func TestReplaySpooledFlow(t *testing.T) {
+	rec := newRecorder()
+	srv := httptest.NewTLSServer(rec.handler)
+	defer srv.Close()
+	env := mitmtest.Start(t, trustOrigin(srv))
+	if err := env.Store.EnableSpool(flowstore.SpoolConfig{Dir: t.TempDir(), Memory: 16 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	defer env.Store.Close()
+	within(t, goGet(env.Client(), "PUT", srv.URL+"/replay", "payload"))
+	orig := env.WaitFlow(srv.URL + "/replay")
+	filler := bytes.Repeat([]byte("x"), 10<<10)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if f, _, _ := env.Store.Peek(orig.ID); f == nil {
+			break // spooled
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flow was never spooled")
+		}
+		for range 200 {
+			env.Store.Add(flowtest.New(flowtest.RespBody("text/plain", filler)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	id, err := env.Proxy.Replay(orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, _ := env.Store.Get(id)
+		if f.State.Final() {
+			if f.State != flowstore.StateDone || f.ReplayOf != orig.ID || f.Response.Status != 200 {
+				t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replay did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if rec.hits.Load() != 2 || rec.lastSeen() != "PUT /replay x-added= body=payload" {
+		t.Fatalf("origin hits %d, last %q", rec.hits.Load(), rec.lastSeen())
 	}
 }
