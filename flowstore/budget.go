@@ -117,7 +117,7 @@ func (s *Store) Close() error {
 			delete(s.byID, sl.sum.ID)
 			sl.dead = true
 			s.dead++
-			s.publish(sl.sum.ID, nil, nil, EventRemoved)
+			s.publish(sl.sum.ID, nil, sl.sum, EventRemoved)
 		}
 	}
 	b.cold = 0
@@ -340,12 +340,25 @@ func (s *Store) spillOnce(batch int) bool {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b.sp != sp {
+		// Closed while the batch was written (a writer assisting as the
+		// program exits): the spool and its files are gone.
+		for _, j := range jobs {
+			j.sl.spilling = false
+		}
+		return false
+	}
 	for _, j := range jobs {
 		j.sl.spilling = false
 		if !j.ok {
 			continue
 		}
-		if j.sl.dead || j.sl.f != j.f || b.sp != sp {
+		if !sp.has(j.loc.seg) {
+			// Another pass dropped the segment for the disk budget before
+			// this one could point a slot at it: the flow stays in memory.
+			continue
+		}
+		if j.sl.dead || j.sl.f != j.f {
 			sp.release(j.loc) // changed or gone while it was written
 			continue
 		}
@@ -397,6 +410,9 @@ func (s *Store) spillFailedLocked(err error) {
 // evicting the oldest spooled flows.
 func (s *Store) enforceLocked() {
 	b := &s.budget
+	if b.sp == nil {
+		return
+	}
 	n := 0
 	if b.cold > b.coldMax {
 		for _, sl := range s.order[s.head:] {
@@ -417,6 +433,9 @@ func (s *Store) enforceLocked() {
 			if seg == 0 || seg == b.sp.writing() {
 				break
 			}
+			// Records written but not yet pointed at by a slot are in there
+			// too: the pass that wrote them sees the segment gone (has) and
+			// keeps those flows in memory.
 			m := 0
 			for _, sl := range s.order[s.head:] {
 				if !sl.dead && sl.f == nil && sl.sum.loc.seg == seg {

@@ -297,3 +297,112 @@ func TestStaleSpoolsAreSwept(t *testing.T) {
 		}
 	}
 }
+
+func bigFlow(n int) *Flow {
+	now := time.Now()
+	return &Flow{State: StateDone,
+		Request:  &Request{Method: "GET", Scheme: "http", Host: "h", Port: 80, Path: "/"},
+		Response: &Response{Status: 200, Body: NewBody(make([]byte, n))},
+		Timings:  Timings{Start: now, End: now}}
+}
+
+// Writers that help a spiller behind may be mid-batch when the program
+// exits and closes the store.
+func TestCloseWhileWritersAssist(t *testing.T) {
+	for range 100 {
+		s := NewStore(0)
+		if err := s.EnableSpool(SpoolConfig{Dir: t.TempDir(), Memory: 16 << 20, Disk: 1 << 40}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						s.Add(bigFlow(64 << 10))
+					}
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // writers go on after the close
+		close(stop)
+		wg.Wait()
+	}
+}
+
+// A segment dropped for the disk budget while another pass is writing into
+// it must not leave flows pointing at records that are gone.
+func TestDiskBudgetRacingWritersLosesNothingReadable(t *testing.T) {
+	s := NewStore(0)
+	if err := s.EnableSpool(SpoolConfig{Dir: t.TempDir(), Memory: 64 << 20, Disk: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock()
+	s.budget.sp.segMax = 1 << 20
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(2 * time.Second)
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				s.Add(bigFlow(256 << 10))
+			}
+		}()
+	}
+	wg.Wait()
+	settle(t, s)
+	cold := 0
+	for _, sum := range s.Summaries() {
+		if sum.Flow != nil {
+			continue
+		}
+		cold++
+		if _, ok := s.Get(sum.ID); !ok {
+			t.Fatalf("spooled flow %s cannot be read", sum.ID)
+		}
+	}
+	if s.Stats().Evicted == 0 {
+		t.Fatal("the disk budget never bit")
+	}
+	t.Logf("%d spooled flows, all readable", cold)
+}
+
+// A spooled flow brought back into memory (a mark, a comment) is spooled
+// again when memory needs it.
+func TestUpdatedFlowIsSpooledAgain(t *testing.T) {
+	s := NewStore(0)
+	if err := s.EnableSpool(SpoolConfig{Dir: t.TempDir(), Memory: 16 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []string
+	for i := range 400 {
+		ids = append(ids, s.Add(spooledFlow(i)).ID)
+	}
+	waitSpooled(t, s, 100)
+	settle(t, s)
+	if f, _, _ := s.Peek(ids[0]); f != nil {
+		t.Fatal("the first flow is not spooled")
+	}
+	s.Update(ids[0], func(f *Flow) { f.Marked = true })
+	for i := range 2000 {
+		s.Add(spooledFlow(400 + i))
+	}
+	settle(t, s)
+	if f, sum, _ := s.Peek(ids[0]); f != nil || !sum.Marked() {
+		t.Fatalf("the marked flow stayed in memory (%v) or lost its mark", f != nil)
+	}
+}

@@ -146,6 +146,13 @@ func (sp *spool) release(loc spoolLoc) {
 	}
 }
 
+// has reports whether a segment is still there.
+func (sp *spool) has(id uint32) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.segs[id] != nil
+}
+
 // oldest is the ID of the oldest segment, 0 when there is none.
 func (sp *spool) oldest() uint32 {
 	sp.mu.Lock()

@@ -254,6 +254,9 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 		s.budget.unspool(sl.sum)
 		sl.sum = nil
 		f = loaded
+		// In memory again, maybe before where the spiller starts looking:
+		// let it look from the front once more.
+		s.budget.scan = s.head
 	} else {
 		wasFinal = sl.f.State.Final()
 		s.budget.hot -= footprint(sl.f)

@@ -238,3 +238,19 @@ func TestMemoryBudgetSpoolsAndKeepsEveryFlow(t *testing.T) {
 		t.Fatalf("the spool outlived the program: %v", left)
 	}
 }
+
+func TestSizeFlags(t *testing.T) {
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "16g": 16 << 30, "0": 0, "1.5k": 1536} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"nan", "inf", "+Inf", "1e30g", "-1m", "lots"} {
+		if got, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", in, got)
+		}
+	}
+	if _, err := parseRunFlags([]string{"--memory-budget", "1MiB"}, io.Discard); err != nil {
+		t.Fatal(err) // too small is the store's to refuse, when it starts
+	}
+}

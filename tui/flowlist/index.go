@@ -76,11 +76,17 @@ func (x *seqIndex) rebuild(flows []*flowstore.Summary) {
 	if lo == 0 {
 		lo = 1
 	}
-	if hi >= lo {
-		x.base, x.s = lo, make([]*flowstore.Summary, hi-lo+1)
+	if hi < lo {
+		return
 	}
+	// Filled directly: flows may be in any order, and set's widening
+	// downwards would copy the slice for each new lowest one.
+	x.base, x.s = lo, make([]*flowstore.Summary, hi-lo+1)
 	for _, f := range flows {
-		x.set(f)
+		if f.Seq != 0 && x.s[f.Seq-lo] == nil {
+			x.s[f.Seq-lo] = f
+			x.n++
+		}
 	}
 }
 

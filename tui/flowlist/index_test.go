@@ -35,3 +35,17 @@ func TestSeqIndex(t *testing.T) {
 		t.Fatal("rebuild")
 	}
 }
+
+// Rebuilding from flows in any order (a list sorted by size, say) fills
+// the index in one pass.
+func TestSeqIndexRebuildAnyOrder(t *testing.T) {
+	var flows []*flowstore.Summary
+	for seq := uint64(50000); seq >= 1; seq-- {
+		flows = append(flows, &flowstore.Summary{ID: "f", Seq: seq})
+	}
+	var x seqIndex
+	x.rebuild(flows)
+	if x.n != 50000 || x.get(1) == nil || x.get(50000) == nil || len(x.s) != 50000 {
+		t.Fatalf("n %d len %d", x.n, len(x.s))
+	}
+}
