@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -58,11 +59,18 @@ type Model struct {
 	focus, back   focus // back: where help returns to
 	width, height int
 
-	filter  *filter.Filter
-	paused  map[string]bool
-	marked  map[string]bool
-	logSeq  uint64 // newest event log entry seen
-	startup []string
+	filter *filter.Filter
+	// A deep filter's answers for spooled flows, and the background pass
+	// that makes them (see deepfilter.go).
+	deep       *deepCache
+	deepGen    uint64
+	deepCancel context.CancelFunc
+	deepRead   *atomic.Int64
+	deepTotal  int
+	paused     map[string]bool
+	marked     map[string]bool
+	logSeq     uint64 // newest event log entry seen
+	startup    []string
 
 	clip    Clipboard
 	ca      *CAInfo
@@ -130,6 +138,7 @@ func New(opts Options) (*Model, error) {
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.sub = m.store.Subscribe() // before reading, so nothing falls between
 	m.filter = f
+	m.deep = &deepCache{}
 	m.prompt.AddHistory(tagFilter, opts.Filter)
 	m.list.SetEmptyText(m.emptyText())
 	m.list.SetFilter(m.matcher(), m.recount())
@@ -183,7 +192,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tickMsg:
 		m.ticking = false
 		m.sampleMemory()
-		return m.armTick()
+		var cmd tea.Cmd
+		if p := m.deepProgress(); p != "" {
+			cmd = m.status.Flash(p+" of "+statusbar.Thousands(m.deepTotal)+" spooled flows…", false)
+		}
+		return tea.Batch(cmd, m.armTick())
+	case deepDoneMsg:
+		return m.deepDone(msg)
 	case tea.KeyMsg:
 		return m.key(msg)
 	case tea.MouseMsg:
@@ -303,6 +318,11 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 		m.list.Reset(m.recount())
 	} else {
 		freshen(m.store, msg.events)
+		for _, ev := range msg.events {
+			if ev.Kind&flowstore.EventSpilled != 0 && ev.Summary != nil {
+				m.deep.forget(ev.Summary.Seq) // spooled anew, maybe changed
+			}
+		}
 		m.list.Apply(msg.events)
 		for _, ev := range msg.events {
 			switch {
@@ -421,7 +441,7 @@ type tickMsg struct{}
 // armTick starts a one-second tick while flows are paused or a spool is
 // on, and none is armed; each tick re-arms it while either holds.
 func (m *Model) armTick() tea.Cmd {
-	spool := m.mem != nil || m.store.Stats().DiskUsed
+	spool := m.mem != nil || m.store.Stats().DiskUsed || m.deepRead != nil
 	if len(m.paused) == 0 && !spool {
 		return nil
 	}

@@ -169,13 +169,7 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 		if err != nil { // validated already; keep the last good filter
 			return m.status.Flash(err.Error(), true)
 		}
-		m.filter = f
-		m.list.SetEmptyText(m.emptyText())
-		m.list.SetFilter(m.matcher(), m.store.Summaries())
-		if f.String() == "" {
-			return m.status.Flash("filter cleared", false)
-		}
-		return m.status.Flash(fmt.Sprintf("filter: %s (%d of %d flows)", f, m.list.Len(), m.store.Len()), false)
+		return m.applyFilter(f)
 	case msg.Tag == tagSearch:
 		return m.view.Search(msg.Value)
 	case strings.HasPrefix(msg.Tag, tagComment):
@@ -224,7 +218,7 @@ func (m *Model) matcher() func(*flowstore.Summary) bool {
 		return nil
 	}
 	flt, store := m.filter, m.store
-	shallow := flt.Shallow()
+	shallow, deep := flt.Shallow(), m.deep
 	return func(s *flowstore.Summary) bool {
 		switch {
 		case s.Flow != nil:
@@ -232,8 +226,15 @@ func (m *Model) matcher() func(*flowstore.Summary) bool {
 		case shallow && s.LiteExact():
 			return flt.Match(s.Lite())
 		}
+		if match, ok := deep.get(s.Seq); ok {
+			return match
+		}
 		f, ok := store.Get(s.ID)
-		return ok && flt.Match(f)
+		match := ok && flt.Match(f)
+		if deep != nil {
+			deep.put(s.Seq, match)
+		}
+		return match
 	}
 }
 
