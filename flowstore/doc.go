@@ -1,5 +1,6 @@
-// Package flowstore owns the Flow model and the in-memory Store that holds
-// every captured exchange.
+// Package flowstore owns the Flow model and the Store that holds every
+// captured exchange: in memory, and past a memory budget in a spool on disk
+// (EnableSpool), with a compact Summary of each spooled flow kept for lists.
 //
 // A Flow is a plain value: no live *http.Request or connection hangs off it,
 // so it can be read from any goroutine, copied, serialised and loaded back.
