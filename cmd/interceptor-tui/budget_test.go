@@ -250,7 +250,23 @@ func TestSizeFlags(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, want an error", in, got)
 		}
 	}
+	for _, n := range []int64{512 << 20, 16 << 30, 8 << 20, 1536, 1500, 0} {
+		if got, err := parseSize(formatSize(n)); err != nil || got != n {
+			t.Errorf("formatSize(%d) = %q reads back as %d, %v", n, formatSize(n), got, err)
+		}
+	}
 	if _, err := parseRunFlags([]string{"--memory-budget", "1MiB"}, io.Discard); err != nil {
 		t.Fatal(err) // too small is the store's to refuse, when it starts
+	}
+}
+
+// --help shows every flag with readable defaults, on stdout.
+func TestHelpListsFlags(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		code, out, _ := runIn(t, "", arg)
+		if code != 0 || !strings.Contains(out, "-memory-budget size") || !strings.Contains(out, "(default 512MiB)") ||
+			!strings.Contains(out, "(default 16GiB)") || !strings.Contains(out, "-max-flows N") {
+			t.Fatalf("%s: exit %d, output:\n%s", arg, code, out)
+		}
 	}
 }

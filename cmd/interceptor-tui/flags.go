@@ -65,7 +65,21 @@ func (s sizeFlag) String() string {
 	if s.n == nil {
 		return ""
 	}
-	return strconv.FormatInt(*s.n, 10)
+	return formatSize(*s.n)
+}
+
+// formatSize writes a size the way parseSize reads it, in the largest
+// unit that divides it: 512MiB, 16GiB, 1500.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.m == 0 {
+			return strconv.FormatInt(n/u.m, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func (s sizeFlag) Set(v string) error {

@@ -30,7 +30,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "run":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
-			usage(stdout)
+			// The usage with every flag, on stdout: asked for, not an error.
+			_, _ = parseRunFlags([]string{"-h"}, stdout)
 			return 0
 		}
 	}
