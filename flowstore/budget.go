@@ -367,7 +367,7 @@ func (s *Store) spillOnce(batch int) bool {
 		j.sl.f, j.sl.sum = nil, sum
 		b.hot -= footprint(j.f)
 		b.cold++
-		s.publish(sum.ID, nil, sum, EventSpilled)
+		s.publish(sum.ID, j.f, sum, EventSpilled) // with the snapshot spooled, for subscribers that match it
 	}
 	if werr != nil {
 		s.spillFailedLocked(werr)

@@ -23,9 +23,10 @@ const (
 )
 
 // Event is one flow's pending change. Flow is its latest in-memory
-// snapshot (for a removed flow, the last one it had); it is nil only when
-// the flow was spooled before the subscriber saw it. Summary is set when
-// the latest change was the flow moving to the spool.
+// snapshot (for a removed flow, the last one it had; for a spooled one, the
+// snapshot that went to the spool, which the subscriber should let go once
+// it has what it needs from it). Summary is set when the latest change was
+// the flow moving to the spool, and for a removed spooled flow.
 type Event struct {
 	ID      string
 	Kind    EventKind

@@ -67,6 +67,7 @@ type Model struct {
 	deepCancel context.CancelFunc
 	deepRead   *atomic.Int64
 	deepTotal  int
+	deepDirty  map[uint64]bool // flows spooled while a pass runs
 	paused     map[string]bool
 	marked     map[string]bool
 	logSeq     uint64 // newest event log entry seen
@@ -315,12 +316,17 @@ func (m *Model) now(cmd tea.Cmd) tea.Cmd {
 func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	var cmds []tea.Cmd
 	if msg.reset {
-		m.list.Reset(m.recount())
+		all := m.recount()
+		if cmd, ok := m.refilter(all); ok {
+			cmds = append(cmds, cmd)
+		} else {
+			m.list.Reset(all)
+		}
 	} else {
 		freshen(m.store, msg.events)
 		for _, ev := range msg.events {
-			if ev.Kind&flowstore.EventSpilled != 0 && ev.Summary != nil {
-				m.deep.forget(ev.Summary.Seq) // spooled anew, maybe changed
+			if ev.Summary != nil && ev.Kind&flowstore.EventRemoved == 0 {
+				m.noteSpooled(ev) // spooled now, maybe changed since
 			}
 		}
 		m.list.Apply(msg.events)

@@ -80,6 +80,9 @@ func deepPass(ctx context.Context, gen uint64, flt *filter.Filter, store *flowst
 			}
 			f, ok := store.Get(s.ID)
 			if !ok {
+				if _, _, there := store.Peek(s.ID); !there {
+					continue // deleted, cleared or evicted meanwhile: no error
+				}
 				msg.err++
 			}
 			c.put(s.Seq, ok && flt.Match(f))
@@ -111,6 +114,7 @@ func (m *Model) applyFilter(f *filter.Filter) tea.Cmd {
 		m.deepCancel()
 		m.deepCancel = nil
 	}
+	m.deepRead, m.deepTotal, m.deepDirty = nil, 0, nil
 	m.deep = &deepCache{} // filled as the list asks, on this goroutine
 	m.list.SetEmptyText(m.emptyText())
 	all := m.store.Summaries()
@@ -119,6 +123,7 @@ func (m *Model) applyFilter(f *filter.Filter) tea.Cmd {
 			ctx, cancel := context.WithCancel(m.ctx)
 			m.deepCancel = cancel
 			m.deepTotal, m.deepRead = n, &atomic.Int64{}
+			m.deepDirty = map[uint64]bool{}
 			return tea.Batch(
 				m.status.Flash(fmt.Sprintf("filter: %s: reading %d spooled flows back…", f, n), false),
 				deepPass(ctx, m.deepGen, f, m.store, all, m.deepRead))
@@ -136,7 +141,16 @@ func (m *Model) deepDone(msg deepDoneMsg) tea.Cmd {
 	if msg.gen != m.deepGen {
 		return nil
 	}
-	m.deepCancel, m.deepRead = nil, nil
+	// Flows spooled anew while the pass ran may have changed since it read
+	// them: what was learnt of them meanwhile wins, or nothing is known.
+	for seq := range m.deepDirty {
+		if match, ok := m.deep.get(seq); ok {
+			msg.cache.put(seq, match)
+		} else {
+			msg.cache.forget(seq)
+		}
+	}
+	m.deepCancel, m.deepRead, m.deepTotal, m.deepDirty = nil, nil, 0, nil
 	m.deep = msg.cache
 	m.list.SetFilter(m.matcher(), m.store.Summaries())
 	note := ""
@@ -153,4 +167,34 @@ func (m *Model) deepProgress() string {
 		return ""
 	}
 	return fmt.Sprintf("filtering %d%%", m.deepRead.Load()*100/int64(m.deepTotal))
+}
+
+// noteSpooled keeps the deep filter's answers right for a flow that is now
+// spooled: the snapshot that went to the spool is usually still at hand in
+// the event, and matching it now spares a read from disk later (a mark
+// toggle or a clear rebuilds the whole list).
+func (m *Model) noteSpooled(ev flowstore.Event) {
+	if m.deep == nil || m.filter == nil || m.filter.String() == "" {
+		return
+	}
+	seq := ev.Summary.Seq
+	if m.deepDirty != nil {
+		m.deepDirty[seq] = true
+	}
+	if ev.Flow != nil {
+		m.deep.put(seq, m.filter.Match(ev.Flow))
+	} else {
+		m.deep.forget(seq)
+	}
+}
+
+// refilter starts a fresh pass when the store had to be re-read (events
+// were dropped) under a filter that reads spooled flows: answers may be
+// stale and missing, and reading them on this goroutine would freeze it.
+// It reports false when the list can simply be rebuilt.
+func (m *Model) refilter(all []*flowstore.Summary) (tea.Cmd, bool) {
+	if m.filter == nil || m.filter.String() == "" || spooledToRead(m.filter, all) == 0 {
+		return nil, false
+	}
+	return m.applyFilter(m.filter), true
 }

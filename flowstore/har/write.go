@@ -55,7 +55,9 @@ func WriteSeq(w io.Writer, flows iter.Seq[*flowstore.Flow], creator Creator) err
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n      ")
-		bw.Write(b)
+		if _, err := bw.Write(b); err != nil {
+			return err // a full disk: stop, rather than read on for nothing
+		}
 		i++
 	}
 	if i > 0 {
