@@ -189,44 +189,16 @@ func (s *Summary) Lite() *Flow {
 
 // compact returns a copy of s that keeps nothing of the flow's memory
 // alive: no Flow pointer, and strings copied out of whatever larger
-// buffers they were cut from (repeated ones shared through in). The ID is
-// kept as is: it is a string of its own, already the store's map key.
-func (s *Summary) compact(in *interner) *Summary {
+// buffers they were cut from (repeated ones, methods and hosts, shared
+// through in). The ID is kept as is: it is a string of its own, already the
+// store's map key.
+func (s *Summary) compact(in *atomTable) *Summary {
 	c := *s
 	c.Flow = nil
 	c.Path = strings.Clone(s.Path)
-	c.Method = in.get(s.Method)
-	c.Host = in.get(s.Host)
+	c.Method = in.intern(s.Method)
+	c.Host = in.intern(s.Host)
 	return &c
-}
-
-// interner shares copies of strings that repeat across many flows (hosts,
-// methods, content types). It stops growing at a bound so that a stream of
-// unique hosts cannot make it the leak.
-type interner struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-const internMax = 1 << 16
-
-func (in *interner) get(s string) string {
-	if s == "" {
-		return ""
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if v, ok := in.m[s]; ok {
-		return v
-	}
-	v := strings.Clone(s)
-	if in.m == nil {
-		in.m = make(map[string]string)
-	}
-	if len(in.m) < internMax {
-		in.m[v] = v
-	}
-	return v
 }
 
 // atom numbers a string in a table of strings that repeat across flows.
@@ -234,16 +206,30 @@ type atom uint16
 
 // atomTable holds the strings atoms stand for. Atom 0 is "". It stops
 // growing when full, so a stream of distinct values cannot make it a leak;
-// a value that finds it full gets atom 0 and is reported lost.
+// a value that finds it full gets atom 0 and is reported lost. The zero
+// value is ready to use.
 type atomTable struct {
 	mu    sync.RWMutex
 	index map[string]atom
 	strs  []string
 }
 
-var atoms = &atomTable{index: map[string]atom{"": 0}, strs: []string{""}}
+// atoms holds the schemes and content types of summaries.
+var atoms = &atomTable{}
+
+// intern returns the table's copy of s, shared by every flow that has it;
+// once the table is full, a copy of its own.
+func (t *atomTable) intern(s string) string {
+	if a, lost := t.of(s); !lost {
+		return t.str(a)
+	}
+	return strings.Clone(s)
+}
 
 func (t *atomTable) of(s string) (a atom, lost bool) {
+	if s == "" {
+		return 0, false
+	}
 	t.mu.RLock()
 	a, ok := t.index[s]
 	t.mu.RUnlock()
@@ -257,6 +243,9 @@ func (t *atomTable) of(s string) (a atom, lost bool) {
 	}
 	if len(t.strs) > 0xffff {
 		return 0, true
+	}
+	if t.index == nil {
+		t.index, t.strs = map[string]atom{"": 0}, []string{""}
 	}
 	s = strings.Clone(s)
 	a = atom(len(t.strs))

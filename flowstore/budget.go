@@ -49,7 +49,7 @@ type budget struct {
 	cold    int   // spooled flows
 	scan    int   // position in order before which no flow is in memory
 	evicted int64
-	in      interner
+	in      atomTable // methods and hosts of spooled flows
 	notifyf func(string)
 	kick    chan struct{} // never closed; buffered 1
 	stop    chan struct{}
@@ -78,6 +78,11 @@ func (s *Store) EnableSpool(cfg SpoolConfig) error {
 		return fmt.Errorf("spool already enabled")
 	}
 	b.sp, b.memory, b.disk, b.notifyf = sp, cfg.Memory, cfg.Disk, cfg.Notify
+	for _, sl := range s.order[s.head:] { // flows already here count too
+		if !sl.dead && sl.f != nil {
+			b.track(sl.f, 1)
+		}
+	}
 	b.hotMax = max(cfg.Memory/16, 1<<20)
 	if s.max > 0 {
 		// With the flow count bounded, summaries never need more than
@@ -112,15 +117,7 @@ func (s *Store) Close() error {
 	<-b.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, sl := range s.order[s.head:] {
-		if !sl.dead && sl.f == nil {
-			delete(s.byID, sl.sum.ID)
-			sl.dead = true
-			s.dead++
-			s.publish(sl.sum.ID, nil, sl.sum, EventRemoved)
-		}
-	}
-	b.cold = 0
+	s.removeOldest(func(sl *slot) bool { return sl.f == nil }, func() bool { return false })
 	err := b.sp.close()
 	b.sp = nil
 	s.compactLocked()
@@ -173,6 +170,15 @@ func footprint(f *Flow) int64 {
 		n += 96 + int64(cap(f.Messages[i].Data))
 	}
 	return n
+}
+
+// track adds (sign 1) or takes away (-1) what a flow in memory holds. It
+// counts only while spooling: without a budget the per-request path need
+// not estimate anything.
+func (b *budget) track(f *Flow, sign int64) {
+	if b.sp != nil {
+		b.hot += sign * footprint(f)
+	}
 }
 
 // poke wakes the spiller when memory is over its share.
@@ -365,7 +371,7 @@ func (s *Store) spillOnce(batch int) bool {
 		sum := Summarize(j.f).compact(&b.in)
 		sum.loc = j.loc
 		j.sl.f, j.sl.sum = nil, sum
-		b.hot -= footprint(j.f)
+		b.track(j.f, -1)
 		b.cold++
 		s.publish(sum.ID, j.f, sum, EventSpilled) // with the snapshot spooled, for subscribers that match it
 	}
@@ -389,16 +395,8 @@ func (s *Store) spillFailedLocked(err error) {
 	if b.hot <= b.memory/2 {
 		return
 	}
-	n := 0
-	for _, sl := range s.order[s.head:] {
-		if b.hot <= b.memory*3/8 {
-			break
-		}
-		if !sl.dead && sl.f != nil && sl.f.State.Final() {
-			s.removeLocked(sl.f.ID)
-			n++
-		}
-	}
+	n := s.removeOldest(func(sl *slot) bool { return sl.f != nil && sl.f.State.Final() },
+		func() bool { return b.hot <= b.memory*3/8 })
 	if n > 0 {
 		b.evicted += int64(n)
 		b.notify(fmt.Sprintf("memory budget %s reached and the spool cannot be written: evicted the %d oldest flows", FormatSize(b.memory), n))
@@ -413,17 +411,8 @@ func (s *Store) enforceLocked() {
 	if b.sp == nil {
 		return
 	}
-	n := 0
 	if b.cold > b.coldMax {
-		for _, sl := range s.order[s.head:] {
-			if b.cold <= b.coldMax {
-				break
-			}
-			if !sl.dead && sl.f == nil {
-				s.removeLocked(sl.sum.ID)
-				n++
-			}
-		}
+		n := s.removeOldest(func(sl *slot) bool { return sl.f == nil }, func() bool { return b.cold <= b.coldMax })
 		b.evicted += int64(n)
 		b.notify(fmt.Sprintf("memory budget %s: %d spooled flows is all their summaries may take; evicted the %d oldest", FormatSize(b.memory), b.coldMax, n))
 	}
@@ -436,13 +425,8 @@ func (s *Store) enforceLocked() {
 			// Records written but not yet pointed at by a slot are in there
 			// too: the pass that wrote them sees the segment gone (has) and
 			// keeps those flows in memory.
-			m := 0
-			for _, sl := range s.order[s.head:] {
-				if !sl.dead && sl.f == nil && sl.sum.loc.seg == seg {
-					s.removeLocked(sl.sum.ID)
-					m++
-				}
-			}
+			m := s.removeOldest(func(sl *slot) bool { return sl.f == nil && sl.sum.loc.seg == seg },
+				func() bool { return false })
 			b.sp.drop(seg)
 			b.evicted += int64(m)
 			b.notify(fmt.Sprintf("spool: disk budget %s reached: evicted the %d oldest flows", FormatSize(b.disk), m))

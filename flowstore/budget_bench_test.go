@@ -114,7 +114,7 @@ func BenchmarkSpoolMemory(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	settleB(s)
+	settle(b, s)
 	close(stopList)
 	listed := <-listDone
 	runtime.GC()
@@ -135,16 +135,4 @@ func BenchmarkSpoolMemory(b *testing.B) {
 	b.ReportMetric(float64(st.Spooled)/float64(b.N)*100, "%spooled")
 	b.ReportMetric(float64(st.Spool)/(1<<20), "spool-MiB")
 	b.ReportMetric(float64(peakMem.Load())/(1<<20), "peak-est-MiB")
-}
-
-func settleB(s *Store) {
-	prev := s.Stats()
-	for range 600 {
-		time.Sleep(100 * time.Millisecond)
-		st := s.Stats()
-		if st == prev {
-			return
-		}
-		prev = st
-	}
 }

@@ -1,6 +1,7 @@
 package flowstore
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -136,4 +137,28 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("decode → encode → decode differs:\n%+v\n%+v", g, h)
 		}
 	})
+}
+
+// A flow without a response keeps none; random bytes and cuts of a record
+// never decode into a flow without a request.
+func TestRecordWithoutResponseAndGarbage(t *testing.T) {
+	f := spooledFlow(7)
+	f.Response = nil
+	rec, _ := encodeRecord(f)
+	if g, err := decodeRecord(rec); err != nil || g.Response != nil {
+		t.Fatalf("no-response record: %v %+v", err, g)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		b := make([]byte, r.IntN(64))
+		for j := range b {
+			b[j] = byte(r.UintN(256))
+		}
+		if i%2 == 0 {
+			b = append([]byte(nil), rec[:r.IntN(len(rec))]...)
+		}
+		if g, err := decodeRecord(b); err == nil && g.Request == nil {
+			t.Fatal("decoded a flow without a request")
+		}
+	}
 }

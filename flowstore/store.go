@@ -216,7 +216,7 @@ func (s *Store) addLocked(f *Flow) {
 	sl := &slot{f: f}
 	s.byID[f.ID] = sl
 	s.order = append(s.order, sl)
-	s.budget.hot += footprint(f)
+	s.budget.track(f, 1)
 	k := EventAdded
 	if f.State.Final() {
 		k |= EventFinished
@@ -260,14 +260,14 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 		s.budget.scan = s.head
 	} else {
 		wasFinal = sl.f.State.Final()
-		s.budget.hot -= footprint(sl.f)
+		s.budget.track(sl.f, -1)
 		f = sl.f.Clone()
 	}
 	seq := f.Seq
 	fn(f)
 	f.ID, f.Seq = id, seq
 	sl.f, sl.sum = f, nil
-	s.budget.hot += footprint(f)
+	s.budget.track(f, 1)
 	k := EventUpdated
 	if f.State.Final() && !wasFinal {
 		k |= EventFinished
@@ -439,7 +439,7 @@ func (s *Store) removeLocked(id string) {
 // forgetLocked gives back what a slot's flow holds of the budget.
 func (s *Store) forgetLocked(sl *slot) {
 	if sl.f != nil {
-		s.budget.hot -= footprint(sl.f)
+		s.budget.track(sl.f, -1)
 	} else if sl.sum != nil {
 		s.budget.unspool(sl.sum)
 	}
@@ -449,19 +449,25 @@ func (s *Store) evictLocked() {
 	if s.max <= 0 || len(s.byID) <= s.max {
 		return
 	}
-	excess := len(s.byID) - s.max
 	s.skipDeadLocked()
+	s.removeOldest((*slot).final, func() bool { return len(s.byID) <= s.max })
+	s.compactLocked()
+}
+
+// removeOldest removes, oldest first, the flows pick accepts until enough
+// reports true, and returns how many it removed. The caller compacts.
+func (s *Store) removeOldest(pick func(*slot) bool, enough func() bool) int {
+	n := 0
 	for _, sl := range s.order[s.head:] {
-		if excess == 0 {
+		if enough() {
 			break
 		}
-		if sl.dead || !sl.final() {
-			continue
+		if !sl.dead && pick(sl) {
+			s.removeLocked(sl.id())
+			n++
 		}
-		s.removeLocked(sl.id())
-		excess--
 	}
-	s.compactLocked()
+	return n
 }
 
 func (s *Store) skipDeadLocked() {
