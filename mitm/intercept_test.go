@@ -460,20 +460,7 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		f, _ := env.Store.Get(id)
-		if f.State.Final() {
-			if f.State != flowstore.StateDone || f.ReplayOf != orig.ID || f.Response.Status != 200 {
-				t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replay did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitReplayed(t, env, id, orig.ID)
 	if rec.hits.Load() != 2 || rec.lastSeen() != "PUT /replay x-added= body=payload" {
 		t.Fatalf("origin hits %d, last %q", rec.hits.Load(), rec.lastSeen())
 	}
@@ -518,6 +505,25 @@ func TestServerReplayAnswersOffline(t *testing.T) {
 	}
 }
 
+// waitReplayed waits for the replay id of flow orig to end, answered 200.
+func waitReplayed(t *testing.T, env *mitmtest.Env, id, orig string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, _ := env.Store.Get(id)
+		if f.State.Final() {
+			if f.State != flowstore.StateDone || f.ReplayOf != orig || f.Response.Status != 200 {
+				t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replay did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // A flow that has moved to the spool replays as any other: its request
 // comes back from disk whole.
 func TestReplaySpooledFlow(t *testing.T) {
@@ -549,19 +555,7 @@ func TestReplaySpooledFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		f, _ := env.Store.Get(id)
-		if f.State.Final() {
-			if f.State != flowstore.StateDone || f.ReplayOf != orig.ID || f.Response.Status != 200 {
-				t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replay did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitReplayed(t, env, id, orig.ID)
 	if rec.hits.Load() != 2 || rec.lastSeen() != "PUT /replay x-added= body=payload" {
 		t.Fatalf("origin hits %d, last %q", rec.hits.Load(), rec.lastSeen())
 	}

@@ -71,8 +71,9 @@ func deepPass(ctx context.Context, gen uint64, flt *filter.Filter, store *flowst
 	return func() tea.Msg {
 		c := &deepCache{}
 		msg := deepDoneMsg{gen: gen, cache: c}
+		shallow := flt.Shallow()
 		for _, s := range all {
-			if s.Flow != nil || (flt.Shallow() && s.LiteExact()) {
+			if !readsSpool(shallow, s) {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -93,11 +94,17 @@ func deepPass(ctx context.Context, gen uint64, flt *filter.Filter, store *flowst
 	}
 }
 
+// readsSpool reports whether matching a filter (shallow or not) against
+// a flow needs the flow read back from the spool.
+func readsSpool(shallow bool, s *flowstore.Summary) bool {
+	return s.Flow == nil && !(shallow && s.LiteExact())
+}
+
 // spooledToRead counts the spooled flows a filter would read back.
 func spooledToRead(flt *filter.Filter, all []*flowstore.Summary) int {
-	n := 0
+	shallow, n := flt.Shallow(), 0
 	for _, s := range all {
-		if s.Flow == nil && !(flt.Shallow() && s.LiteExact()) {
+		if readsSpool(shallow, s) {
 			n++
 		}
 	}
@@ -118,7 +125,7 @@ func (m *Model) applyFilter(f *filter.Filter) tea.Cmd {
 	m.deep = &deepCache{} // filled as the list asks, on this goroutine
 	m.list.SetEmptyText(m.emptyText())
 	all := m.store.Summaries()
-	if f.String() != "" {
+	if !f.Empty() {
 		if n := spooledToRead(f, all); n > 0 {
 			ctx, cancel := context.WithCancel(m.ctx)
 			m.deepCancel = cancel
@@ -130,7 +137,7 @@ func (m *Model) applyFilter(f *filter.Filter) tea.Cmd {
 		}
 	}
 	m.list.SetFilter(m.matcher(), all)
-	if f.String() == "" {
+	if f.Empty() {
 		return m.status.Flash("filter cleared", false)
 	}
 	return m.status.Flash(fmt.Sprintf("filter: %s (%d of %d flows)", f, m.list.Len(), m.store.Len()), false)
@@ -174,7 +181,7 @@ func (m *Model) deepProgress() string {
 // the event, and matching it now spares a read from disk later (a mark
 // toggle or a clear rebuilds the whole list).
 func (m *Model) noteSpooled(ev flowstore.Event) {
-	if m.deep == nil || m.filter == nil || m.filter.String() == "" {
+	if m.deep == nil || m.filter.Empty() {
 		return
 	}
 	seq := ev.Summary.Seq
@@ -193,7 +200,7 @@ func (m *Model) noteSpooled(ev flowstore.Event) {
 // stale and missing, and reading them on this goroutine would freeze it.
 // It reports false when the list can simply be rebuilt.
 func (m *Model) refilter(all []*flowstore.Summary) (tea.Cmd, bool) {
-	if m.filter == nil || m.filter.String() == "" || spooledToRead(m.filter, all) == 0 {
+	if m.filter.Empty() || spooledToRead(m.filter, all) == 0 {
 		return nil, false
 	}
 	return m.applyFilter(m.filter), true

@@ -48,6 +48,18 @@ func waitSpooled(t testing.TB, s *flowstore.Store, id string) {
 	}
 }
 
+// spooledModel is a TUI over 2 000 flows, the first of them spooled.
+func spooledModel(t testing.TB) (*Model, *flowstore.Store, []*flowstore.Flow) {
+	s := spoolStore(t)
+	fs := addFlows(s, 0, 2000, "x")
+	waitSpooled(t, s, fs[0].ID)
+	m, err := New(Options{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s, fs
+}
+
 func drainInto(m *Model) {
 	evs, reset := m.sub.Drain()
 	m.wake(wakeMsg{events: evs, reset: reset})
@@ -73,13 +85,7 @@ func runBatch(cmd tea.Cmd) []tea.Msg {
 // A deep filter's pass is cancelled by a shallow filter or a clear; its
 // progress goes with it.
 func TestDeepPassProgressGoesWithCancel(t *testing.T) {
-	s := spoolStore(t)
-	fs := addFlows(s, 0, 2000, "x")
-	waitSpooled(t, s, fs[0].ID)
-	m, err := New(Options{Store: s})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, _ := spooledModel(t)
 	m.status.SetWidth(200)
 	_ = m.applyFilter(filter.MustParse("~bs needle")) // pass starts (not run here)
 	_ = m.applyFilter(filter.MustParse(""))           // user clears the filter
@@ -92,13 +98,7 @@ func TestDeepPassProgressGoesWithCancel(t *testing.T) {
 // A clear during a pass is no error: flows that are gone are not
 // unreadable.
 func TestDeepPassClearIsNoError(t *testing.T) {
-	s := spoolStore(t)
-	fs := addFlows(s, 0, 2000, "x")
-	waitSpooled(t, s, fs[0].ID)
-	m, err := New(Options{Store: s})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _, _ := spooledModel(t)
 	m.status.SetWidth(200)
 	cmd := m.applyFilter(filter.MustParse("~bs needle"))
 	m.submit(promptSubmit(tagClear, ""))
@@ -115,13 +115,7 @@ func TestDeepPassClearIsNoError(t *testing.T) {
 // A flow the pass read, then marked (brought home) and spooled again before
 // the pass ended, is judged as it is now, not by the pass's answer.
 func TestDeepPassAnswerForAFlowChangedMeanwhile(t *testing.T) {
-	s := spoolStore(t)
-	fs := addFlows(s, 0, 2000, "x")
-	waitSpooled(t, s, fs[0].ID)
-	m, err := New(Options{Store: s})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, s, fs := spooledModel(t)
 	x := fs[0].ID
 	cmd := m.applyFilter(filter.MustParse("~marked | ~bs needle"))
 	var done deepDoneMsg
@@ -189,10 +183,7 @@ func promptSubmit(tag, v string) prompt.SubmitMsg { return prompt.SubmitMsg{Tag:
 
 // A flow marked and spooled again before the pass starts shows.
 func TestDeepPassAfterAMark(t *testing.T) {
-	s := spoolStore(t)
-	fs := addFlows(s, 0, 2000, "x")
-	waitSpooled(t, s, fs[0].ID)
-	m, _ := New(Options{Store: s})
+	m, s, fs := spooledModel(t)
 	x := fs[0].ID
 	m.intent(flowlist.MarkMsg{ID: x, Marked: true})
 	addFlows(s, 2000, 300, "y")

@@ -214,7 +214,7 @@ func validateFilter(s string) *prompt.Problem {
 // keeps when the filter looks at nothing else, and else read back from the
 // spool: right, but slow over a large spool.
 func (m *Model) matcher() func(*flowstore.Summary) bool {
-	if m.filter == nil || strings.TrimSpace(m.filter.String()) == "" {
+	if m.filter.Empty() {
 		return nil
 	}
 	flt, store := m.filter, m.store
@@ -223,7 +223,7 @@ func (m *Model) matcher() func(*flowstore.Summary) bool {
 		switch {
 		case s.Flow != nil:
 			return flt.Match(s.Flow)
-		case shallow && s.LiteExact():
+		case !readsSpool(shallow, s):
 			return flt.Match(s.Lite())
 		}
 		if match, ok := deep.get(s.Seq); ok {

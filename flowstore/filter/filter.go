@@ -69,6 +69,10 @@ func (f *Filter) Shallow() bool {
 	return f == nil || f.root == nil || f.root.shallow()
 }
 
+// Empty reports whether the filter matches every flow because it says
+// nothing (no filter, or only spaces).
+func (f *Filter) Empty() bool { return f == nil || f.root == nil }
+
 // String returns the expression the filter was parsed from.
 func (f *Filter) String() string {
 	if f == nil {

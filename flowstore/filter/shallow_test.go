@@ -112,3 +112,10 @@ func TestOddHostIsFlagged(t *testing.T) {
 		t.Fatal("a Host header naming another host is not flagged")
 	}
 }
+
+func TestEmpty(t *testing.T) {
+	var none *filter.Filter
+	if !none.Empty() || !mustParse(t, "").Empty() || !mustParse(t, "  \t").Empty() || mustParse(t, "~q").Empty() {
+		t.Fatal("Empty is wrong")
+	}
+}
