@@ -325,23 +325,17 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	} else {
 		freshen(m.store, msg.events)
 		for _, ev := range msg.events {
-			if ev.Summary != nil && ev.Kind&flowstore.EventRemoved == 0 {
-				m.noteSpooled(ev) // spooled now, maybe changed since
-			}
-		}
-		m.list.Apply(msg.events)
-		for _, ev := range msg.events {
 			switch {
 			case ev.Kind&flowstore.EventRemoved != 0:
 				m.forgetCount(ev.ID)
 			case ev.Summary != nil:
-				m.count(ev.ID, ev.Summary.State, ev.Summary.Marked())
-			case ev.Flow != nil:
-				m.count(ev.ID, ev.Flow.State, ev.Flow.Marked)
+				m.noteSpooled(ev) // spooled now, maybe changed since
+				m.countState(ev.ID, nil, ev.Summary)
 			default:
-				m.forgetCount(ev.ID)
+				m.countState(ev.ID, ev.Flow, nil)
 			}
 		}
+		m.list.Apply(msg.events)
 	}
 	if f := m.view.Flow(); f != nil {
 		// The view keeps the flow it shows; when that one is spooled it is
@@ -399,12 +393,19 @@ func (m *Model) count(id string, state flowstore.State, marked bool) {
 }
 
 // countFlow counts a fresh snapshot; nil when the flow is gone.
-func (m *Model) countFlow(id string, f *flowstore.Flow) {
-	if f == nil {
+func (m *Model) countFlow(id string, f *flowstore.Flow) { m.countState(id, f, nil) }
+
+// countState counts a flow by its summary when spooled, else by its
+// snapshot; with neither, the flow is gone.
+func (m *Model) countState(id string, f *flowstore.Flow, sum *flowstore.Summary) {
+	switch {
+	case sum != nil:
+		m.count(id, sum.State, sum.Marked())
+	case f != nil:
+		m.count(id, f.State, f.Marked)
+	default:
 		m.forgetCount(id)
-		return
 	}
-	m.count(id, f.State, f.Marked)
 }
 
 // forgetCount drops a flow that is gone from the counters.
@@ -447,7 +448,7 @@ type tickMsg struct{}
 // armTick starts a one-second tick while flows are paused or a spool is
 // on, and none is armed; each tick re-arms it while either holds.
 func (m *Model) armTick() tea.Cmd {
-	spool := m.mem != nil || m.store.Stats().DiskUsed || m.deepRead != nil
+	spool := m.mem != nil || m.deepRead != nil // mem: sampled since New
 	if len(m.paused) == 0 && !spool {
 		return nil
 	}

@@ -241,15 +241,8 @@ func (m *Model) matcher() func(*flowstore.Summary) bool {
 // recountOne counts one flow again as the store has it now, without
 // reading the spool.
 func (m *Model) recountOne(id string) {
-	f, sum, ok := m.store.Peek(id)
-	switch {
-	case !ok:
-		m.forgetCount(id)
-	case f != nil:
-		m.countFlow(id, f)
-	default:
-		m.count(id, sum.State, sum.Marked())
-	}
+	f, sum, _ := m.store.Peek(id)
+	m.countState(id, f, sum)
 }
 
 // selected is the whole flow under the list's cursor, nil when there is
