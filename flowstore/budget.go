@@ -45,9 +45,12 @@ type budget struct {
 	disk    int64
 	hotMax  int64
 	coldMax int
-	hot     int64 // estimated bytes of the flows held in memory
-	cold    int   // spooled flows
-	scan    int   // position in order before which no flow is in memory
+	hot     int64   // estimated bytes of the flows held in memory, whole or packed
+	cold    int     // spooled flows
+	packed  int     // packed flows
+	fin     []*slot // finished whole flows in the order they finished, to pack
+	finHead int     // fin[:finHead] is done
+	scan    int     // position in order before which no flow is in memory
 	evicted int64
 	in      atomTable // methods and hosts of spooled flows
 	notifyf func(string)
@@ -81,6 +84,9 @@ func (s *Store) EnableSpool(cfg SpoolConfig) error {
 	for _, sl := range s.order[s.head:] { // flows already here count too
 		if !sl.dead && sl.f != nil {
 			b.track(sl.f, 1)
+			if sl.f.State.Final() {
+				b.queue(sl)
+			}
 		}
 	}
 	b.hotMax = max(cfg.Memory/16, 1<<20)
@@ -117,9 +123,15 @@ func (s *Store) Close() error {
 	<-b.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.removeOldest(func(sl *slot) bool { return sl.f == nil }, func() bool { return false })
+	s.removeOldest((*slot).spooled, func() bool { return false })
 	err := b.sp.close()
 	b.sp = nil
+	for _, sl := range b.fin[b.finHead:] {
+		if sl != nil {
+			sl.queued = false
+		}
+	}
+	b.fin, b.finHead = nil, 0
 	s.compactLocked()
 	return err
 }
@@ -127,6 +139,7 @@ func (s *Store) Close() error {
 // Stats is how much a store holds and where.
 type Stats struct {
 	Flows    int   // all flows
+	Packed   int   // flows held in memory in their compact form
 	Spooled  int   // flows in the spool
 	Memory   int64 // estimated bytes of flows and summaries in memory
 	Spool    int64 // bytes of the spool on disk
@@ -140,7 +153,7 @@ func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	b := &s.budget
-	st := Stats{Flows: len(s.byID), Spooled: b.cold, Evicted: b.evicted, Budget: b.memory,
+	st := Stats{Flows: len(s.byID), Packed: b.packed, Spooled: b.cold, Evicted: b.evicted, Budget: b.memory,
 		Memory: b.hot + int64(b.cold)*summaryCost, DiskUsed: b.sp != nil}
 	if b.sp != nil {
 		st.Spool = b.sp.size()
@@ -181,12 +194,13 @@ func (b *budget) track(f *Flow, sign int64) {
 	}
 }
 
-// poke wakes the spiller when memory is over its share.
+// poke wakes the spiller when memory is over its share or flows wait to be
+// packed.
 func (b *budget) poke() {
 	if b.sp == nil {
 		return
 	}
-	if b.hot > b.hotMax {
+	if b.hot > b.hotMax || b.waiting() >= keepWhole+packBatch {
 		select {
 		case b.kick <- struct{}{}:
 		default:
@@ -260,6 +274,13 @@ func (s *Store) spillLoop() {
 			return
 		case <-b.kick:
 		}
+		for s.packOnce(packBatch) {
+			select {
+			case <-b.stop:
+				return
+			default:
+			}
+		}
 		for s.spillOnce(spillBatch) {
 			select {
 			case <-b.stop:
@@ -285,12 +306,13 @@ const (
 	assistBatch = 16
 )
 
-// spillOnce moves a batch of the oldest finished flows to the spool and
-// reports whether there may be more to do.
+// spillOnce moves a batch of the oldest finished flows, whole or packed, to
+// the spool and reports whether there may be more to do.
 func (s *Store) spillOnce(batch int) bool {
 	type job struct {
 		sl  *slot
-		f   *Flow
+		f   *Flow  // a whole flow, to encode
+		rec []byte // or a packed one's record
 		loc spoolLoc
 		ok  bool
 	}
@@ -305,17 +327,26 @@ func (s *Store) spillOnce(batch int) bool {
 	front := true
 	for i := max(b.scan, s.head); i < len(s.order) && len(jobs) < batch && need > 0; i++ {
 		sl := s.order[i]
-		if sl.dead || sl.f == nil {
+		if sl.dead || sl.spooled() {
 			if front {
 				b.scan = i + 1
 			}
 			continue
 		}
 		front = false
-		if sl.spilling || !sl.f.State.Final() || footprint(sl.f) > 1<<30 {
+		if sl.spilling {
+			continue // not picked twice by the spiller and a writer
+		}
+		if sl.packed != nil {
+			sl.spilling = true
+			jobs = append(jobs, job{sl: sl, rec: sl.packed})
+			need -= packCost(sl.packed)
+			continue
+		}
+		if !sl.f.State.Final() || footprint(sl.f) > 1<<30 {
 			continue // a record's length must fit its 32 bits
 		}
-		sl.spilling = true // not picked twice by the spiller and a writer
+		sl.spilling = true
 		jobs = append(jobs, job{sl: sl, f: sl.f})
 		need -= footprint(sl.f)
 	}
@@ -328,10 +359,13 @@ func (s *Store) spillOnce(batch int) bool {
 	recs := make([][]byte, 0, len(jobs))
 	var werr error
 	for i := range jobs {
-		rec, err := encodeRecord(jobs[i].f)
-		if err != nil {
-			werr = err
-			break
+		rec := jobs[i].rec
+		if rec == nil {
+			var err error
+			if rec, err = encodeRecord(jobs[i].f); err != nil {
+				werr = err
+				break
+			}
 		}
 		recs = append(recs, rec)
 	}
@@ -362,6 +396,18 @@ func (s *Store) spillOnce(batch int) bool {
 		if !sp.has(j.loc.seg) {
 			// Another pass dropped the segment for the disk budget before
 			// this one could point a slot at it: the flow stays in memory.
+			continue
+		}
+		if j.rec != nil {
+			if j.sl.dead || j.sl.packed == nil || &j.sl.packed[0] != &j.rec[0] {
+				sp.release(j.loc) // changed or gone while it was written
+				continue
+			}
+			sum := *j.sl.sum // summaries are shared: a copy says where it went
+			sum.loc = j.loc
+			b.unpack(j.sl)
+			j.sl.sum = &sum
+			b.cold++
 			continue
 		}
 		if j.sl.dead || j.sl.f != j.f {
@@ -395,7 +441,7 @@ func (s *Store) spillFailedLocked(err error) {
 	if b.hot <= b.memory/2 {
 		return
 	}
-	n := s.removeOldest(func(sl *slot) bool { return sl.f != nil && sl.f.State.Final() },
+	n := s.removeOldest(func(sl *slot) bool { return !sl.spooled() && sl.final() },
 		func() bool { return b.hot <= b.memory*3/8 })
 	if n > 0 {
 		b.evicted += int64(n)
@@ -412,7 +458,7 @@ func (s *Store) enforceLocked() {
 		return
 	}
 	if b.cold > b.coldMax {
-		n := s.removeOldest(func(sl *slot) bool { return sl.f == nil }, func() bool { return b.cold <= b.coldMax })
+		n := s.removeOldest((*slot).spooled, func() bool { return b.cold <= b.coldMax })
 		b.evicted += int64(n)
 		b.notify(fmt.Sprintf("memory budget %s: %d spooled flows is all their summaries may take; evicted the %d oldest", FormatSize(b.memory), b.coldMax, n))
 	}
@@ -425,7 +471,7 @@ func (s *Store) enforceLocked() {
 			// Records written but not yet pointed at by a slot are in there
 			// too: the pass that wrote them sees the segment gone (has) and
 			// keeps those flows in memory.
-			m := s.removeOldest(func(sl *slot) bool { return sl.f == nil && sl.sum.loc.seg == seg },
+			m := s.removeOldest(func(sl *slot) bool { return sl.spooled() && sl.sum.loc.seg == seg },
 				func() bool { return false })
 			b.sp.drop(seg)
 			b.evicted += int64(m)

@@ -15,8 +15,11 @@ const bodyLen = 10240
 
 // spooledFlow is a finished flow with a 10 KiB response body whose bytes
 // say which flow it is, and a small binary request body.
-func spooledFlow(i int) *Flow {
-	body := bytes.Repeat([]byte(fmt.Sprintf("flow %06d body", i)), bodyLen/16)
+func spooledFlow(i int) *Flow { return flowWithBody(i, bodyLen) }
+
+// flowWithBody is spooledFlow with a response body of about n bytes.
+func flowWithBody(i, n int) *Flow {
+	body := bytes.Repeat([]byte(fmt.Sprintf("flow %06d body", i)), n/16)
 	req := []byte{0, 1, 2, 0xff, byte(i)}
 	now := time.Now()
 	return &Flow{

@@ -100,7 +100,12 @@ type recordExtras struct {
 }
 
 func encodeRecord(f *Flow) ([]byte, error) {
-	w := recWriter{b: make([]byte, 0, 512+recordBodyLen(f))}
+	return appendRecord(make([]byte, 0, 512+recordBodyLen(f)), f)
+}
+
+// appendRecord appends f's record to dst.
+func appendRecord(dst []byte, f *Flow) ([]byte, error) {
+	w := recWriter{b: dst}
 	w.uint(recordVersion)
 	w.uint(uint64(f.State))
 	w.str(string(f.Paused))

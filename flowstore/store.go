@@ -17,8 +17,9 @@ const (
 	// EventFinished: the flow reached a final state (done, error, killed).
 	EventFinished
 	EventRemoved
-	// EventSpilled: the flow moved to the spool; Event.Summary is what stays
-	// in memory. A subscriber holding the flow's snapshot should let it go.
+	// EventSpilled: the flow left memory's whole form, packed or moved to
+	// the spool; Event.Summary is what stays of it. A subscriber holding the
+	// flow's snapshot should let it go (Store.Get gives it back).
 	EventSpilled
 )
 
@@ -92,14 +93,20 @@ func (s *Subscription) note(id string, f *Flow, sum *Summary, k EventKind) {
 	}
 }
 
-// slot holds one flow: in memory (f, and sum a cached summary of it or nil)
-// or spooled (f nil, sum what stays of it).
+// slot holds one flow: whole in memory (f, and sum a cached summary of it
+// or nil), packed (f nil, packed its record, sum what stays of it) or
+// spooled (f nil, packed nil, sum what stays of it and where its record is).
 type slot struct {
 	f        *Flow
 	sum      *Summary
+	packed   []byte
 	dead     bool
-	spilling bool // being written to the spool
+	spilling bool // being packed, or written to the spool
+	queued   bool // waiting in the budget's queue of finished whole flows
 }
+
+// spooled reports whether the flow's record is in the spool on disk.
+func (sl *slot) spooled() bool { return sl.f == nil && sl.packed == nil }
 
 func (sl *slot) id() string {
 	if sl.f != nil {
@@ -220,6 +227,7 @@ func (s *Store) addLocked(f *Flow) {
 	k := EventAdded
 	if f.State.Final() {
 		k |= EventFinished
+		s.budget.queue(sl)
 	}
 	s.publish(f.ID, f, nil, k)
 	s.budget.poke()
@@ -246,7 +254,15 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 	}
 	var f *Flow
 	wasFinal := true
-	if sl.f == nil {
+	if sl.packed != nil {
+		loaded, err := s.budget.decode(sl.packed, sl.sum)
+		if err != nil {
+			s.budget.notify(err.Error())
+			return nil, false
+		}
+		s.budget.unpack(sl)
+		f = loaded
+	} else if sl.f == nil {
 		loaded, err := s.budget.load(sl.sum)
 		if err != nil {
 			s.budget.notify(err.Error())
@@ -269,17 +285,20 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 	sl.f, sl.sum = f, nil
 	s.budget.track(f, 1)
 	k := EventUpdated
-	if f.State.Final() && !wasFinal {
-		k |= EventFinished
+	if f.State.Final() {
+		if !wasFinal {
+			k |= EventFinished
+		}
+		s.budget.queue(sl)
 	}
 	s.publish(id, f, nil, k)
 	s.budget.poke()
 	return f, true
 }
 
-// Get returns the current snapshot of a flow. A spooled flow is read back
-// from the spool (a fresh copy each time); false if it is gone or cannot
-// be read.
+// Get returns the current snapshot of a flow. A packed or spooled flow is
+// decoded or read back (a fresh copy each time); false if it is gone or
+// cannot be read.
 func (s *Store) Get(id string) (*Flow, bool) {
 	s.mu.RLock()
 	sl, ok := s.byID[id]
@@ -292,9 +311,13 @@ func (s *Store) Get(id string) (*Flow, bool) {
 		return f, true
 	}
 	// Read under the lock, which keeps the segment from being dropped;
-	// decode after it, so writers do not wait for that.
-	sum := sl.sum
-	rec, err := s.budget.read(sum)
+	// decode after it, so writers do not wait for that. A packed record
+	// never changes: it is decoded after the lock too.
+	sum, rec := sl.sum, sl.packed
+	var err error
+	if rec == nil {
+		rec, err = s.budget.read(sum)
+	}
 	s.mu.RUnlock()
 	var f *Flow
 	if err == nil {
@@ -431,16 +454,19 @@ func (s *Store) removeLocked(id string) {
 	s.dead++
 	var sum *Summary
 	if sl.f == nil {
-		sum = sl.sum // a spooled flow is known by its summary
+		sum = sl.sum // a packed or spooled flow is known by its summary
 	}
 	s.publish(id, sl.f, sum, EventRemoved)
 }
 
 // forgetLocked gives back what a slot's flow holds of the budget.
 func (s *Store) forgetLocked(sl *slot) {
-	if sl.f != nil {
+	switch {
+	case sl.f != nil:
 		s.budget.track(sl.f, -1)
-	} else if sl.sum != nil {
+	case sl.packed != nil:
+		s.budget.unpack(sl)
+	case sl.sum != nil:
 		s.budget.unspool(sl.sum)
 	}
 }

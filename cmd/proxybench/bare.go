@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ func runBare(args []string, stderr io.Writer) int {
 	caDir := fs.String("ca-dir", "", "`directory` holding (or to hold) ca.pem and ca-key.pem")
 	upstreamCA := fs.String("upstream-ca", "", "PEM `file` of a CA to trust for origins, besides the system's")
 	forwardClose := fs.Bool("forward-close", false, "let a client's \"Connection: close\" close the upstream connection too (goproxy's own behaviour)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the proxy stops, to compare with interceptor-tui's --cpuprofile")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -116,6 +118,21 @@ func runBare(args []string, stderr io.Writer) int {
 		}
 		return r, nil
 	})
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bare-goproxy: --cpuprofile:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

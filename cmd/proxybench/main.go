@@ -36,6 +36,7 @@ type config struct {
 	flows     int
 	download  int64
 	bareClose bool
+	profiles  string
 	repeat    int
 }
 
@@ -53,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to `file` (- for stdout)")
 	fs.IntVar(&cfg.flows, "flows", 50000, "requests in the flows scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each scenario and proxy `N` times, interleaved, and keep the one least disturbed by other processes")
+	fs.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of each bare goproxy and interceptor-tui run into `directory` (NAME-N.prof), to see where the difference goes")
 	fs.BoolVar(&cfg.bareClose, "bare-forward-close", false, "let the bare goproxy close its upstream connection when the client sends Connection: close, as stock goproxy does")
 	fs.Var(sizeValue{&cfg.download}, "download", "body `size` of the download scenario (1GiB, 256MiB, ...)")
 	fs.Usage = func() {
@@ -176,7 +178,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	env := &benchEnv{tmp: tmp, bareClose: cfg.bareClose}
+	env := &benchEnv{tmp: tmp, bareClose: cfg.bareClose, profiles: cfg.profiles}
 
 	// Ctrl-C: stop the load, kill the proxies, print what was measured.
 	// A second one kills proxybench outright (the proxies die with it).

@@ -53,6 +53,7 @@ type benchEnv struct {
 	sequence  int
 	maxFlows  int // --max-flows for ours, 0 to leave the default
 	bareClose bool
+	profiles  string // directory for CPU profiles, "" for none
 	mitmdump  string
 	procsLive sync.Map // *proxyProc → struct{}, for the signal handler
 }
@@ -72,6 +73,7 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 			argv = append(argv, "--forward-close")
 			settings = "--forward-close: a client's Connection: close closes upstream too"
 		}
+		argv = append(argv, e.profileArgs(name)...)
 		return launch{argv: argv, caFile: filepath.Join(dir, "ca.pem"), settings: settings}, nil
 	case proxyOurs:
 		argv := []string{e.binary, "--headless", "--listen", addr, "--upstream-ca", e.originCA}
@@ -80,6 +82,7 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 			argv = append(argv, "--max-flows", strconv.Itoa(e.maxFlows))
 			settings = "--headless --max-flows " + strconv.Itoa(e.maxFlows)
 		}
+		argv = append(argv, e.profileArgs(name)...)
 		return launch{
 			argv:     argv,
 			env:      []string{"INTERCEPTOR_TUI_HOME=" + dir},
@@ -95,6 +98,15 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 		}, nil
 	}
 	return launch{}, fmt.Errorf("unknown proxy %q", name)
+}
+
+// profileArgs asks a proxy of ours (bare goproxy or interceptor-tui) for a
+// CPU profile named after the proxy and this start.
+func (e *benchEnv) profileArgs(name string) []string {
+	if e.profiles == "" {
+		return nil
+	}
+	return []string{"--cpuprofile", filepath.Join(e.profiles, fmt.Sprintf("%s-%d.prof", name, e.sequence))}
 }
 
 // startProxy starts a fresh instance of the named proxy and waits until it
