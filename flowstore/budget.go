@@ -421,6 +421,13 @@ func (s *Store) spillOnce(batch int) bool {
 		b.cold++
 		s.publish(sum.ID, j.f, sum, EventSpilled) // with the snapshot spooled, for subscribers that match it
 	}
+	for _, j := range jobs {
+		// A whole flow that did not land (or came home meanwhile) is
+		// packed instead, if packing passed it over while it was out.
+		if !j.sl.dead && j.sl.f != nil && j.sl.f.State.Final() {
+			b.queue(j.sl)
+		}
+	}
 	if werr != nil {
 		s.spillFailedLocked(werr)
 	}

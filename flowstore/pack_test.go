@@ -2,9 +2,15 @@ package flowstore
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
+	"weak"
 )
 
 // waitPacked waits until at least n flows are packed.
@@ -165,4 +171,165 @@ func TestPackedFlowsGoToTheSpoolAsTheyAre(t *testing.T) {
 		check(int(f.Seq-1), f)
 		return true
 	})
+}
+
+func TestClearedFlowsAreFreedThoughQueuedForPacking(t *testing.T) {
+	s := NewStore(0)
+	if err := s.EnableSpool(SpoolConfig{Dir: t.TempDir(), Memory: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n, size = 3000, 32 << 10
+	var ws []weak.Pointer[Flow]
+	for i := range n {
+		ws = append(ws, weak.Make(s.Add(flowWithBody(i, size))))
+	}
+	settle(t, s)
+	s.Clear() // the newest keepWhole are still in the packing queue
+	runtime.GC()
+	runtime.GC()
+	alive := 0
+	for _, w := range ws {
+		if w.Value() != nil {
+			alive++
+		}
+	}
+	if alive > 0 {
+		t.Fatalf("%d cleared flows (%d KiB bodies) are still reachable while the store says it holds %d bytes", alive, size>>10, s.Stats().Memory)
+	}
+}
+
+// Writers adding and finishing flows while others mark, delete, clear and
+// read them, with the packer and the spiller at work: every flow is read
+// back, the headless printer's Follow sees each finished flow once, and
+// the memory accounts match a recount.
+func TestPackAndSpillUnderConcurrentChanges(t *testing.T) {
+	for _, c := range []struct{ mem, disk int64 }{{32 << 20, 0}, {128 << 20, 0}, {128 << 20, 16 << 20}} {
+		t.Run(fmt.Sprintf("memory %s disk %s", FormatSize(c.mem), FormatSize(c.disk)), func(t *testing.T) {
+			s := NewStore(0)
+			if err := s.EnableSpool(SpoolConfig{Dir: t.TempDir(), Memory: c.mem, Disk: c.disk}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			sub := s.Subscribe()
+			ctx, cancel := context.WithCancel(context.Background())
+			seen := map[string]int{}
+			followed := make(chan struct{})
+			go func() {
+				defer close(followed)
+				sub.Follow(ctx, func(batch []*Flow) {
+					for _, f := range batch {
+						seen[f.ID]++
+					}
+				})
+			}()
+
+			var mu sync.Mutex
+			var ids []string
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					r := rand.New(rand.NewPCG(uint64(w), 1))
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						fl := flowWithBody(w*1000000+i, 64+r.IntN(2048))
+						fl.State = StateActive
+						f := s.Add(fl)
+						s.Update(f.ID, func(f *Flow) { f.State = StateDone })
+						mu.Lock()
+						ids = append(ids, f.ID)
+						mu.Unlock()
+					}
+				})
+			}
+			for w := range 4 {
+				wg.Go(func() {
+					r := rand.New(rand.NewPCG(uint64(100+w), 1))
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						mu.Lock()
+						if len(ids) == 0 {
+							mu.Unlock()
+							continue
+						}
+						id := ids[r.IntN(len(ids))]
+						mu.Unlock()
+						switch r.IntN(8) {
+						case 0, 1:
+							s.Update(id, func(f *Flow) { f.Marked = !f.Marked })
+						case 2:
+							if r.IntN(50) == 0 {
+								s.Delete(id)
+							}
+						case 3:
+							if r.IntN(2000) == 0 {
+								s.Clear()
+							}
+						default:
+							if f, ok := s.Get(id); ok && f.ID != id {
+								t.Errorf("Get(%s) gave flow %s", id, f.ID)
+							}
+						}
+					}
+				})
+			}
+			time.Sleep(1500 * time.Millisecond)
+			close(stop)
+			wg.Wait()
+			settle(t, s)
+
+			s.mu.Lock()
+			var hot int64
+			packed, cold := 0, 0
+			for _, sl := range s.order[s.head:] {
+				if sl.dead {
+					continue
+				}
+				switch {
+				case sl.f != nil:
+					hot += footprint(sl.f)
+				case sl.packed != nil:
+					hot += packCost(sl.packed)
+					packed++
+				default:
+					cold++
+				}
+				if sl.spilling {
+					t.Error("a slot was left marked spilling")
+				}
+			}
+			b := &s.budget
+			if hot != b.hot || packed != b.packed || cold != b.cold {
+				t.Errorf("accounts: memory %d, packed %d, spooled %d; a recount says %d, %d, %d", b.hot, b.packed, b.cold, hot, packed, cold)
+			}
+			live := make([]string, 0, len(s.byID))
+			for id := range s.byID {
+				live = append(live, id)
+			}
+			s.mu.Unlock()
+			for _, id := range live {
+				if _, ok := s.Get(id); !ok {
+					t.Errorf("flow %s cannot be read", id)
+				}
+			}
+			cancel()
+			<-followed
+			mu.Lock()
+			defer mu.Unlock()
+			for _, id := range ids {
+				if seen[id] != 1 {
+					t.Fatalf("flow %s followed %d times, want once (%d flows)", id, seen[id], len(ids))
+				}
+			}
+		})
+	}
 }

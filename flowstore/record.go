@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"math"
 	"time"
 )
 
@@ -18,7 +17,7 @@ import (
 // TestRecordCoversEveryField fails when a field is added to a flow's types
 // and not to this codec.
 
-const recordVersion = 1
+const recordVersion = 2
 
 type recWriter struct{ b []byte }
 
@@ -90,10 +89,9 @@ func (w *recWriter) response(r *Response) {
 	w.headers(r.Trailers)
 }
 
-// recordExtras are the parts of a flow that few flows have.
+// recordExtras are the parts of a flow that few flows have and whose text
+// is valid UTF-8 (JSON would replace bytes that are not).
 type recordExtras struct {
-	Original        *Original `json:"original,omitempty"`
-	Notes           []string  `json:"notes,omitempty"`
 	Mock            *MockRule `json:"mock,omitempty"`
 	Messages        []Message `json:"messages,omitempty"`
 	MessagesDropped int       `json:"messages_dropped,omitempty"`
@@ -132,8 +130,19 @@ func appendRecord(dst []byte, f *Flow) ([]byte, error) {
 	w.bool(f.Marked)
 	w.str(f.Comment)
 	w.str(f.ReplayOf)
-	if f.Original != nil || f.Notes != nil || f.Mock != nil || f.Messages != nil || f.MessagesDropped != 0 {
-		js, err := json.Marshal(recordExtras{f.Original, f.Notes, f.Mock, f.Messages, f.MessagesDropped})
+	// An edited flow's original messages keep their bytes as the flow's do.
+	w.bool(f.Original != nil)
+	if o := f.Original; o != nil {
+		w.request(o.Request)
+		w.response(o.Response)
+	}
+	w.bool(f.Notes != nil)
+	w.uint(uint64(len(f.Notes)))
+	for _, n := range f.Notes {
+		w.str(n)
+	}
+	if f.Mock != nil || f.Messages != nil || f.MessagesDropped != 0 {
+		js, err := json.Marshal(recordExtras{f.Mock, f.Messages, f.MessagesDropped})
 		if err != nil {
 			return nil, err
 		}
@@ -214,15 +223,6 @@ func (r *recReader) bool() bool {
 
 func (r *recReader) time() time.Time { return fromUnixNano(r.int()) }
 
-func (r *recReader) small() int {
-	v := r.int()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		r.fail()
-		return 0
-	}
-	return int(v)
-}
-
 func (r *recReader) headers() Headers {
 	n := r.uint()
 	if n == 0 || n > uint64(len(r.b))/2 { // each header takes two bytes at least
@@ -253,7 +253,7 @@ func (r *recReader) request() *Request {
 	if !r.bool() {
 		return nil
 	}
-	q := &Request{Method: r.str(), Scheme: r.str(), Host: r.str(), Port: r.small(), Path: r.str(), Proto: r.str()}
+	q := &Request{Method: r.str(), Scheme: r.str(), Host: r.str(), Port: int(r.int()), Path: r.str(), Proto: r.str()}
 	q.Headers, q.Body, q.Trailers = r.headers(), r.body(), r.headers()
 	return q
 }
@@ -262,7 +262,7 @@ func (r *recReader) response() *Response {
 	if !r.bool() {
 		return nil
 	}
-	p := &Response{Status: r.small(), Reason: r.str(), Proto: r.str()}
+	p := &Response{Status: int(r.int()), Reason: r.str(), Proto: r.str()}
 	p.Headers, p.Body, p.Trailers = r.headers(), r.body(), r.headers()
 	return p
 }
@@ -287,12 +287,21 @@ func decodeRecord(rec []byte) (*Flow, error) {
 	}
 	f.BytesIn, f.BytesOut = r.int(), r.int()
 	f.Marked, f.Comment, f.ReplayOf = r.bool(), r.str(), r.str()
+	if r.bool() {
+		f.Original = &Original{Request: r.request(), Response: r.response()}
+	}
+	if r.bool() {
+		f.Notes = []string{}
+	}
+	for n := r.uint(); n > 0 && r.err == nil; n-- {
+		f.Notes = append(f.Notes, r.str())
+	}
 	if js := r.bytes(); r.err == nil && len(js) > 0 {
 		var x recordExtras
 		if err := json.Unmarshal(js, &x); err != nil {
 			return nil, errRecord
 		}
-		f.Original, f.Notes, f.Mock, f.Messages, f.MessagesDropped = x.Original, x.Notes, x.Mock, x.Messages, x.MessagesDropped
+		f.Mock, f.Messages, f.MessagesDropped = x.Mock, x.Messages, x.MessagesDropped
 		for i := range f.Messages {
 			f.Messages[i].Time = f.Messages[i].Time.Local() // as the flow's other times
 		}

@@ -24,6 +24,11 @@ func fullFlow() *Flow {
 	tls := func(x string) *TLSInfo {
 		return &TLSInfo{Version: "TLS 1.3", SNI: x, ALPN: "h2", Cipher: "TLS_AES_128_GCM_SHA256", CertSubject: "CN=" + x}
 	}
+	// The original messages keep bytes that are not UTF-8, as the flow's
+	// own do, and numbers beyond 32 bits (a loaded file may hold them).
+	odd := req()
+	odd.Port = 1 << 40
+	odd.Headers = append(odd.Headers, Header{"Content-Disposition", "attachment; filename=\"r\xe9sum\xe9.pdf\""})
 	return &Flow{
 		State: StateKilled, Paused: PhaseResponse, Since: at(1),
 		Client:  Client{Addr: "127.0.0.1:5000", TLS: tls("client")},
@@ -33,8 +38,8 @@ func fullFlow() *Flow {
 		Timings: Timings{Start: at(2), DNSStart: at(3), DNSDone: at(4), ConnectStart: at(5), ConnectDone: at(6),
 			TLSStart: at(7), TLSDone: at(8), RequestSent: at(9), FirstByte: at(10), End: at(11)},
 		BytesIn: 100, BytesOut: 200, Marked: true, Comment: "look", ReplayOf: "abc",
-		Original: &Original{Request: req(), Response: resp()},
-		Notes:    []string{"hook failed"},
+		Original: &Original{Request: odd, Response: resp()},
+		Notes:    []string{"hook failed", "bytes \xe9 kept"},
 		Mock:     &MockRule{Filter: "~u /x", Disabled: true},
 		Messages: []Message{{FromClient: true, Time: at(12), Kind: MessageEvent, Data: []byte("d"), Size: 1, Compressed: true,
 			Truncated: true, CloseCode: 1000, Event: "ping", ID: "7", Note: "rewritten"}},

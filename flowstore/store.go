@@ -112,7 +112,17 @@ func (sl *slot) id() string {
 	if sl.f != nil {
 		return sl.f.ID
 	}
-	return sl.sum.ID
+	if sl.sum != nil {
+		return sl.sum.ID
+	}
+	return ""
+}
+
+// retire marks a removed slot dead and lets go of its flow: the budget's
+// queue may point at the slot a while longer.
+func (sl *slot) retire() {
+	sl.dead = true
+	sl.f, sl.sum, sl.packed = nil, nil, nil
 }
 
 func (sl *slot) final() bool { return sl.f == nil || sl.f.State.Final() }
@@ -215,7 +225,7 @@ func (s *Store) addLocked(f *Flow) {
 	if old, ok := s.byID[f.ID]; ok {
 		// A loaded file may repeat an ID; the later copy wins its slot.
 		s.forgetLocked(old)
-		old.dead = true
+		old.retire()
 		s.dead++
 	}
 	s.seq++
@@ -450,13 +460,13 @@ func (s *Store) removeLocked(id string) {
 	}
 	delete(s.byID, id)
 	s.forgetLocked(sl)
-	sl.dead = true
 	s.dead++
 	var sum *Summary
 	if sl.f == nil {
 		sum = sl.sum // a packed or spooled flow is known by its summary
 	}
 	s.publish(id, sl.f, sum, EventRemoved)
+	sl.retire()
 }
 
 // forgetLocked gives back what a slot's flow holds of the budget.

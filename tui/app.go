@@ -195,7 +195,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.sampleMemory()
 		var cmd tea.Cmd
 		if p := m.deepProgress(); p != "" {
-			cmd = m.status.Flash(p+" of "+statusbar.Thousands(m.deepTotal)+" spooled flows…", false)
+			cmd = m.status.Flash(p+" of "+statusbar.Thousands(m.deepTotal)+" older flows…", false)
 		}
 		return tea.Batch(cmd, m.armTick())
 	case deepDoneMsg:

@@ -132,7 +132,7 @@ func (m *Model) applyFilter(f *filter.Filter) tea.Cmd {
 			m.deepTotal, m.deepRead = n, &atomic.Int64{}
 			m.deepDirty = map[uint64]bool{}
 			return tea.Batch(
-				m.status.Flash(fmt.Sprintf("filter: %s: reading %d spooled flows back…", f, n), false),
+				m.status.Flash(fmt.Sprintf("filter: %s: reading %d older flows back…", f, n), false),
 				deepPass(ctx, m.deepGen, f, m.store, all, m.deepRead))
 		}
 	}
