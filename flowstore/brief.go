@@ -187,18 +187,17 @@ func (s *Summary) Lite() *Flow {
 	return f
 }
 
-// compact returns a copy of s that keeps nothing of the flow's memory
-// alive: no Flow pointer, and strings copied out of whatever larger
-// buffers they were cut from (repeated ones, methods and hosts, shared
-// through in). The ID is kept as is: it is a string of its own, already the
-// store's map key.
+// compact makes a fresh summary (no one else holds it) keep nothing of the
+// flow's memory alive: no Flow pointer, and strings copied out of whatever
+// larger buffers they were cut from (repeated ones, methods and hosts,
+// shared through in). The ID is kept as is: it is a string of its own,
+// already the store's map key.
 func (s *Summary) compact(in *atomTable) *Summary {
-	c := *s
-	c.Flow = nil
-	c.Path = strings.Clone(s.Path)
-	c.Method = in.intern(s.Method)
-	c.Host = in.intern(s.Host)
-	return &c
+	s.Flow = nil
+	s.Path = strings.Clone(s.Path)
+	s.Method = in.intern(s.Method)
+	s.Host = in.intern(s.Host)
+	return s
 }
 
 // atom numbers a string in a table of strings that repeat across flows.

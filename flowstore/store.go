@@ -47,6 +47,7 @@ type Subscription struct {
 
 	c     chan struct{}
 	store *Store
+	kinds EventKind // the kinds noted; 0 for all
 
 	mu      sync.Mutex
 	pending []Event
@@ -161,9 +162,14 @@ func NewID() string {
 func (s *Store) Gen() uint64 { return s.gen.Load() }
 
 // Subscribe registers for change events.
-func (s *Store) Subscribe() *Subscription {
+func (s *Store) Subscribe() *Subscription { return s.SubscribeTo(0) }
+
+// SubscribeTo registers for the changes that include one of kinds (0: all),
+// such as EventFinished for a follower that only prints or saves finished
+// flows: it is not woken for the others, several a flow on a busy proxy.
+func (s *Store) SubscribeTo(kinds EventKind) *Subscription {
 	c := make(chan struct{}, 1)
-	sub := &Subscription{C: c, c: c, store: s, index: make(map[string]int)}
+	sub := &Subscription{C: c, c: c, store: s, kinds: kinds, index: make(map[string]int)}
 	s.mu.Lock()
 	subs := make([]*Subscription, len(s.subs), len(s.subs)+1)
 	copy(subs, s.subs)
@@ -188,7 +194,9 @@ func (s *Store) unsubscribe(sub *Subscription) {
 func (s *Store) publish(id string, f *Flow, sum *Summary, k EventKind) {
 	s.gen.Add(1)
 	for _, sub := range s.subs {
-		sub.note(id, f, sum, k)
+		if sub.kinds == 0 || k&sub.kinds != 0 {
+			sub.note(id, f, sum, k)
+		}
 	}
 }
 

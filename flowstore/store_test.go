@@ -286,3 +286,22 @@ func TestURLParts(t *testing.T) {
 		t.Error("relative URL accepted")
 	}
 }
+
+func TestSubscribeToFinishedIsNotWokenByOtherChanges(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.SubscribeTo(flowstore.EventFinished)
+	f := s.Add(&flowstore.Flow{State: flowstore.StateActive, Request: &flowstore.Request{Method: "GET", Host: "a.test", Path: "/"}})
+	s.Update(f.ID, func(f *flowstore.Flow) { f.Comment = "still going" })
+	select {
+	case <-sub.C:
+		t.Fatal("woken for a flow that has not finished")
+	default:
+	}
+	s.Update(f.ID, func(f *flowstore.Flow) { f.State = flowstore.StateDone })
+	s.Update(f.ID, func(f *flowstore.Flow) { f.Marked = true }) // after it finished: not a finish
+	<-sub.C
+	events, _ := sub.Drain()
+	if len(events) != 1 || events[0].Kind != flowstore.EventUpdated|flowstore.EventFinished || events[0].Flow.State != flowstore.StateDone {
+		t.Fatalf("events %+v, want the one finish", events)
+	}
+}

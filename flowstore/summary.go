@@ -3,7 +3,6 @@ package flowstore
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -51,42 +50,46 @@ func pad2(n int) string {
 // FormatLine is the one-line summary headless mode prints for a flow:
 // time, client, method, URL, then status, response size and duration, or
 // the error.
-func FormatLine(f *Flow) string {
-	var b strings.Builder
-	b.WriteString(f.Timings.Start.Local().Format("15:04:05.000"))
-	b.WriteByte(' ')
-	b.WriteString(f.Client.Addr)
-	b.WriteByte(' ')
+func FormatLine(f *Flow) string { return string(AppendLine(nil, f)) }
+
+// AppendLine appends FormatLine's line to b, for a printer that writes
+// many without making a string of each.
+func AppendLine(b []byte, f *Flow) []byte {
+	b = f.Timings.Start.Local().AppendFormat(b, "15:04:05.000")
+	b = append(b, ' ')
+	b = append(b, f.Client.Addr...)
+	b = append(b, ' ')
 	if f.Request != nil {
-		b.WriteString(f.Request.Method)
-		b.WriteByte(' ')
-		b.WriteString(f.Request.URL())
+		b = append(b, f.Request.Method...)
+		b = append(b, ' ')
+		b = append(b, f.Request.URL()...)
 	}
 	if f.Response != nil {
-		b.WriteString(" ")
-		b.WriteString(strconv.Itoa(f.Response.Status))
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(f.Response.Status), 10)
 		if f.Response.Reason != "" {
-			b.WriteByte(' ')
-			b.WriteString(f.Response.Reason)
+			b = append(b, ' ')
+			b = append(b, f.Response.Reason...)
 		}
-		b.WriteByte(' ')
-		b.WriteString(FormatSize(f.Response.Body.Size))
+		b = append(b, ' ')
+		b = append(b, FormatSize(f.Response.Body.Size)...)
 	}
 	if d := f.Timings.Duration(); d > 0 {
-		b.WriteByte(' ')
-		b.WriteString(FormatDuration(d))
+		b = append(b, ' ')
+		b = append(b, FormatDuration(d)...)
 	}
 	switch {
 	case f.State == StateKilled:
-		b.WriteString(" !! killed")
+		b = append(b, " !! killed"...)
 		if f.Error != nil {
-			b.WriteString(": " + f.Error.Message)
+			b = append(b, ": "...)
+			b = append(b, f.Error.Message...)
 		}
 	case f.Error != nil:
-		b.WriteString(" !! ")
-		b.WriteString(f.Error.Message)
+		b = append(b, " !! "...)
+		b = append(b, f.Error.Message...)
 	}
-	return b.String()
+	return b
 }
 
 // Follow calls fn with the flows that finished since the last call (in
@@ -94,7 +97,8 @@ func FormatLine(f *Flow) string {
 // done; then it drains what is left, closes the subscription and returns.
 // fn runs on Follow's goroutine, never on a writer's; batching lets it
 // write a batch with one system call. Subscribe before starting Follow in
-// a goroutine, so that no flow added in between is missed.
+// a goroutine, so that no flow added in between is missed; SubscribeTo
+// (EventFinished) spares the subscription every other change.
 func (sub *Subscription) Follow(ctx context.Context, fn func([]*Flow)) {
 	defer sub.Close()
 	var batch []*Flow

@@ -271,14 +271,16 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 
 	if cfg.headless {
 		out := bufio.NewWriter(stdout)
-		sub := store.Subscribe()
+		sub := store.SubscribeTo(flowstore.EventFinished)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var line []byte
 			sub.Follow(ctx, func(batch []*flowstore.Flow) {
 				for _, f := range batch {
 					if flt.Match(f) {
-						fmt.Fprintln(out, flowstore.FormatLine(f))
+						line = append(flowstore.AppendLine(line[:0], f), '\n')
+						_, _ = out.Write(line)
 					}
 				}
 				// Flush per batch: whoever reads our stdout sees each line
@@ -319,7 +321,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	}
 	if sf != nil {
 		saver := flowstore.NewSaver(sf)
-		sub := store.Subscribe()
+		sub := store.SubscribeTo(flowstore.EventFinished)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
