@@ -288,12 +288,17 @@ func (s *Store) spillLoop() {
 			default:
 			}
 		}
-		// A pass that found nothing to spill (every flow in memory still
-		// in progress) or failed to write waits before the next one.
-		select {
-		case <-b.stop:
-			return
-		case <-time.After(50 * time.Millisecond):
+		// Memory still over its share after a pass: every flow in memory is
+		// in progress, or the spool failed. Wait before trying again.
+		s.mu.RLock()
+		over := b.hot > b.hotMax
+		s.mu.RUnlock()
+		if over {
+			select {
+			case <-b.stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 		}
 	}
 }

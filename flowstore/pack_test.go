@@ -131,7 +131,7 @@ func TestPackedFlowsGoToTheSpoolAsTheyAre(t *testing.T) {
 	// 1 KiB bodies: the newest whole flows fit the 4 MiB share, so memory
 	// runs over only once many are packed, and packed records are what the
 	// spiller finds oldest.
-	const n, size = keepWhole + 16*packBatch, 1024
+	const n, size = keepWhole + 32*packBatch, 1024
 	ids := make([]string, n)
 	for i := range n {
 		ids[i] = s.Add(flowWithBody(i, size)).ID

@@ -2,6 +2,7 @@ package flowstore_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -303,5 +304,27 @@ func TestSubscribeToFinishedIsNotWokenByOtherChanges(t *testing.T) {
 	events, _ := sub.Drain()
 	if len(events) != 1 || events[0].Kind != flowstore.EventUpdated|flowstore.EventFinished || events[0].Flow.State != flowstore.StateDone {
 		t.Fatalf("events %+v, want the one finish", events)
+	}
+}
+
+func TestFollowEveryBatchesAndDeliversAll(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.SubscribeTo(flowstore.EventFinished)
+	ctx, cancel := context.WithCancel(context.Background())
+	var batches, got int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sub.FollowEvery(ctx, time.Hour, func(b []*flowstore.Flow) { batches++; got += len(b) })
+	}()
+	const n = 200
+	for i := range n {
+		s.Add(flowtest.New(flowtest.URL(fmt.Sprintf("http://a.test/%d", i))))
+		time.Sleep(50 * time.Microsecond)
+	}
+	cancel() // the last drain takes what waited
+	<-done
+	if got != n || batches > 2 {
+		t.Fatalf("%d flows in %d batches, want %d in at most 2 (one before the wait, one at the end)", got, batches, n)
 	}
 }

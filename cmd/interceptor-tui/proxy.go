@@ -276,7 +276,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		go func() {
 			defer wg.Done()
 			var line []byte
-			sub.Follow(ctx, func(batch []*flowstore.Flow) {
+			sub.FollowEvery(ctx, 20*time.Millisecond, func(batch []*flowstore.Flow) {
 				for _, f := range batch {
 					if flt.Match(f) {
 						line = append(flowstore.AppendLine(line[:0], f), '\n')
