@@ -57,6 +57,8 @@ func runMeta(cfg *config, args []string, took time.Duration, mitmdump, binary st
 		switch px {
 		case proxyDirect:
 			m.Proxies = append(m.Proxies, "direct: the client talks to the origin itself")
+		case proxyRelay:
+			m.Proxies = append(m.Proxies, "relay: `proxybench relay`, a TCP relay to the origin (the client's TLS goes through it untouched); no proxy's added latency can go below what this one more process on the path costs; measured in the keep-alive scenarios only")
 		case proxyGoproxy:
 			s := "goproxy: `proxybench bare-goproxy`, goproxy " + moduleVersion("github.com/elazarl/goproxy") +
 				", ECDSA P-256 CA, leaves by SNI from certs.Leaves (LRU + singleflight), no capture, logger discarded"

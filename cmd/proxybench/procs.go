@@ -53,6 +53,7 @@ type benchEnv struct {
 	sequence  int
 	maxFlows  int // --max-flows for ours, 0 to leave the default
 	bareClose bool
+	relayTo   string // the origin address the relay forwards to
 	profiles  string // directory for CPU profiles, "" for none
 	mitmdump  string
 	procsLive sync.Map // *proxyProc → struct{}, for the signal handler
@@ -66,6 +67,8 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	switch name {
+	case proxyRelay:
+		return launch{argv: []string{e.self, "relay", "--listen", addr, "--to", e.relayTo}, settings: "a TCP relay to " + e.relayTo}, nil
 	case proxyGoproxy:
 		argv := []string{e.self, "bare-goproxy", "--listen", addr, "--ca-dir", dir, "--upstream-ca", e.originCA}
 		settings := "upstream connections kept when the client closes"
@@ -169,6 +172,9 @@ func (e *benchEnv) startProxy(ctx context.Context, name string) (*proxyProc, err
 	for {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			_ = c.Close()
+			if l.caFile == "" {
+				return p, nil // the relay: the client trusts the origin itself
+			}
 			if pem, err := os.ReadFile(l.caFile); err == nil {
 				pool := x509.NewCertPool()
 				if pool.AppendCertsFromPEM(pem) {

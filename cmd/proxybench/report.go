@@ -10,12 +10,13 @@ import (
 // Proxy names, as --proxies takes them and the table shows them.
 const (
 	proxyDirect   = "direct"
+	proxyRelay    = "relay" // a bare TCP relay: the floor for added latency
 	proxyGoproxy  = "goproxy"
 	proxyOurs     = "interceptor-tui"
 	proxyMitmdump = "mitmdump"
 )
 
-var allProxies = []string{proxyDirect, proxyGoproxy, proxyOurs, proxyMitmdump}
+var allProxies = []string{proxyDirect, proxyRelay, proxyGoproxy, proxyOurs, proxyMitmdump}
 
 // Scenario names, as --only takes them.
 const (
@@ -221,7 +222,7 @@ func writeResults(w io.Writer, rs results, scenarios, proxies []string) {
 
 // writeRatios writes ours against the others, scenario by scenario.
 func writeRatios(w io.Writer, rs results, scenarios []string) {
-	header := []string{"scenario", "ours / goproxy", "ours / mitmdump", "ours / direct", "ours p50 added ms", "goproxy p50 added ms"}
+	header := []string{"scenario", "ours / goproxy", "ours / mitmdump", "ours / direct", "ours p50 added ms", "goproxy p50 added ms", "TCP relay p50 added ms"}
 	var rows [][]string
 	for _, sc := range scenarios {
 		ours := rs.get(sc, proxyOurs)
@@ -251,9 +252,10 @@ func writeRatios(w io.Writer, rs results, scenarios []string) {
 			fmtRatio(metric(ours), metric(rs.get(sc, proxyDirect))),
 			added(ours),
 			added(rs.get(sc, proxyGoproxy)),
+			added(rs.get(sc, proxyRelay)),
 		})
 	}
-	writeTable(w, header, "lrrrrr", rows)
+	writeTable(w, header, "lrrrrrr", rows)
 }
 
 // target is one of the acceptance numbers, checked.
@@ -303,6 +305,12 @@ func evalTargets(rs results) []target {
 	}
 	added("keep-alive HTTPS p50 added over direct, all conns", scHTTPS)
 	added("keep-alive HTTPS p50 added over direct, 1 conn", scLatency)
+	if a, d := rs.get(scLatency, proxyRelay), rs.get(scLatency, proxyDirect); a != nil && d != nil {
+		// Not a target: what one more process on the path costs here,
+		// under which no proxy can go.
+		out = append(out, target{Name: "  the same through a bare TCP relay (this machine's floor)",
+			Measured: fmt.Sprintf("%+.3f ms", a.P50-d.P50), Need: "–", Verdict: "floor"})
+	}
 	ratio("new-host handshakes/s, ours / bare goproxy", scHandshakes, proxyGoproxy, 0.9, false)
 	ratio("new-host handshakes/s, ours / mitmdump", scHandshakes, proxyMitmdump, 6, false)
 	ratio("download MiB/s, ours / bare goproxy", scDownload, proxyGoproxy, 0.8, true)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,6 +44,18 @@ func (b *bench) measure(ctx context.Context, sc, px string) (r *result) {
 		pool     = b.origin.pool
 		proc     *proxyProc
 	)
+	relayed := ""
+	if px == proxyRelay {
+		switch sc {
+		case scHTTPS, scLatency:
+			b.env.relayTo = b.origin.httpsAddr
+		case scHTTP:
+			b.env.relayTo = b.origin.httpAddr
+		default:
+			r.Skipped = "a floor for latency, measured in the keep-alive scenarios only"
+			return r
+		}
+	}
 	if px != proxyDirect {
 		b.env.maxFlows = 0
 		if sc == scFlows {
@@ -58,6 +71,9 @@ func (b *bench) measure(ctx context.Context, sc, px string) (r *result) {
 		proxyURL = &url.URL{Scheme: "http", Host: proc.addr}
 		pool = proc.pool
 		r.Settings = proc.settings
+		if px == proxyRelay {
+			proxyURL, pool, relayed = nil, b.origin.pool, proc.addr
+		}
 	}
 
 	conns0 := b.origin.conns.Load()
@@ -75,6 +91,13 @@ func (b *bench) measure(ctx context.Context, sc, px string) (r *result) {
 			u = "http://" + b.origin.httpAddr + pathSmall
 		}
 		tr := newTransport(proxyURL, pool, "", conns, true)
+		if relayed != "" {
+			// Every connection to the origin goes to the relay instead.
+			var d net.Dialer
+			tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, relayed)
+			}
+		}
 		defer tr.CloseIdleConnections()
 		c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 		do := func(ctx context.Context, _ int64) (int64, error) { return get(ctx, c, u, "", smallBodySize) }
