@@ -39,7 +39,11 @@
 // The machine may be shared: every row also says how much of the machine's
 // CPU went to processes other than proxybench and the proxy while it was
 // measured ("other CPU %", from /proc/stat), and --repeat N measures each
-// row N times, interleaved, keeping the least disturbed. "proxy CPU µs/req"
+// row N times, interleaved, keeping the least disturbed for the table;
+// ratios between proxies are taken round by round (proxies measured
+// seconds apart) and the median given, since the machine's speed drifts
+// over minutes and the best rows of two proxies may come from different
+// moods of it. "proxy CPU µs/req"
 // (from /proc/PID/stat) is the proxy's own cost per request, which
 // interference moves less than req/s. "origin conns" counts the connections
 // the origin accepted: it shows which proxies reuse upstream connections.

@@ -260,9 +260,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 				}
 				r.Repeats = cfg.repeat
 				progress(stderr, r)
-				if old := rs[sc][px]; old == nil || better(r, old) {
+				old := rs[sc][px]
+				var rounds []*result
+				if old != nil {
+					rounds = old.rounds
+				}
+				if old == nil || better(r, old) {
 					rs.add(r)
 				}
+				rs[sc][px].rounds = append(rounds, r)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,6 +62,45 @@ type result struct {
 	OtherCPU   float64 `json:"other_cpu_percent"` // CPU used by neither proxybench nor the proxy; -1 unknown
 	Repeats    int     `json:"repeats"`           // measurements made; this is the least disturbed
 	Settings   string  `json:"proxy_settings"`    // notable flags the proxy ran with
+
+	// rounds are every measurement of this scenario and proxy, in the
+	// order made (this one among them), for ratios taken round by round.
+	rounds []*result
+}
+
+// pairedRatio is a's metric over b's, taken in each round where both have
+// numbers and given as the median. Two proxies measured seconds apart in
+// one round share the machine's mood, which on a shared machine drifts by
+// a third over minutes; the best row of each, picked apart, need not.
+// Without rounds it is the plain ratio of the two.
+func pairedRatio(a, b *result, metric func(*result) float64) (float64, int) {
+	var rs []float64
+	for i := 0; i < len(a.rounds) && i < len(b.rounds); i++ {
+		x, y := a.rounds[i], b.rounds[i]
+		if x.Requests > 0 && y.Requests > 0 && metric(y) > 0 {
+			rs = append(rs, metric(x)/metric(y))
+		}
+	}
+	if len(rs) == 0 {
+		if metric(b) == 0 {
+			return 0, 0
+		}
+		return metric(a) / metric(b), 1
+	}
+	slices.Sort(rs)
+	if n := len(rs); n%2 == 0 {
+		return (rs[n/2-1] + rs[n/2]) / 2, n
+	}
+	return rs[len(rs)/2], len(rs)
+}
+
+// fmtPaired formats pairedRatio of a over b (either may be nil).
+func fmtPaired(a, b *result, metric func(*result) float64) string {
+	if a == nil || b == nil {
+		return "–"
+	}
+	r, _ := pairedRatio(a, b, metric)
+	return fmtRatio(r, 1)
 }
 
 func durMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -247,9 +287,9 @@ func writeRatios(w io.Writer, rs results, scenarios []string) {
 		}
 		rows = append(rows, []string{
 			scenarioTitles[sc],
-			fmtRatio(metric(ours), metric(rs.get(sc, proxyGoproxy))),
-			fmtRatio(metric(ours), metric(rs.get(sc, proxyMitmdump))),
-			fmtRatio(metric(ours), metric(rs.get(sc, proxyDirect))),
+			fmtPaired(ours, rs.get(sc, proxyGoproxy), metric),
+			fmtPaired(ours, rs.get(sc, proxyMitmdump), metric),
+			fmtPaired(ours, rs.get(sc, proxyDirect), metric),
 			added(ours),
 			added(rs.get(sc, proxyGoproxy)),
 			added(rs.get(sc, proxyRelay)),
@@ -280,13 +320,13 @@ func evalTargets(rs results) []target {
 		t := target{Name: name, Need: fmt.Sprintf("≥ %s", fmtNeed(need)), Verdict: "n/a", Measured: "–"}
 		a, b := rs.get(sc, proxyOurs), rs.get(sc, other)
 		if a != nil && b != nil {
-			x, y := a.Rate, b.Rate
+			metric := func(r *result) float64 { return r.Rate }
 			if mbps {
-				x, y = a.MiBps, b.MiBps
+				metric = func(r *result) float64 { return r.MiBps }
 			}
-			if y > 0 {
-				t.Measured = fmtRatio(x, y)
-				t.Verdict = verdict(x/y >= need)
+			if x, n := pairedRatio(a, b, metric); n > 0 {
+				t.Measured = fmtRatio(x, 1)
+				t.Verdict = verdict(x >= need)
 			}
 		}
 		out = append(out, t)

@@ -160,3 +160,20 @@ func TestParseStatBusy(t *testing.T) {
 		t.Error("wrong line accepted")
 	}
 }
+
+func TestRatiosAreTakenRoundByRound(t *testing.T) {
+	round := func(rate float64) *result { return &result{Requests: 1, Rate: rate} }
+	// The machine's speed drifts between rounds; the ratio is the median
+	// of each round's (83%, 80%, 75%), not that of the best rows (75%).
+	ours := []*result{round(20), round(12), round(30)}
+	bare := []*result{round(24), round(15), round(40)}
+	a, b := ours[2], bare[2]
+	a.rounds, b.rounds = ours, bare
+	r, n := pairedRatio(a, b, func(r *result) float64 { return r.Rate })
+	if n != 3 || r != 0.8 {
+		t.Fatalf("paired ratio %v over %d rounds, want the median of 83%%, 80%%, 75%%: 80%% over 3", r, n)
+	}
+	if got := fmtPaired(a, b, func(r *result) float64 { return r.Rate }); got != "80%" {
+		t.Fatalf("formatted %q", got)
+	}
+}
