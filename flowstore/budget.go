@@ -408,10 +408,11 @@ func (s *Store) spillOnce(batch int) bool {
 				sp.release(j.loc) // changed or gone while it was written
 				continue
 			}
-			sum := *j.sl.sum // summaries are shared: a copy says where it went
-			sum.loc = j.loc
+			// The summary subscribers hold stays the one: a copy would double
+			// what a million spooled flows cost (the list keeps the first).
+			// Only the store reads loc, under its lock.
+			j.sl.sum.loc = j.loc
 			b.unpack(j.sl)
-			j.sl.sum = &sum
 			b.cold++
 			continue
 		}

@@ -132,11 +132,19 @@ func TestPackedFlowsGoToTheSpoolAsTheyAre(t *testing.T) {
 	// runs over only once many are packed, and packed records are what the
 	// spiller finds oldest.
 	const n, size = keepWhole + 32*packBatch, 1024
+	sub := s.Subscribe()
 	ids := make([]string, n)
 	for i := range n {
 		ids[i] = s.Add(flowWithBody(i, size)).ID
 	}
 	st := settle(t, s)
+	told := map[string]*Summary{} // what a list would hold
+	events, _ := sub.Drain()
+	for _, ev := range events {
+		if ev.Summary != nil {
+			told[ev.ID] = ev.Summary
+		}
+	}
 	if st.Spooled == 0 || st.Packed == 0 || st.Flows != n {
 		t.Fatalf("want flows both packed and spooled, none lost: %+v", st)
 	}
@@ -151,6 +159,11 @@ func TestPackedFlowsGoToTheSpoolAsTheyAre(t *testing.T) {
 		f, sum, _ := s.Peek(ids[i])
 		if f == nil && sum.loc.seg != 0 {
 			spooled++
+			if told[ids[i]] != sum {
+				// A second summary per flow, one in the list and one in the
+				// store, would double the memory of a million spooled flows.
+				t.Fatalf("flow %d: the store's summary is not the one subscribers were given", i)
+			}
 		}
 		if i%97 == 0 {
 			f, _ := s.Get(ids[i])
