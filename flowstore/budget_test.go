@@ -37,14 +37,20 @@ func flowWithBody(i, n int) *Flow {
 // waitSpooled waits until the spiller has moved at least n flows.
 func waitSpooled(t *testing.T, s *Store, n int) Stats {
 	t.Helper()
+	return waitStats(t, s, "spooled", n, func(st Stats) int { return st.Spooled })
+}
+
+// waitStats waits until count(the store's stats) reaches n.
+func waitStats(t *testing.T, s *Store, what string, n int, count func(Stats) int) Stats {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		st := s.Stats()
-		if st.Spooled >= n {
+		if count(st) >= n {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d flows spooled, want %d (memory estimate %d)", st.Spooled, n, st.Memory)
+			t.Fatalf("only %d flows %s, want %d (memory estimate %d)", count(st), what, n, st.Memory)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -16,17 +16,7 @@ import (
 // waitPacked waits until at least n flows are packed.
 func waitPacked(t *testing.T, s *Store, n int) Stats {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := s.Stats()
-		if st.Packed >= n {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d flows packed, want %d", st.Packed, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return waitStats(t, s, "packed", n, func(st Stats) int { return st.Packed })
 }
 
 func TestFinishedFlowsPastTheNewestArePackedAndReadBack(t *testing.T) {

@@ -140,18 +140,24 @@ func runBare(args []string, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stderr, "listening on %s\n", ln.Addr())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		_ = ln.Close()
-	}()
+	closeOnSignal(ln)
 	srv := &http.Server{Handler: p, ErrorLog: log.New(io.Discard, "", 0)}
 	if err := srv.Serve(ln); err != nil && !isClosed(err) {
 		fmt.Fprintln(stderr, "bare-goproxy:", err)
 		return 1
 	}
 	return 0
+}
+
+// closeOnSignal closes ln on SIGINT or SIGTERM, which ends the accept loop
+// of a helper process proxybench started and now stops.
+func closeOnSignal(ln net.Listener) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		_ = ln.Close()
+	}()
 }
 
 func isClosed(err error) bool {

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 )
 
 // runRelay is "proxybench relay": a TCP relay that copies bytes between a
@@ -34,12 +31,7 @@ func runRelay(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "relay:", err)
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		_ = ln.Close()
-	}()
+	closeOnSignal(ln)
 	for {
 		c, err := ln.Accept()
 		if err != nil {
