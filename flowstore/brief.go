@@ -6,13 +6,18 @@ import (
 	"time"
 )
 
-// Summary is what the flow list shows of a flow: a small, immutable record
-// that stays in memory when the flow itself has moved to the spool. A
+// Summary is what the flow list shows of a flow: a small record that stays
+// in memory when the flow itself has been packed or moved to the spool. A
 // million summaries cost a few hundred MB less than a million flows, which is
 // what lets a day-long session stay under its memory budget.
 //
+// Its exported fields never change. The store alone notes, under its lock,
+// where a packed flow's record went when it moves to the spool, so that the
+// summary subscribers hold stays the store's: read the fields, but do not
+// copy or print a held summary by value (that reads the note as it is set).
+//
 // Flow is the full snapshot the summary was made from while the flow is in
-// memory, and nil once it was spooled: Store.Get reads a spooled flow back.
+// memory, and nil once it was packed or spooled: Store.Get reads it back.
 //
 // Its fields are laid out to fit 128 bytes, an allocation size class: the
 // scheme and the content type are small numbers into a table of strings
