@@ -93,7 +93,7 @@ func (m meta) markdown() string {
 	fmt.Fprintf(&b, "- pinning: %s\n", m.Pinning)
 	fmt.Fprintf(&b, "- load: %d connections, %s per timed scenario; origin and client in proxybench, HTTP/1.1\n", m.Conns, m.Duration)
 	if m.Repeat > 1 {
-		fmt.Fprintf(&b, "- each row is the least disturbed of %d interleaved rounds (see \"other CPU %%\"); each ratio is the median of the %d rounds' own ratios\n", m.Repeat, m.Repeat)
+		fmt.Fprintf(&b, "- each row is the least disturbed of %d interleaved rounds (see \"other CPU %%\"); each ratio and each \"p50 added\" is the median of the %d rounds' own\n", m.Repeat, m.Repeat)
 	}
 	if m.Checkout != "" {
 		fmt.Fprintf(&b, "- interceptor-tui built from %s\n", m.Checkout)

@@ -74,18 +74,37 @@ type result struct {
 // a third over minutes; the best row of each, picked apart, need not.
 // Without rounds it is the plain ratio of the two.
 func pairedRatio(a, b *result, metric func(*result) float64) (float64, int) {
+	return paired(a, b, func(x, y *result) (float64, bool) {
+		if metric(y) == 0 {
+			return 0, false
+		}
+		return metric(x) / metric(y), true
+	})
+}
+
+// pairedAdded is the p50 latency a adds over b, round by round, as the
+// median.
+func pairedAdded(a, b *result) (float64, int) {
+	return paired(a, b, func(x, y *result) (float64, bool) { return x.P50 - y.P50, x.P50 > 0 && y.P50 > 0 })
+}
+
+// paired is the median of f over the rounds where a and b both have
+// numbers, or f of a and b themselves when they have no rounds in common.
+func paired(a, b *result, f func(x, y *result) (float64, bool)) (float64, int) {
 	var rs []float64
 	for i := 0; i < len(a.rounds) && i < len(b.rounds); i++ {
 		x, y := a.rounds[i], b.rounds[i]
-		if x.Requests > 0 && y.Requests > 0 && metric(y) > 0 {
-			rs = append(rs, metric(x)/metric(y))
+		if x.Requests > 0 && y.Requests > 0 {
+			if v, ok := f(x, y); ok {
+				rs = append(rs, v)
+			}
 		}
 	}
 	if len(rs) == 0 {
-		if metric(b) == 0 {
-			return 0, 0
+		if v, ok := f(a, b); ok {
+			return v, 1
 		}
-		return metric(a) / metric(b), 1
+		return 0, 0
 	}
 	slices.Sort(rs)
 	if n := len(rs); n%2 == 0 {
@@ -243,7 +262,8 @@ func writeResults(w io.Writer, rs results, scenarios, proxies []string) {
 			}
 			added := "–"
 			if direct != nil && px != proxyDirect && r.P50 > 0 {
-				added = fmt.Sprintf("%+.3f", r.P50-direct.P50)
+				v, _ := pairedAdded(r, direct)
+				added = fmt.Sprintf("%+.3f", v)
 			}
 			row := []string{
 				scenarioTitles[sc], px, fmtRate(r.Rate), unit, fmtMS(r.P50), fmtMS(r.P99), added,
@@ -283,7 +303,8 @@ func writeRatios(w io.Writer, rs results, scenarios []string) {
 			if r == nil || d == nil || sc == scDownload {
 				return "–"
 			}
-			return fmt.Sprintf("%+.3f", r.P50-d.P50)
+			v, _ := pairedAdded(r, d)
+			return fmt.Sprintf("%+.3f", v)
 		}
 		rows = append(rows, []string{
 			scenarioTitles[sc],
@@ -337,7 +358,7 @@ func evalTargets(rs results) []target {
 		t := target{Name: name, Need: "≤ +0.200 ms", Verdict: "n/a", Measured: "–"}
 		a, d := rs.get(sc, proxyOurs), rs.get(sc, proxyDirect)
 		if a != nil && d != nil {
-			added := a.P50 - d.P50
+			added, _ := pairedAdded(a, d)
 			t.Measured = fmt.Sprintf("%+.3f ms", added)
 			t.Verdict = verdict(added <= 0.2)
 		}
@@ -348,8 +369,9 @@ func evalTargets(rs results) []target {
 	if a, d := rs.get(scLatency, proxyRelay), rs.get(scLatency, proxyDirect); a != nil && d != nil {
 		// Not a target: what one more process on the path costs here,
 		// under which no proxy can go.
+		v, _ := pairedAdded(a, d)
 		out = append(out, target{Name: "  the same through a bare TCP relay (this machine's floor)",
-			Measured: fmt.Sprintf("%+.3f ms", a.P50-d.P50), Need: "–", Verdict: "floor"})
+			Measured: fmt.Sprintf("%+.3f ms", v), Need: "–", Verdict: "floor"})
 	}
 	ratio("new-host handshakes/s, ours / bare goproxy", scHandshakes, proxyGoproxy, 0.9, false)
 	ratio("new-host handshakes/s, ours / mitmdump", scHandshakes, proxyMitmdump, 6, false)

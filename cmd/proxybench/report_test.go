@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +176,13 @@ func TestRatiosAreTakenRoundByRound(t *testing.T) {
 	}
 	if got := fmtPaired(a, b, func(r *result) float64 { return r.Rate }); got != "80%" {
 		t.Fatalf("formatted %q", got)
+	}
+	// Latency added, likewise: rounds of 0.5-0.2, 0.3-0.2, 0.9-0.3 ms.
+	lat := func(p50 float64) *result { return &result{Requests: 1, P50: p50} }
+	a, b = lat(0.9), lat(0.2)
+	a.rounds = []*result{lat(0.5), lat(0.3), a}
+	b.rounds = []*result{b, lat(0.2), lat(0.3)}
+	if v, n := pairedAdded(a, b); n != 3 || math.Abs(v-0.3) > 1e-9 {
+		t.Fatalf("paired p50 added %v over %d rounds, want the median 0.3 ms over 3", v, n)
 	}
 }
