@@ -37,7 +37,7 @@ type Event struct {
 
 // maxPending bounds what a subscriber that does not drain can cost; past it
 // the subscriber is told to reset (re-list) instead.
-const maxPending = 1 << 18
+var maxPending = 1 << 18 // a variable for tests
 
 // Subscription receives coalesced change notifications from a Store.
 type Subscription struct {
@@ -49,10 +49,16 @@ type Subscription struct {
 	store *Store
 	kinds EventKind // the kinds noted; 0 for all
 
+	// Lost, when set before Follow starts, is told how many changes a
+	// follower missed because it fell too far behind (a stalled pipe or
+	// disk): they are dropped rather than held without bound.
+	Lost func(n int)
+
 	mu      sync.Mutex
 	pending []Event
 	index   map[string]int // ID → position in pending
 	reset   bool
+	dropped int // changes dropped by resets, not yet told to Lost
 }
 
 // Drain returns the pending events in the order their flows first changed,
@@ -81,6 +87,7 @@ func (s *Subscription) note(id string, f *Flow, sum *Summary, k EventKind) {
 		ev.Summary = sum
 	} else if len(s.pending) >= maxPending {
 		s.reset = true
+		s.dropped += len(s.pending) + 1 // this one too
 		s.pending = nil
 		clear(s.index)
 	} else {

@@ -112,7 +112,14 @@ func (sub *Subscription) FollowEvery(ctx context.Context, every time.Duration, f
 	defer sub.Close()
 	var batch []*Flow
 	drain := func() {
-		events, _ := sub.Drain()
+		events, reset := sub.Drain()
+		if reset && sub.Lost != nil {
+			sub.mu.Lock()
+			n := sub.dropped
+			sub.dropped = 0
+			sub.mu.Unlock()
+			sub.Lost(n)
+		}
 		batch = batch[:0]
 		for _, ev := range events {
 			if ev.Kind&EventFinished != 0 {

@@ -272,6 +272,9 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if cfg.headless {
 		out := bufio.NewWriter(stdout)
 		sub := store.SubscribeTo(flowstore.EventFinished)
+		sub.Lost = func(n int) {
+			evlog.Add(flowstore.LevelWarn, "headless", "", fmt.Sprintf("%d finished flows were not printed: whoever reads the output fell too far behind (they are still in the store)", n))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -322,6 +325,9 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if sf != nil {
 		saver := flowstore.NewSaver(sf)
 		sub := store.SubscribeTo(flowstore.EventFinished)
+		sub.Lost = func(n int) {
+			evlog.Add(flowstore.LevelError, "save", "", fmt.Sprintf("%d finished flows were not saved to %s: writing fell too far behind (they are still in the store; export them with the TUI or --har)", n, cfg.save))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
