@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // State is where a flow is in its life.
@@ -98,13 +99,26 @@ type Request struct {
 
 // URL is the absolute URL, omitting the port when it is the scheme's default.
 func (r *Request) URL() string {
-	var b strings.Builder
-	b.Grow(len(r.Scheme) + len(r.Host) + len(r.Path) + 10)
-	b.WriteString(r.Scheme)
-	b.WriteString("://")
-	b.WriteString(r.Authority())
-	b.WriteString(r.Path)
-	return b.String()
+	b := r.AppendURL(make([]byte, 0, len(r.Scheme)+len(r.Host)+len(r.Path)+10))
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+}
+
+// AppendURL appends the absolute URL to b.
+func (r *Request) AppendURL(b []byte) []byte {
+	b = append(b, r.Scheme...)
+	b = append(b, "://"...)
+	if strings.Contains(r.Host, ":") { // IPv6 literal
+		b = append(b, '[')
+		b = append(b, r.Host...)
+		b = append(b, ']')
+	} else {
+		b = append(b, r.Host...)
+	}
+	if r.Port != 0 && r.Port != DefaultPort(r.Scheme) {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(r.Port), 10)
+	}
+	return append(b, r.Path...)
 }
 
 // Authority is host[:port] with the port left out when it is the default one.

@@ -62,7 +62,7 @@ func AppendLine(b []byte, f *Flow) []byte {
 	if f.Request != nil {
 		b = append(b, f.Request.Method...)
 		b = append(b, ' ')
-		b = append(b, f.Request.URL()...)
+		b = f.Request.AppendURL(b)
 	}
 	if f.Response != nil {
 		b = append(b, ' ')

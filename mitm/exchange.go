@@ -41,6 +41,14 @@ type exchange struct {
 	conn      net.Conn
 	finished  bool
 
+	// A small response's head waits here for its body (see gotResponse).
+	// headMu makes taking it and storing it one step, so that the timer
+	// and the end of the flow cannot each find the other's work undone.
+	headMu      sync.Mutex
+	pendingResp *flowstore.Response
+	pendingOut  int64
+	headTimer   *time.Timer
+
 	// Set before the round trip, read only by its goroutine.
 	killMode   killMode
 	urlHost    string // the request's host:port as the client sent it
@@ -519,11 +527,22 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		rsp.Headers = flowstore.FromHTTP(resp.Header)
 		headSize = estimateHeadSize(len(resp.Proto)+1+len(resp.Status), rsp.Headers)
 	}
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
-		ex.applyRequest(f)
-		f.Response = rsp
-		f.BytesOut = int64(headSize)
-	})
+	if ex.headWaits(resp) {
+		// A small body with a known length usually follows its head at
+		// once: the store takes both in the one update that ends the flow,
+		// not one more update (and copy of the flow) for the head. Should
+		// the body be slow, the head is shown after a moment anyway.
+		ex.mu.Lock()
+		ex.pendingResp, ex.pendingOut = rsp, int64(headSize)
+		ex.headTimer = time.AfterFunc(headWait, ex.showHead)
+		ex.mu.Unlock()
+	} else {
+		ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+			ex.applyRequest(f)
+			f.Response = rsp
+			f.BytesOut = int64(headSize)
+		})
+	}
 	if upTap != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Re-arm the tap when this body is over, before the connection can
 		// carry the next response.
@@ -538,6 +557,50 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		return resp, nil // the flow has ended already
 	}
 	return ex.deliver(req, resp, int64(headSize)), nil
+}
+
+// headWait is how long a small response's head may wait for its body
+// before the flow shows it.
+const headWait = 50 * time.Millisecond
+
+// headWaits reports whether the response's head may wait to be stored with
+// its body: a small body of known length, and nothing (a hook, a
+// breakpoint) that looks at the stored flow before the body is read.
+func (ex *exchange) headWaits(resp *http.Response) bool {
+	p := ex.p
+	return resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 &&
+		resp.StatusCode != http.StatusSwitchingProtocols &&
+		len(p.hooks.respHeaders) == 0 && len(p.hooks.response) == 0 && len(p.hooks.chunks) == 0 &&
+		!p.rules.Load().anyResponse()
+}
+
+// takeHead returns a response head still waiting to be stored, once.
+func (ex *exchange) takeHead() (*flowstore.Response, int64) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	rsp, n := ex.pendingResp, ex.pendingOut
+	ex.pendingResp = nil
+	if ex.headTimer != nil {
+		ex.headTimer.Stop()
+		ex.headTimer = nil
+	}
+	return rsp, n
+}
+
+// showHead stores a head whose body is slow to come.
+func (ex *exchange) showHead() {
+	ex.headMu.Lock()
+	defer ex.headMu.Unlock()
+	rsp, n := ex.takeHead()
+	if rsp == nil {
+		return
+	}
+	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		if f.Response == nil {
+			f.Response, f.BytesOut = rsp, n
+		}
+	})
 }
 
 // deliver wraps the response body so that the flow records it as it
@@ -686,8 +749,13 @@ func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64)
 func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err error, bytesOut int64) {
 	now := time.Now()
 	ex.markFinished()
+	ex.headMu.Lock()
+	head, _ := ex.takeHead()
 	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
 		ex.applyRequest(f)
+		if head != nil && f.Response == nil {
+			f.Response = head
+		}
 		f.BytesOut = bytesOut
 		if f.Response != nil {
 			f.Response.Body = b
@@ -705,6 +773,7 @@ func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err
 			f.Fail(flowstore.PhaseResponse, "upstream failed while sending the body: "+err.Error(), now)
 		}
 	})
+	ex.headMu.Unlock()
 	ex.runEndHooks(f)
 }
 

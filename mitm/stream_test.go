@@ -251,3 +251,54 @@ func TestSlowTLSClientIsStillIntercepted(t *testing.T) {
 	}
 	env.WaitFlow(srv.URL + "/slow")
 }
+
+// A small response whose body is slow to follow its head: the flow shows
+// the head meanwhile, and ends with head and body both.
+func TestSlowSmallBodyShowsItsHeadMeanwhile(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(http.StatusTeapot)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		io.WriteString(w, "late")
+	}))
+	defer srv.Close()
+	env := mitmtest.Start(t, trustOrigin(srv))
+	got := make(chan string, 1)
+	go func() {
+		resp, err := env.Client().Get(srv.URL + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		fs := env.Store.List()
+		if len(fs) == 1 && fs[0].Response != nil {
+			if fs[0].State.Final() || fs[0].Response.Status != http.StatusTeapot {
+				t.Fatalf("while the body waits: state %v, response %+v", fs[0].State, fs[0].Response)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the response's head never showed while its body was held back")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if b := <-got; b != "late" {
+		t.Fatalf("client got %q", b)
+	}
+	f := env.WaitFlow(srv.URL + "/slow")
+	if f.Response == nil || f.Response.Status != http.StatusTeapot || string(f.Response.Body.Data) != "late" {
+		t.Fatalf("finished flow: %+v", f.Response)
+	}
+}
