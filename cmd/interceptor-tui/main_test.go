@@ -546,3 +546,43 @@ func TestSaveToFullDiskKeepsCapturing(t *testing.T) {
 		t.Fatalf("an unwritable --save path was not reported:\n%s", q.errText())
 	}
 }
+
+// A flow the shutdown cuts off is printed and saved too: the printer and
+// the saver outlive the proxy until its flows have ended.
+func TestFlowCutOffByShutdownIsPrintedAndSaved(t *testing.T) {
+	arrived := make(chan struct{})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done() // answers only when the proxy goes away
+	}))
+	defer origin.Close()
+	save := filepath.Join(t.TempDir(), "flows.jsonl")
+	p := startHeadless(t, t.TempDir(), "--save", save)
+	proxyURL, _ := url.Parse("http://" + p.addr)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	go func() {
+		if resp, err := client.Get(origin.URL + "/hangs"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the origin")
+	}
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+	if ls := p.lines(); len(ls) != 1 || !strings.Contains(ls[0], "/hangs") || !strings.Contains(ls[0], "!!") {
+		t.Fatalf("printed %q, want the cut-off flow with its error", ls)
+	}
+	f, err := os.Open(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	flows, warns, err := flowstore.ReadLines(f)
+	if err != nil || len(warns) > 0 || len(flows) != 1 || flows[0].Error == nil {
+		t.Fatalf("saved %d flows (warnings %v, err %v), want the cut-off flow with its error", len(flows), warns, err)
+	}
+}

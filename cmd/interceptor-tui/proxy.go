@@ -268,6 +268,13 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// The printer and the saver outlive the proxy a moment: flows cut off
+	// by the shutdown end just after it, and are printed and saved too.
+	followCtx, stopFollowers := context.WithCancel(context.Background())
+	defer func() {
+		settle(store, time.Second)
+		stopFollowers()
+	}()
 
 	if cfg.headless {
 		out := bufio.NewWriter(stdout)
@@ -279,7 +286,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		go func() {
 			defer wg.Done()
 			var line []byte
-			sub.FollowEvery(ctx, 20*time.Millisecond, func(batch []*flowstore.Flow) {
+			sub.FollowEvery(followCtx, 20*time.Millisecond, func(batch []*flowstore.Flow) {
 				for _, f := range batch {
 					if flt.Match(f) {
 						line = append(flowstore.AppendLine(line[:0], f), '\n')
@@ -333,7 +340,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 			defer wg.Done()
 			defer sf.Close() // after the last drain
 			failing := false
-			sub.Follow(ctx, func(batch []*flowstore.Flow) {
+			sub.Follow(followCtx, func(batch []*flowstore.Flow) {
 				for _, f := range batch {
 					if !flt.Match(f) {
 						continue
@@ -381,6 +388,25 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		err = serr
 	}
 	return err
+}
+
+// settle waits, at most limit, until no flow in the store is still in
+// progress: once the proxy has stopped, the flows it cut off end quickly.
+func settle(store *flowstore.Store, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		busy := false
+		for _, s := range store.Summaries() {
+			if !s.State.Final() && s.State != flowstore.StateDraft {
+				busy = true
+				break
+			}
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // enableSpool bounds the memory flows take: past the budget's share, the
