@@ -220,12 +220,7 @@ func TestCurlThroughHeadless(t *testing.T) {
 	if code := p.stop(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
-	f, err := os.Open(save)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	flows, warns, err := flowstore.ReadLines(f)
+	flows, warns, err := readSaved(t, save)
 	if err != nil || len(warns) > 0 || len(flows) != 3 {
 		t.Fatalf("saved %d flows, warnings %v, err %v", len(flows), warns, err)
 	}
@@ -487,12 +482,7 @@ func TestSaveSurvivesKill9(t *testing.T) {
 	p.cmd.Wait()
 	close(stop)
 
-	f, err := os.Open(save)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	flows, warns, err := flowstore.ReadLines(f)
+	flows, warns, err := readSaved(t, save)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,13 +566,19 @@ func TestFlowCutOffByShutdownIsPrintedAndSaved(t *testing.T) {
 	if ls := p.lines(); len(ls) != 1 || !strings.Contains(ls[0], "/hangs") || !strings.Contains(ls[0], "!!") {
 		t.Fatalf("printed %q, want the cut-off flow with its error", ls)
 	}
-	f, err := os.Open(save)
+	flows, warns, err := readSaved(t, save)
+	if err != nil || len(warns) > 0 || len(flows) != 1 || flows[0].Error == nil {
+		t.Fatalf("saved %d flows (warnings %v, err %v), want the cut-off flow with its error", len(flows), warns, err)
+	}
+}
+
+// readSaved reads a --save file back.
+func readSaved(t *testing.T, path string) ([]*flowstore.Flow, []flowstore.LoadWarning, error) {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	flows, warns, err := flowstore.ReadLines(f)
-	if err != nil || len(warns) > 0 || len(flows) != 1 || flows[0].Error == nil {
-		t.Fatalf("saved %d flows (warnings %v, err %v), want the cut-off flow with its error", len(flows), warns, err)
-	}
+	return flowstore.ReadLines(f)
 }
