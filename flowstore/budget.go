@@ -225,14 +225,15 @@ func (b *budget) notify(msg string) {
 	}
 }
 
-// load reads a spooled flow back. The caller holds the store's lock
-// (read or write), which keeps the record's segment from being dropped.
-func (b *budget) load(sum *Summary) (*Flow, error) {
-	rec, err := b.read(sum)
-	if err != nil {
-		return nil, err
+// record returns the record of a flow out of memory's whole form: a packed
+// one's own, or a spooled one's read back. The caller holds the store's
+// lock (read or write), which keeps the record's segment from being
+// dropped; decoding can wait until after it.
+func (b *budget) record(sl *slot) ([]byte, error) {
+	if sl.packed != nil {
+		return sl.packed, nil // never changes
 	}
-	return b.decode(rec, sum)
+	return b.read(sl.sum)
 }
 
 // read reads a spooled flow's record, with the store's lock held.
@@ -348,8 +349,8 @@ func (s *Store) spillOnce(batch int) bool {
 			need -= packCost(sl.packed)
 			continue
 		}
-		if !sl.f.State.Final() || footprint(sl.f) > 1<<30 {
-			continue // a record's length must fit its 32 bits
+		if !sl.f.State.Final() || tooBig(sl.f) {
+			continue
 		}
 		sl.spilling = true
 		jobs = append(jobs, job{sl: sl, f: sl.f})

@@ -279,26 +279,21 @@ func (s *Store) update(id string, fn func(*Flow)) (*Flow, bool) {
 	}
 	var f *Flow
 	wasFinal := true
-	if sl.packed != nil {
-		loaded, err := s.budget.decode(sl.packed, sl.sum)
+	if sl.f == nil {
+		rec, err := s.budget.record(sl)
+		if err == nil {
+			f, err = s.budget.decode(rec, sl.sum)
+		}
 		if err != nil {
 			s.budget.notify(err.Error())
 			return nil, false
 		}
-		s.budget.unpack(sl)
-		f = loaded
-	} else if sl.f == nil {
-		loaded, err := s.budget.load(sl.sum)
-		if err != nil {
-			s.budget.notify(err.Error())
-			return nil, false
+		if sl.spooled() {
+			// In memory again, maybe before where the spiller starts
+			// looking: let it look from the front once more.
+			s.budget.scan = s.head
 		}
-		s.budget.unspool(sl.sum)
-		sl.sum = nil
-		f = loaded
-		// In memory again, maybe before where the spiller starts looking:
-		// let it look from the front once more.
-		s.budget.scan = s.head
+		s.forgetLocked(sl) // the record is no longer the flow's
 	} else {
 		wasFinal = sl.f.State.Final()
 		s.budget.track(sl.f, -1)
@@ -335,14 +330,9 @@ func (s *Store) Get(id string) (*Flow, bool) {
 		s.mu.RUnlock()
 		return f, true
 	}
-	// Read under the lock, which keeps the segment from being dropped;
-	// decode after it, so writers do not wait for that. A packed record
-	// never changes: it is decoded after the lock too.
-	sum, rec := sl.sum, sl.packed
-	var err error
-	if rec == nil {
-		rec, err = s.budget.read(sum)
-	}
+	// Decode after the lock, so that writers do not wait for that.
+	sum := sl.sum
+	rec, err := s.budget.record(sl)
 	s.mu.RUnlock()
 	var f *Flow
 	if err == nil {

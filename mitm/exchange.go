@@ -567,11 +567,9 @@ const headWait = 50 * time.Millisecond
 // its body: a small body of known length, and nothing (a hook, a
 // breakpoint) that looks at the stored flow before the body is read.
 func (ex *exchange) headWaits(resp *http.Response) bool {
-	p := ex.p
 	return resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 &&
 		resp.StatusCode != http.StatusSwitchingProtocols &&
-		len(p.hooks.respHeaders) == 0 && len(p.hooks.response) == 0 && len(p.hooks.chunks) == 0 &&
-		!p.rules.Load().anyResponse()
+		!ex.p.watchesResponses(ex.p.rules.Load()) && len(ex.p.hooks.chunks) == 0 // chunk hooks read the stored flow
 }
 
 // takeHead returns a response head still waiting to be stored, once.

@@ -456,17 +456,10 @@ func TestReplay(t *testing.T) {
 	env := mitmtest.Start(t, trustOrigin(srv))
 	within(t, goGet(env.Client(), "PUT", srv.URL+"/replay", "payload"))
 	orig := env.WaitFlow(srv.URL + "/replay")
-	id, err := env.Proxy.Replay(orig.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitReplayed(t, env, id, orig.ID)
-	if rec.hits.Load() != 2 || rec.lastSeen() != "PUT /replay x-added= body=payload" {
-		t.Fatalf("origin hits %d, last %q", rec.hits.Load(), rec.lastSeen())
-	}
+	replayOnce(t, env, rec, orig.ID)
 	// Through a breakpoint, a replay pauses too.
 	env.Proxy.SetBreakpoints([]mitm.Breakpoint{{Filter: "~u /replay", Request: true}})
-	id, _ = env.Proxy.Replay(orig.ID)
+	id, _ := env.Proxy.Replay(orig.ID)
 	f := waitPaused(t, env, flowstore.PhaseRequest)
 	if f.ID != id {
 		t.Fatalf("paused %s, replayed %s", f.ID, id)
@@ -551,11 +544,18 @@ func TestReplaySpooledFlow(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	id, err := env.Proxy.Replay(orig.ID)
+	replayOnce(t, env, rec, orig.ID)
+}
+
+// replayOnce replays the PUT /replay flow orig and checks the origin saw it
+// a second time, as the client sent it.
+func replayOnce(t *testing.T, env *mitmtest.Env, rec *recorder, orig string) {
+	t.Helper()
+	id, err := env.Proxy.Replay(orig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitReplayed(t, env, id, orig.ID)
+	waitReplayed(t, env, id, orig)
 	if rec.hits.Load() != 2 || rec.lastSeen() != "PUT /replay x-added= body=payload" {
 		t.Fatalf("origin hits %d, last %q", rec.hits.Load(), rec.lastSeen())
 	}

@@ -176,11 +176,18 @@ func (m multiReadCloser) Close() error { return m.c.Close() }
 // that has just arrived (its head is already in the store). Kill means the
 // flow is to be killed; Respond that it has ended already (the upstream
 // failed) and the response returned is to go to the client as it is.
+// watchesResponses reports whether a response hook or a breakpoint (in r)
+// looks at a response as it arrives.
+func (p *Proxy) watchesResponses(r *rules) bool {
+	hs := &p.hooks
+	return len(hs.respHeaders) > 0 || len(hs.response) > 0 || r.anyResponse()
+}
+
 func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http.Response, flowstore.Verdict) {
 	p := ex.p
 	r := p.rules.Load()
 	hs := &p.hooks
-	if len(hs.respHeaders) == 0 && len(hs.response) == 0 && !r.anyResponse() {
+	if !p.watchesResponses(r) {
 		return resp, flowstore.Continue
 	}
 	snap, ok := p.store.Get(ex.id)
