@@ -680,6 +680,9 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 	})
 	if closeAfter != nil {
 		resp.Body = &closingBody{ReadCloser: resp.Body, conn: closeAfter}
+	} else if ex.tun != nil && ex.tun.tap != nil && resp.ContentLength > 0 {
+		// A body follows the head goproxy writes next: send them together.
+		ex.tun.tap.holdNext()
 	}
 	return resp
 }

@@ -269,12 +269,15 @@ func TestSlowSmallBodyShowsItsHeadMeanwhile(t *testing.T) {
 	defer srv.Close()
 	env := mitmtest.Start(t, trustOrigin(srv))
 	got := make(chan string, 1)
+	head := make(chan int, 1)
 	go func() {
 		resp, err := env.Client().Get(srv.URL + "/slow")
 		if err != nil {
+			head <- 0
 			got <- err.Error()
 			return
 		}
+		head <- resp.StatusCode
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		got <- string(b)
@@ -292,6 +295,16 @@ func TestSlowSmallBodyShowsItsHeadMeanwhile(t *testing.T) {
 			t.Fatal("the response's head never showed while its body was held back")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// The proxy holds a small response's head back to send it with its
+	// body in one write, but not while the body is this late.
+	select {
+	case code := <-head:
+		if code != http.StatusTeapot {
+			t.Fatalf("client got status %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client did not get the response's head while its body was held back")
 	}
 	close(release)
 	if b := <-got; b != "late" {

@@ -36,6 +36,12 @@ type headTap struct {
 	buf      []byte
 	pushback []byte // read by watch while the connection's reader was idle
 	line     []byte // scratch for take's first line
+
+	// Writing side: a response head held back for its body (see holdNext).
+	wmu     sync.Mutex
+	holding bool
+	held    *[]byte
+	release *time.Timer
 }
 
 func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true} }
@@ -257,6 +263,91 @@ func sameHeaders(hs flowstore.Headers, want http.Header, optional []string) bool
 		total += len(vs)
 	}
 	return matched == total
+}
+
+// goproxy's HTTP/1 tunnel writes a response's head and its body apart:
+// two TLS records and two system calls for every small response, which is
+// the largest cost per request after the crypto itself. holdNext keeps the
+// next write (the head) back until the one after it (the body's start), so
+// that both leave as one; a body slow to follow does not hold its head up
+// for longer than holdWait.
+const (
+	holdWait = time.Millisecond
+	holdMax  = 16 << 10 // one TLS record's worth: larger writes gain nothing
+)
+
+var heldBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// holdNext holds the next write back, as said above. Only a caller that
+// knows a body follows that write (a known, non-zero length) should ask.
+func (t *headTap) holdNext() {
+	t.wmu.Lock()
+	t.holding = true
+	t.wmu.Unlock()
+}
+
+func (t *headTap) Write(p []byte) (int, error) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.held != nil {
+		t.release.Stop()
+		if len(*t.held)+len(p) > holdMax {
+			if err := t.flushLocked(); err != nil {
+				return 0, err
+			}
+			return t.Conn.Write(p)
+		}
+		*t.held = append(*t.held, p...)
+		if err := t.flushLocked(); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	if !t.holding || len(p) > holdMax {
+		t.holding = false
+		return t.Conn.Write(p)
+	}
+	t.holding = false
+	b := heldBufs.Get().(*[]byte)
+	*b = append((*b)[:0], p...)
+	t.held = b
+	if t.release == nil {
+		t.release = time.AfterFunc(holdWait, t.releaseHeld)
+	} else {
+		t.release.Reset(holdWait)
+	}
+	return len(p), nil
+}
+
+// releaseHeld sends a held head whose body is slow to come.
+func (t *headTap) releaseHeld() {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	_ = t.flushLocked() // the connection is broken: the next write says so
+}
+
+func (t *headTap) flushLocked() error {
+	b := t.held
+	if b == nil {
+		return nil
+	}
+	t.held = nil
+	_, err := t.Conn.Write(*b)
+	if cap(*b) <= holdMax {
+		heldBufs.Put(b)
+	}
+	return err
+}
+
+// Close sends what is held first: a head already accepted from the writer.
+func (t *headTap) Close() error {
+	t.wmu.Lock()
+	if t.release != nil {
+		t.release.Stop()
+	}
+	_ = t.flushLocked()
+	t.wmu.Unlock()
+	return t.Conn.Close()
 }
 
 // maxPushback bounds what watch reads ahead for the real reader.

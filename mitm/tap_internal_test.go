@@ -1,8 +1,12 @@
 package mitm
 
 import (
+	"net"
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
@@ -48,5 +52,93 @@ func TestSameHeaders(t *testing.T) {
 				t.Fatalf("sameHeaders = %v, want %v", got, tc.ok)
 			}
 		})
+	}
+}
+
+// writeLog is a connection that records each write it is given.
+type writeLog struct {
+	net.Conn
+	mu     sync.Mutex
+	writes []string
+	closed bool
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func (w *writeLog) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	return nil
+}
+
+func (w *writeLog) log() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.writes...)
+}
+
+func TestHeldHeadLeavesWithItsBody(t *testing.T) {
+	conn := &writeLog{}
+	tap := newHeadTap(conn)
+	for round := 0; round < 2; round++ { // the hold is asked for per response
+		tap.holdNext()
+		if n, err := tap.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); n != 19 || err != nil {
+			t.Fatalf("head write: %d, %v", n, err)
+		}
+		if n, err := tap.Write([]byte("body")); n != 4 || err != nil {
+			t.Fatalf("body write: %d, %v", n, err)
+		}
+	}
+	if _, err := tap.Write([]byte("unheld")); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"HTTP/1.1 200 OK\r\n\r\nbody", "HTTP/1.1 200 OK\r\n\r\nbody", "unheld"}
+	if got := conn.log(); !slices.Equal(got, want) {
+		t.Fatalf("writes %q, want %q", got, want)
+	}
+}
+
+func TestHeldHeadIsNotKeptWaiting(t *testing.T) {
+	conn := &writeLog{}
+	tap := newHeadTap(conn)
+	tap.holdNext()
+	tap.Write([]byte("head"))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(conn.log()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a held head was never sent without its body")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tap.Write([]byte("body"))
+	if got := conn.log(); !slices.Equal(got, []string{"head", "body"}) {
+		t.Fatalf("writes %q", got)
+	}
+
+	// Closing the connection sends what is held first.
+	conn = &writeLog{}
+	tap = newHeadTap(conn)
+	tap.holdNext()
+	tap.Write([]byte("head"))
+	tap.Close()
+	if got := conn.log(); !slices.Equal(got, []string{"head"}) || !conn.closed {
+		t.Fatalf("after close: writes %q, closed %v", got, conn.closed)
+	}
+
+	// A body too large to join the head in one record goes on its own.
+	conn = &writeLog{}
+	tap = newHeadTap(conn)
+	tap.holdNext()
+	tap.Write([]byte("head"))
+	big := make([]byte, holdMax)
+	tap.Write(big)
+	if got := conn.log(); len(got) != 2 || got[0] != "head" || len(got[1]) != holdMax {
+		t.Fatalf("%d writes", len(got))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,7 @@ type config struct {
 	proxies   []string
 	pin       bool
 	binary    string
+	baseline  string
 	jsonFile  string
 	flows     int
 	download  int64
@@ -51,9 +53,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each timed keep-alive scenario")
 	fs.IntVar(&cfg.conns, "conns", 32, "concurrent client connections (workers)")
 	only := fs.String("only", strings.Join(allScenarios, ","), "comma-separated `scenarios` to run")
-	proxies := fs.String("proxies", strings.Join(allProxies, ","), "comma-separated `proxies` to measure")
+	proxies := fs.String("proxies", strings.Join(slices.DeleteFunc(slices.Clone(allProxies), func(p string) bool { return p == proxyBaseline }), ","), "comma-separated `proxies` to measure (baseline: the build --baseline names)")
 	fs.BoolVar(&cfg.pin, "pin", false, "start every proxy under `taskset -c 0` (run proxybench itself under `taskset -c 1`)")
 	fs.StringVar(&cfg.binary, "binary", "", "interceptor-tui `binary` to measure (default: go build one into a temp directory)")
+	fs.StringVar(&cfg.baseline, "baseline", "", "another interceptor-tui `binary` (an older build, say) to measure alongside, interleaved round by round; adds the baseline proxy")
 	fs.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to `file` (- for stdout)")
 	fs.IntVar(&cfg.flows, "flows", 50000, "requests in the flows scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each scenario and proxy `N` times, interleaved, and keep the one least disturbed by other processes")
@@ -77,6 +80,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.proxies, err = pickList(*proxies, allProxies, "proxy"); err != nil {
 		return nil, err
+	}
+	switch {
+	case cfg.baseline != "" && !has(cfg.proxies, proxyBaseline):
+		if cfg.proxies, err = pickList(strings.Join(append(cfg.proxies, proxyBaseline), ","), allProxies, "proxy"); err != nil {
+			return nil, err
+		}
+	case cfg.baseline == "" && has(cfg.proxies, proxyBaseline):
+		return nil, errors.New("the baseline proxy needs --baseline BINARY")
 	}
 	if cfg.conns < 1 || cfg.duration <= 0 || cfg.flows < 1 || cfg.download < 1 || cfg.repeat < 1 {
 		return nil, errors.New("--conns, --duration, --flows, --download and --repeat must be positive")
@@ -235,6 +246,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	env.baseline = cfg.baseline
+
 	org, err := startOrigin(tmp, cfg.download)
 	if err != nil {
 		fmt.Fprintln(stderr, "proxybench:", err)
@@ -370,7 +383,7 @@ func notes(w io.Writer, rs results, scenarios, proxies []string) {
 			if r.OtherCPU >= disturbed {
 				lines = append(lines, fmt.Sprintf("- %s / %s: disturbed: other processes used %.0f%% of the machine's CPU meanwhile", sc, px, r.OtherCPU))
 			}
-			if px == proxyOurs && r.Flows > 0 {
+			if isOurs(px) && r.Flows > 0 {
 				lines = append(lines, fmt.Sprintf("- %s / %s printed %d flow lines for %d requests made, warm-up included (counted when the load stopped)", sc, px, r.Flows, r.Made))
 			}
 		}

@@ -70,6 +70,8 @@ func runMeta(cfg *config, args []string, took time.Duration, mitmdump, binary st
 			m.Proxies = append(m.Proxies, s)
 		case proxyOurs:
 			m.Proxies = append(m.Proxies, fmt.Sprintf("interceptor-tui: `%s --headless --upstream-ca ORIGIN-CA` (built by go build from this checkout unless --binary), defaults (`--max-flows %d` in the flows scenario), one line per flow on stdout, read and counted", binary, 2*cfg.flows))
+		case proxyBaseline:
+			m.Proxies = append(m.Proxies, fmt.Sprintf("baseline: `%s`, started as interceptor-tui is", cfg.baseline))
 		case proxyMitmdump:
 			m.Proxies = append(m.Proxies, "mitmdump: `-q --ssl-insecure --set stream_large_bodies=1m` (streaming on, so it can finish the download)")
 		}

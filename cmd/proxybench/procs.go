@@ -48,6 +48,7 @@ type benchEnv struct {
 	tmp       string
 	self      string // this executable, for bare-goproxy
 	binary    string // interceptor-tui
+	baseline  string // another build of it, or ""
 	originCA  string
 	pin       bool
 	sequence  int
@@ -78,8 +79,12 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 		}
 		argv = append(argv, e.profileArgs(name)...)
 		return launch{argv: argv, caFile: filepath.Join(dir, "ca.pem"), settings: settings}, nil
-	case proxyOurs:
-		argv := []string{e.binary, "--headless", "--listen", addr, "--upstream-ca", e.originCA}
+	case proxyOurs, proxyBaseline:
+		bin := e.binary
+		if name == proxyBaseline {
+			bin = e.baseline
+		}
+		argv := []string{bin, "--headless", "--listen", addr, "--upstream-ca", e.originCA}
 		settings := "--headless, defaults"
 		if e.maxFlows > 0 {
 			argv = append(argv, "--max-flows", strconv.Itoa(e.maxFlows))

@@ -13,11 +13,15 @@ const (
 	proxyDirect   = "direct"
 	proxyRelay    = "relay" // a bare TCP relay: the floor for added latency
 	proxyGoproxy  = "goproxy"
+	proxyBaseline = "baseline" // another build of ours (--baseline), to compare two changes in one run
 	proxyOurs     = "interceptor-tui"
 	proxyMitmdump = "mitmdump"
 )
 
-var allProxies = []string{proxyDirect, proxyRelay, proxyGoproxy, proxyOurs, proxyMitmdump}
+var allProxies = []string{proxyDirect, proxyRelay, proxyGoproxy, proxyBaseline, proxyOurs, proxyMitmdump}
+
+// isOurs tells the builds of interceptor-tui from the other proxies.
+func isOurs(px string) bool { return px == proxyOurs || px == proxyBaseline }
 
 // Scenario names, as --only takes them.
 const (
@@ -283,6 +287,15 @@ func writeResults(w io.Writer, rs results, scenarios, proxies []string) {
 // writeRatios writes ours against the others, scenario by scenario.
 func writeRatios(w io.Writer, rs results, scenarios []string) {
 	header := []string{"scenario", "ours / goproxy", "ours / mitmdump", "ours / direct", "ours p50 added ms", "goproxy p50 added ms", "TCP relay p50 added ms"}
+	withBase := false
+	for _, sc := range scenarios {
+		withBase = withBase || rs.get(sc, proxyBaseline) != nil
+	}
+	align := "lrrrrrr"
+	if withBase {
+		header = append(header, "ours / baseline")
+		align += "r"
+	}
 	var rows [][]string
 	for _, sc := range scenarios {
 		ours := rs.get(sc, proxyOurs)
@@ -306,7 +319,7 @@ func writeRatios(w io.Writer, rs results, scenarios []string) {
 			v, _ := pairedAdded(r, d)
 			return fmt.Sprintf("%+.3f", v)
 		}
-		rows = append(rows, []string{
+		row := []string{
 			scenarioTitles[sc],
 			fmtPaired(ours, rs.get(sc, proxyGoproxy), metric),
 			fmtPaired(ours, rs.get(sc, proxyMitmdump), metric),
@@ -314,9 +327,13 @@ func writeRatios(w io.Writer, rs results, scenarios []string) {
 			added(ours),
 			added(rs.get(sc, proxyGoproxy)),
 			added(rs.get(sc, proxyRelay)),
-		})
+		}
+		if withBase {
+			row = append(row, fmtPaired(ours, rs.get(sc, proxyBaseline), metric))
+		}
+		rows = append(rows, row)
 	}
-	writeTable(w, header, "lrrrrrr", rows)
+	writeTable(w, header, align, rows)
 }
 
 // target is one of the acceptance numbers, checked.

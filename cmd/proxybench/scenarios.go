@@ -155,7 +155,7 @@ func (b *bench) measure(ctx context.Context, sc, px string) (r *result) {
 	if proc == nil {
 		return r
 	}
-	if sc == scFlows && px == proxyOurs {
+	if sc == scFlows && isOurs(px) {
 		// Let the last flows finish printing; then the store holds them all.
 		for end := time.Now().Add(10 * time.Second); proc.lines.Load() < r.Made && time.Now().Before(end); {
 			time.Sleep(50 * time.Millisecond)
