@@ -340,13 +340,16 @@ func (t *headTap) flushLocked() error {
 }
 
 // Close sends what is held first: a head already accepted from the writer.
+// A write blocked on a client that does not read holds the lock; closing
+// the connection is then what unblocks it, so Close does not wait for it.
 func (t *headTap) Close() error {
-	t.wmu.Lock()
-	if t.release != nil {
-		t.release.Stop()
+	if t.wmu.TryLock() {
+		if t.release != nil {
+			t.release.Stop()
+		}
+		_ = t.flushLocked()
+		t.wmu.Unlock()
 	}
-	_ = t.flushLocked()
-	t.wmu.Unlock()
 	return t.Conn.Close()
 }
 
