@@ -88,6 +88,10 @@ func (m *Model) why(act string, f *flowstore.Flow) string {
 		}
 	}
 	if f == nil {
+		if m.list.Selected() != nil {
+			// The row outlived its flow by a frame: the store let it go.
+			return "this flow is no longer held: the oldest flows go past --max-flows"
+		}
 		return "no flow selected"
 	}
 	if f.Request == nil {
