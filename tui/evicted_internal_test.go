@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,5 +32,41 @@ func TestActionOnAnEvictedFlowSaysSo(t *testing.T) {
 	m.selSum = nil              // as after the next frame's lookup
 	if got := m.why(keys.ActCopy, m.selected()); !strings.Contains(got, "no longer held") {
 		t.Fatalf("copy of an evicted flow says %q", got)
+	}
+}
+
+// Saving reads the chosen flows from the store as it writes; the message
+// afterwards counts the flows in the file, and says how many had gone.
+func TestSaveCountsTheFlowsWritten(t *testing.T) {
+	s := flowstore.NewStore(0)
+	fs := addFlows(s, 0, 5, "x")
+	m, err := New(Options{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.saveFlows("", "a")
+	j := m.job
+	if j == nil || j.chosen != 5 {
+		t.Fatalf("job %+v", j)
+	}
+	s.Delete(fs[1].ID, fs[3].ID) // gone before the file is written
+	j.path, j.format = filepath.Join(t.TempDir(), "out.jsonl"), "jsonl"
+	n, err := writeFile(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.written(writtenMsg{job: j, n: n})
+	got := m.status.Flashing()
+	if !strings.HasPrefix(got, "wrote 3 flows as JSON lines to ") || !strings.Contains(got, "2 flows of those chosen had gone") {
+		t.Fatalf("flash %q", got)
+	}
+	file, err := os.Open(j.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	loaded, _, err := flowstore.ReadLines(file)
+	if err != nil || len(loaded) != 3 {
+		t.Fatalf("the file holds %d flows (%v)", len(loaded), err)
 	}
 }

@@ -56,6 +56,8 @@ type writeJob struct {
 	note   string                    // said after writing
 
 	creator har.Creator // for HAR
+	chosen  int         // flows chosen; fewer are written when some go meanwhile
+	written int         // flows written, counted by flows as it yields them
 }
 
 // exportKind is one thing y copies and x exports.
@@ -307,20 +309,30 @@ func (m *Model) saveFlows(id, choice string) tea.Cmd {
 	if len(ids) == 0 {
 		return m.status.Flash("no flows to save", true)
 	}
-	what := fmt.Sprintf("%d flows", len(ids))
-	if len(ids) == 1 {
-		what = "1 flow"
-	}
 	store := m.store
-	flows := func(yield func(*flowstore.Flow) bool) {
+	j := &writeJob{what: countFlows(len(ids)), chosen: len(ids), creator: m.creator}
+	j.name = "flows-" + m.clock().Format("20060102-150405") + ".har"
+	j.flows = func(yield func(*flowstore.Flow) bool) {
+		j.written = 0
 		for _, id := range ids {
-			if f, ok := store.Get(id); ok && !yield(f) { // one deleted since is left out
+			f, ok := store.Get(id)
+			if !ok {
+				continue // deleted or evicted since: left out, and counted out
+			}
+			j.written++
+			if !yield(f) {
 				return
 			}
 		}
 	}
-	name := "flows-" + m.clock().Format("20060102-150405") + ".har"
-	return m.askPath(&writeJob{what: what, name: name, flows: flows, creator: m.creator}, "")
+	return m.askPath(j, "")
+}
+
+func countFlows(n int) string {
+	if n == 1 {
+		return "1 flow"
+	}
+	return fmt.Sprintf("%d flows", n)
 }
 
 // idsOf is the IDs of the summaries keep accepts (all for nil).
@@ -440,11 +452,15 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 	if m.job == j {
 		m.job = nil
 	}
-	what := j.what
+	what, note := j.what, j.note
 	if j.flows != nil {
-		what += map[string]string{"har": " as HAR", "jsonl": " as JSON lines"}[j.format]
+		// The file holds the flows still there when it was written.
+		what = countFlows(j.written) + map[string]string{"har": " as HAR", "jsonl": " as JSON lines"}[j.format]
+		if gone := j.chosen - j.written; gone > 0 {
+			note += fmt.Sprintf("; %s of those chosen had gone meanwhile (past --max-flows, or cleared)", countFlows(gone))
+		}
 	}
-	return m.status.Flash(fmt.Sprintf("wrote %s to %s (%s)%s", what, j.path, flowstore.FormatSize(msg.n), j.note), false)
+	return m.status.Flash(fmt.Sprintf("wrote %s to %s (%s)%s", what, j.path, flowstore.FormatSize(msg.n), note), false)
 }
 
 type countWriter struct {
