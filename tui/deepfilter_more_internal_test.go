@@ -198,3 +198,24 @@ func TestDeepPassAfterAMark(t *testing.T) {
 		t.Fatalf("control: list has %d", m.list.Len())
 	}
 }
+
+// While a deep filter's pass runs the list still shows the previous
+// filter's rows: saving "shown" then would save the wrong flows.
+func TestSaveShownWaitsForTheDeepPass(t *testing.T) {
+	m, _, _ := spooledModel(t)
+	m.status.SetWidth(200)
+	cmd := m.applyFilter(filter.MustParse("~bs x")) // pass started, not finished
+	m.saveFlows("", "s")
+	if m.job != nil || !strings.Contains(m.status.Flashing(), "still being applied") {
+		t.Fatalf("save shown during the pass: job %+v, flash %q", m.job, m.status.Flashing())
+	}
+	for _, msg := range runBatch(cmd) {
+		if d, ok := msg.(deepDoneMsg); ok {
+			m.deepDone(d)
+		}
+	}
+	m.saveFlows("", "s")
+	if m.job == nil || m.job.chosen != m.list.Len() || m.list.Len() != 2000 {
+		t.Fatalf("save shown after the pass: job %+v, %d rows", m.job, m.list.Len())
+	}
+}

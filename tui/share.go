@@ -298,6 +298,10 @@ func (m *Model) saveFlows(id, choice string) tea.Cmd {
 	case "a":
 		ids = idsOf(m.store.Summaries(), nil)
 	case "s":
+		if p := m.deepProgress(); p != "" {
+			// The rows are the previous filter's until the pass ends.
+			return m.status.Flash("the new filter is still being applied ("+p+"): save the shown flows once it is done", true)
+		}
 		ids = idsOf(m.list.Flows(), nil)
 	case "m":
 		ids = idsOf(m.store.Summaries(), (*flowstore.Summary).Marked)
