@@ -38,13 +38,15 @@ type headTap struct {
 	line     []byte // scratch for take's first line
 
 	// Writing side: a response head held back for its body (see holdNext).
-	wmu     sync.Mutex
-	holding bool
-	held    *[]byte
-	release *time.Timer
+	wmu       sync.Mutex
+	holding   bool
+	held      *[]byte
+	heldSince time.Time
+	release   *time.Timer
+	wait      time.Duration // holdWait; tests lengthen it to stay off the clock
 }
 
-func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true} }
+func newHeadTap(c net.Conn) *headTap { return &headTap{Conn: c, armed: true, wait: holdWait} }
 
 func (t *headTap) Read(p []byte) (int, error) {
 	t.mu.Lock()
@@ -311,10 +313,11 @@ func (t *headTap) Write(p []byte) (int, error) {
 	b := heldBufs.Get().(*[]byte)
 	*b = append((*b)[:0], p...)
 	t.held = b
+	t.heldSince = time.Now()
 	if t.release == nil {
-		t.release = time.AfterFunc(holdWait, t.releaseHeld)
+		t.release = time.AfterFunc(t.wait, t.releaseHeld)
 	} else {
-		t.release.Reset(holdWait)
+		t.release.Reset(t.wait)
 	}
 	return len(p), nil
 }
@@ -323,6 +326,11 @@ func (t *headTap) Write(p []byte) (int, error) {
 func (t *headTap) releaseHeld() {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	// A fire that lost the race to the body's write must not send the next
+	// response's head alone: that head's own timer (the Reset) comes later.
+	if t.held == nil || time.Since(t.heldSince) < t.wait {
+		return
+	}
 	_ = t.flushLocked() // the connection is broken: the next write says so
 }
 
@@ -340,18 +348,21 @@ func (t *headTap) flushLocked() error {
 }
 
 // Close sends what is held first: a head already accepted from the writer.
-// A write blocked on a client that does not read holds the lock; closing
-// the connection is then what unblocks it, so Close does not wait for it.
+// A write blocked on a client that does not read holds the lock, so the
+// deadline first ends any such write (and bounds the flush) within closeWait.
 func (t *headTap) Close() error {
-	if t.wmu.TryLock() {
-		if t.release != nil {
-			t.release.Stop()
-		}
-		_ = t.flushLocked()
-		t.wmu.Unlock()
+	_ = t.Conn.SetWriteDeadline(time.Now().Add(closeWait))
+	t.wmu.Lock()
+	if t.release != nil {
+		t.release.Stop()
 	}
+	_ = t.flushLocked()
+	t.wmu.Unlock()
 	return t.Conn.Close()
 }
+
+// closeWait bounds how long Close waits on a client that does not read.
+const closeWait = time.Second
 
 // maxPushback bounds what watch reads ahead for the real reader.
 const maxPushback = 1 << 20

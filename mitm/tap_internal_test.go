@@ -70,6 +70,8 @@ func (w *writeLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func (w *writeLog) SetWriteDeadline(time.Time) error { return nil }
+
 func (w *writeLog) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -86,6 +88,7 @@ func (w *writeLog) log() []string {
 func TestHeldHeadLeavesWithItsBody(t *testing.T) {
 	conn := &writeLog{}
 	tap := newHeadTap(conn)
+	tap.wait = time.Hour                 // the timer is TestHeldHeadIsNotKeptWaiting's
 	for round := 0; round < 2; round++ { // the hold is asked for per response
 		tap.holdNext()
 		if n, err := tap.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); n != 19 || err != nil {
@@ -124,6 +127,7 @@ func TestHeldHeadIsNotKeptWaiting(t *testing.T) {
 	// Closing the connection sends what is held first.
 	conn = &writeLog{}
 	tap = newHeadTap(conn)
+	tap.wait = time.Hour
 	tap.holdNext()
 	tap.Write([]byte("head"))
 	tap.Close()
@@ -134,11 +138,59 @@ func TestHeldHeadIsNotKeptWaiting(t *testing.T) {
 	// A body too large to join the head in one record goes on its own.
 	conn = &writeLog{}
 	tap = newHeadTap(conn)
+	tap.wait = time.Hour
 	tap.holdNext()
 	tap.Write([]byte("head"))
 	big := make([]byte, holdMax)
 	tap.Write(big)
 	if got := conn.log(); len(got) != 2 || got[0] != "head" || len(got[1]) != holdMax {
 		t.Fatalf("%d writes", len(got))
+	}
+}
+
+// A timer that fires just after the body's write took the head along must
+// not send the next response's head on its own.
+func TestLateTimerLeavesTheNextHeadHeld(t *testing.T) {
+	conn := &writeLog{}
+	tap := newHeadTap(conn)
+	tap.wait = time.Hour
+	tap.holdNext()
+	tap.Write([]byte("head2"))
+	tap.releaseHeld() // the first response's timer, arriving late
+	if got := conn.log(); len(got) != 0 {
+		t.Fatalf("a late timer sent %q", got)
+	}
+	tap.Write([]byte("body2"))
+	if got := conn.log(); !slices.Equal(got, []string{"head2body2"}) {
+		t.Fatalf("writes %q", got)
+	}
+}
+
+// Closing a tap whose writer is stuck on a client that reads nothing
+// returns, and the stuck write ends with an error instead of hanging.
+func TestCloseEndsAWriteStuckOnAClientThatDoesNotRead(t *testing.T) {
+	ours, client := net.Pipe()
+	defer client.Close()
+	tap := newHeadTap(ours)
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := tap.Write(make([]byte, 1<<20)) // net.Pipe: blocks until read
+		wrote <- err
+	}()
+	time.Sleep(20 * time.Millisecond) // let the write take the lock and block
+	closed := make(chan struct{})
+	go func() { tap.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waited for a client that never reads")
+	}
+	select {
+	case err := <-wrote:
+		if err == nil {
+			t.Fatal("the stuck write reported success")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stuck write never ended")
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -23,5 +25,18 @@ func TestBaselineJoinsTheProxies(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"--proxies", "baseline,interceptor-tui"}, io.Discard); err == nil {
 		t.Fatal("the baseline proxy without --baseline was accepted")
+	}
+}
+
+// A binary named without a directory is the one in the current directory,
+// not one exec would find in PATH.
+func TestBinariesAreTakenFromHere(t *testing.T) {
+	cfg, err := parseFlags([]string{"--binary", "interceptor-tui", "--baseline", "old/interceptor-tui"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if cfg.binary != filepath.Join(wd, "interceptor-tui") || cfg.baseline != filepath.Join(wd, "old", "interceptor-tui") {
+		t.Fatalf("binary %q, baseline %q", cfg.binary, cfg.baseline)
 	}
 }

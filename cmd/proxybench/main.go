@@ -56,7 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	proxies := fs.String("proxies", strings.Join(slices.DeleteFunc(slices.Clone(allProxies), func(p string) bool { return p == proxyBaseline }), ","), "comma-separated `proxies` to measure (baseline: the build --baseline names)")
 	fs.BoolVar(&cfg.pin, "pin", false, "start every proxy under `taskset -c 0` (run proxybench itself under `taskset -c 1`)")
 	fs.StringVar(&cfg.binary, "binary", "", "interceptor-tui `binary` to measure (default: go build one into a temp directory)")
-	fs.StringVar(&cfg.baseline, "baseline", "", "another interceptor-tui `binary` (an older build, say) to measure alongside, interleaved round by round; adds the baseline proxy")
+	fs.StringVar(&cfg.baseline, "baseline", "", "another interceptor-tui `binary` (an older build, say) to measure alongside, interleaved round by round; adds the baseline proxy (with --profile it is asked for --cpuprofile too)")
 	fs.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to `file` (- for stdout)")
 	fs.IntVar(&cfg.flows, "flows", 50000, "requests in the flows scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each scenario and proxy `N` times, interleaved, and keep the one least disturbed by other processes")
@@ -88,6 +88,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	case cfg.baseline == "" && has(cfg.proxies, proxyBaseline):
 		return nil, errors.New("the baseline proxy needs --baseline BINARY")
+	}
+	// exec looks a bare name up in PATH: "--binary interceptor-tui" means this one.
+	for _, p := range []*string{&cfg.binary, &cfg.baseline} {
+		if *p != "" {
+			if *p, err = filepath.Abs(*p); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if cfg.conns < 1 || cfg.duration <= 0 || cfg.flows < 1 || cfg.download < 1 || cfg.repeat < 1 {
 		return nil, errors.New("--conns, --duration, --flows, --download and --repeat must be positive")
