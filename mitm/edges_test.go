@@ -26,20 +26,34 @@ import (
 // TLS connection inside it and a reader on it.
 func tunnel(t *testing.T, env *mitmtest.Env, host string) (net.Conn, *bufio.Reader) {
 	t.Helper()
+	tc := tlsClient(connected(t, env, host), env)
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	return tc, bufio.NewReader(tc)
+}
+
+// connected opens a connection to the proxy and has it CONNECT to host; it
+// returns the connection, which then carries what the client says to host.
+func connected(t *testing.T, env *mitmtest.Env, host string) net.Conn {
+	t.Helper()
 	conn, err := net.Dial("tcp", env.URL.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	// Byte by byte, so that nothing the proxy sends after its reply is
+	// left in a reader here.
+	resp, err := http.ReadResponse(bufio.NewReaderSize(oneByte{conn}, 16), nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CONNECT: %v %v", resp, err)
 	}
-	tc := tlsClient(conn, env)
-	tc.SetDeadline(time.Now().Add(10 * time.Second))
-	return tc, bufio.NewReader(tc)
+	return conn
 }
+
+// oneByte reads at most one byte at a time.
+type oneByte struct{ io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.Reader.Read(p[:min(len(p), 1)]) }
 
 // headersOnlyHook changes a header of every request and response and wants
 // no body phase.

@@ -364,21 +364,8 @@ func TestSmallResponseLeavesAsOneRecord(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := mitmtest.Start(t, trustOrigin(srv))
-	raw, err := net.Dial("tcp", env.URL.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	host := srv.Listener.Addr().String()
-	fmt.Fprintf(raw, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
-	br := bufio.NewReader(raw)
-	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("CONNECT: %v %v", resp, err)
-	}
-	if br.Buffered() > 0 {
-		t.Fatal("bytes after the CONNECT reply")
-	}
-	counter := &recordCounter{Conn: raw}
+	counter := &recordCounter{Conn: connected(t, env, host)}
 	tc := tlsClient(counter, env)
 	tc.SetDeadline(time.Now().Add(20 * time.Second))
 	r := bufio.NewReader(tc)
