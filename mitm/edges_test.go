@@ -41,19 +41,16 @@ func connected(t *testing.T, env *mitmtest.Env, host string) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
-	// Byte by byte, so that nothing the proxy sends after its reply is
-	// left in a reader here.
-	resp, err := http.ReadResponse(bufio.NewReaderSize(oneByte{conn}, 16), nil)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CONNECT: %v %v", resp, err)
 	}
+	if br.Buffered() > 0 { // the caller reads conn itself: nothing may be left here
+		t.Fatal("bytes after the CONNECT reply")
+	}
 	return conn
 }
-
-// oneByte reads at most one byte at a time.
-type oneByte struct{ io.Reader }
-
-func (o oneByte) Read(p []byte) (int, error) { return o.Reader.Read(p[:min(len(p), 1)]) }
 
 // headersOnlyHook changes a header of every request and response and wants
 // no body phase.
