@@ -3,6 +3,7 @@ package flowstore
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -108,6 +109,7 @@ type slot struct {
 	f        *Flow
 	sum      *Summary
 	packed   []byte
+	seq      uint64 // the flow's Seq, kept after it is removed
 	dead     bool
 	spilling bool // being packed, or written to the spool
 	queued   bool // waiting in the budget's queue of finished whole flows
@@ -142,7 +144,7 @@ type Store struct {
 	order []*slot
 	dead  int
 	head  int // order[:head] holds only dead slots
-	seq   uint64
+	seq   atomic.Uint64
 	max   int
 	subs  []*Subscription
 	gen   atomic.Uint64
@@ -211,6 +213,19 @@ func (s *Store) publish(id string, f *Flow, sum *Summary, k EventKind) {
 // assigns an ID if it has none and a sequence number, and returns the
 // stored snapshot.
 func (s *Store) Add(f *Flow) *Flow {
+	f.Seq = 0
+	return s.AddLate(f)
+}
+
+// Reserve returns a sequence number for a flow arriving now that will be
+// added later (AddLate): the engine keeps a flow to itself until it ends
+// or has been in flight for a moment, and the flow still takes its place
+// in arrival order.
+func (s *Store) Reserve() uint64 { return s.seq.Add(1) }
+
+// AddLate is Add for a flow whose Seq came from Reserve (0: take a new
+// one). Flows that arrived after it but were added first stay after it.
+func (s *Store) AddLate(f *Flow) *Flow {
 	if f.ID == "" {
 		f.ID = NewID()
 	}
@@ -229,6 +244,7 @@ func (s *Store) AddAll(fs []*Flow) {
 		if f.ID == "" {
 			f.ID = NewID()
 		}
+		f.Seq = 0
 		s.addLocked(f)
 	}
 	s.evictLocked()
@@ -243,11 +259,23 @@ func (s *Store) addLocked(f *Flow) {
 		old.retire()
 		s.dead++
 	}
-	s.seq++
-	f.Seq = s.seq
-	sl := &slot{f: f}
+	if f.Seq == 0 {
+		f.Seq = s.seq.Add(1)
+	}
+	sl := &slot{f: f, seq: f.Seq}
 	s.byID[f.ID] = sl
-	s.order = append(s.order, sl)
+	// Usually the newest; a flow added late goes back past the flows that
+	// arrived after it (a few, near the end).
+	i := len(s.order)
+	for i > s.head && s.order[i-1].seq > sl.seq {
+		i--
+	}
+	if i == len(s.order) {
+		s.order = append(s.order, sl)
+	} else {
+		s.order = slices.Insert(s.order, i, sl)
+		s.budget.scan = min(s.budget.scan, i) // a flow in memory before it
+	}
 	s.budget.track(f, 1)
 	k := EventAdded
 	if f.State.Final() {

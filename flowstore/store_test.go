@@ -328,3 +328,56 @@ func TestFollowEveryBatchesAndDeliversAll(t *testing.T) {
 		t.Fatalf("%d flows in %d batches, want %d in at most 2 (one before the wait, one at the end)", got, batches, n)
 	}
 }
+
+// A flow the engine adds only when it ends keeps its place by arrival:
+// before the flows that arrived after it, though they were added first.
+func TestAddLateKeepsArrivalOrder(t *testing.T) {
+	s := flowstore.NewStore(0)
+	sub := s.Subscribe()
+	defer sub.Close()
+	slow := &flowstore.Flow{ID: "slow", Seq: s.Reserve(), State: flowstore.StateDone}
+	fast := s.Add(&flowstore.Flow{ID: "fast", State: flowstore.StateDone})
+	s.AddLate(slow)
+	newest := s.Add(&flowstore.Flow{ID: "newest", State: flowstore.StateDone})
+
+	var ids []string
+	for _, f := range s.List() {
+		ids = append(ids, f.ID)
+	}
+	if strings.Join(ids, ",") != "slow,fast,newest" {
+		t.Fatalf("List order %v, want slow,fast,newest", ids)
+	}
+	if !(slow.Seq < fast.Seq && fast.Seq < newest.Seq) {
+		t.Fatalf("Seq slow %d, fast %d, newest %d: want increasing by arrival", slow.Seq, fast.Seq, newest.Seq)
+	}
+	var sums []string
+	for _, m := range s.Summaries() {
+		sums = append(sums, m.ID)
+	}
+	if strings.Join(sums, ",") != "slow,fast,newest" {
+		t.Fatalf("Summaries order %v, want slow,fast,newest", sums)
+	}
+	evs, _ := sub.Drain()
+	if len(evs) != 3 || evs[1].ID != "slow" || evs[1].Kind&flowstore.EventAdded == 0 {
+		t.Fatalf("events %+v: want the late flow's Added event when it was added", evs)
+	}
+}
+
+// Eviction still takes the oldest by arrival when a late flow comes in
+// behind flows already evicted.
+func TestAddLateAfterEviction(t *testing.T) {
+	s := flowstore.NewStore(2)
+	late := &flowstore.Flow{ID: "late", Seq: s.Reserve(), State: flowstore.StateDone}
+	for _, id := range []string{"a", "b", "c"} {
+		s.Add(&flowstore.Flow{ID: id, State: flowstore.StateDone})
+	}
+	s.AddLate(late) // older than b and c: the one to go
+	s.Add(&flowstore.Flow{ID: "d", State: flowstore.StateDone})
+	var ids []string
+	for _, f := range s.List() {
+		ids = append(ids, f.ID)
+	}
+	if strings.Join(ids, ",") != "c,d" {
+		t.Fatalf("kept %v, want c,d", ids)
+	}
+}

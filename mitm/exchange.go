@@ -41,13 +41,12 @@ type exchange struct {
 	conn      net.Conn
 	finished  bool
 
-	// A small response's head waits here for its body (see gotResponse).
-	// headMu makes taking it and storing it one step, so that the timer
-	// and the end of the flow cannot each find the other's work undone.
-	headMu      sync.Mutex
-	pendingResp *flowstore.Response
-	pendingOut  int64
-	headTimer   *time.Timer
+	// The flow, until it enters the store (see show): a flow that ends
+	// within showWait is stored once, whole, instead of once when it
+	// starts and again, copied, when it ends.
+	showMu    sync.Mutex
+	unshown   *flowstore.Flow
+	showTimer *time.Timer
 
 	// Set before the round trip, read only by its goroutine.
 	killMode   killMode
@@ -142,6 +141,7 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 
 	f := &flowstore.Flow{
 		ID:      flowstore.NewID(),
+		Seq:     p.store.Reserve(),
 		State:   flowstore.StateActive,
 		Client:  flowstore.Client{Addr: r.RemoteAddr},
 		Request: req,
@@ -186,7 +186,7 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	if smuggle {
 		msg := "the request has both Content-Length and Transfer-Encoding (a request-smuggling shape); refused"
 		f.Fail(flowstore.PhaseRequest, msg, now)
-		p.store.Add(f)
+		p.store.AddLate(f)
 		p.log.Add(flowstore.LevelWarn, "proxy", f.ID, msg+" from "+f.Client.Addr)
 		resp := textResponse(r, http.StatusBadRequest, "interceptor-tui: "+msg+"\n")
 		resp.Header.Set("Connection", "close")
@@ -198,7 +198,11 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		}
 		return r, resp
 	}
-	p.store.Add(f)
+	p.unshown.Add(1)
+	ex.showMu.Lock() // the timer's show waits for showTimer to be set
+	ex.unshown = f
+	ex.showTimer = time.AfterFunc(showWait, ex.show)
+	ex.showMu.Unlock()
 	ctx.UserData = ex
 	ctx.RoundTripper = roundTripper{p}
 	return r, nil
@@ -261,7 +265,7 @@ func (ex *exchange) requestBodyDone(b flowstore.Body, trailers flowstore.Headers
 	if b.Size == 0 && !finished {
 		return // nothing to show yet; the next update carries it
 	}
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		if err != nil && !errors.Is(err, errClosedEarly) {
 			f.Notes = append(f.Notes, "request body: "+err.Error())
@@ -471,7 +475,7 @@ func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response 
 		// origin: say so, with a 400.
 		status, msg = http.StatusBadRequest, "the client's request body is malformed or cut short: "+bodyErr.Error()
 	}
-	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	f, _ := ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		f.Fail(flowstore.PhaseRequest, msg, time.Now())
 	})
@@ -527,22 +531,11 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		rsp.Headers = flowstore.FromHTTP(resp.Header)
 		headSize = estimateHeadSize(len(resp.Proto)+1+len(resp.Status), rsp.Headers)
 	}
-	if ex.headWaits(resp) {
-		// A small body with a known length usually follows its head at
-		// once: the store takes both in the one update that ends the flow,
-		// not one more update (and copy of the flow) for the head. Should
-		// the body be slow, the head is shown after a moment anyway.
-		ex.mu.Lock()
-		ex.pendingResp, ex.pendingOut = rsp, int64(headSize)
-		ex.headTimer = time.AfterFunc(headWait, ex.showHead)
-		ex.mu.Unlock()
-	} else {
-		ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
-			ex.applyRequest(f)
-			f.Response = rsp
-			f.BytesOut = int64(headSize)
-		})
-	}
+	ex.update(func(f *flowstore.Flow) {
+		ex.applyRequest(f)
+		f.Response = rsp
+		f.BytesOut = int64(headSize)
+	})
 	if upTap != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Re-arm the tap when this body is over, before the connection can
 		// carry the next response.
@@ -559,46 +552,51 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 	return ex.deliver(req, resp, int64(headSize)), nil
 }
 
-// headWait is how long a small response's head may wait for its body
-// before the flow shows it.
-const headWait = 50 * time.Millisecond
+// showWait is how long a flow in flight stays out of the store. Most
+// flows end sooner and enter it once, finished; a slow one is shown as it
+// stands after this, and so is one that a hook, a breakpoint or a person
+// needs to see earlier (snapshot).
+const showWait = 50 * time.Millisecond
 
-// headWaits reports whether the response's head may wait to be stored with
-// its body: a small body of known length, and nothing (a hook, a
-// breakpoint) that looks at the stored flow before the body is read.
-func (ex *exchange) headWaits(resp *http.Response) bool {
-	return resp.ContentLength >= 0 && resp.ContentLength <= 64<<10 &&
-		resp.StatusCode != http.StatusSwitchingProtocols &&
-		!ex.p.watchesResponses(ex.p.rules.Load()) && len(ex.p.hooks.chunks) == 0 // chunk hooks read the stored flow
-}
-
-// takeHead returns a response head still waiting to be stored, once.
-func (ex *exchange) takeHead() (*flowstore.Response, int64) {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	rsp, n := ex.pendingResp, ex.pendingOut
-	ex.pendingResp = nil
-	if ex.headTimer != nil {
-		ex.headTimer.Stop()
-		ex.headTimer = nil
-	}
-	return rsp, n
-}
-
-// showHead stores a head whose body is slow to come.
-func (ex *exchange) showHead() {
-	ex.headMu.Lock()
-	defer ex.headMu.Unlock()
-	rsp, n := ex.takeHead()
-	if rsp == nil {
-		return
-	}
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+// show puts a flow still in flight into the store, as it stands.
+func (ex *exchange) show() {
+	ex.showMu.Lock()
+	defer ex.showMu.Unlock()
+	if f := ex.unshown; f != nil {
+		ex.unshown = nil
+		ex.showTimer.Stop()
 		ex.applyRequest(f)
-		if f.Response == nil {
-			f.Response, f.BytesOut = rsp, n
+		ex.p.store.AddLate(f)
+		ex.p.unshown.Add(-1)
+	}
+}
+
+// update applies fn to the flow. Before the flow is shown no one else
+// holds it, so fn changes it in place; a flow that reaches its end that
+// way enters the store finished. After, the store applies fn to a copy.
+func (ex *exchange) update(fn func(*flowstore.Flow)) (*flowstore.Flow, bool) {
+	ex.showMu.Lock()
+	if f := ex.unshown; f != nil {
+		id, seq := f.ID, f.Seq
+		fn(f)
+		f.ID, f.Seq = id, seq
+		if f.State.Final() {
+			ex.unshown = nil
+			ex.showTimer.Stop()
+			ex.p.store.AddLate(f)
+			ex.p.unshown.Add(-1)
 		}
-	})
+		ex.showMu.Unlock()
+		return f, true
+	}
+	ex.showMu.Unlock()
+	return ex.p.store.Update(ex.id, fn)
+}
+
+// snapshot shows the flow if it is not yet, and returns it from the store.
+func (ex *exchange) snapshot() (*flowstore.Flow, bool) {
+	ex.show()
+	return ex.p.store.Get(ex.id)
 }
 
 // deliver wraps the response body so that the flow records it as it
@@ -644,7 +642,7 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		return resp
 	}
 	if hooks := ex.chunkHooks(); len(hooks) > 0 {
-		snap, _ := ex.p.store.Get(ex.id)
+		snap, _ := ex.snapshot()
 		resp.Body = &chunkReader{src: resp.Body, ex: ex, f: snap, hooks: hooks, ctx: req.Context()}
 		// The hooks may change the length; let the body be framed anew.
 		resp.ContentLength = -1
@@ -704,7 +702,7 @@ func (ex *exchange) chunkHooks() []ResponseChunkHook {
 	if len(ex.p.hooks.chunks) == 0 {
 		return nil
 	}
-	snap, ok := ex.p.store.Get(ex.id)
+	snap, ok := ex.snapshot()
 	if !ok {
 		return nil
 	}
@@ -750,13 +748,8 @@ func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64)
 func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err error, bytesOut int64) {
 	now := time.Now()
 	ex.markFinished()
-	ex.headMu.Lock()
-	head, _ := ex.takeHead()
-	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	f, _ := ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
-		if head != nil && f.Response == nil {
-			f.Response = head
-		}
 		f.BytesOut = bytesOut
 		if f.Response != nil {
 			f.Response.Body = b
@@ -774,7 +767,6 @@ func (ex *exchange) finishWith(b flowstore.Body, trailers flowstore.Headers, err
 			f.Fail(flowstore.PhaseResponse, "upstream failed while sending the body: "+err.Error(), now)
 		}
 	})
-	ex.headMu.Unlock()
 	ex.runEndHooks(f)
 }
 

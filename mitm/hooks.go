@@ -126,7 +126,7 @@ func (ex *exchange) hookFailed(phase string, f *flowstore.Flow, err error) {
 	} else {
 		// Phases that see a read-only flow (chunks, error, done): note it
 		// on the stored flow.
-		ex.p.store.Update(ex.id, func(f *flowstore.Flow) { f.Notes = append(f.Notes, msg) })
+		ex.update(func(f *flowstore.Flow) { f.Notes = append(f.Notes, msg) })
 	}
 	ex.p.log.Add(flowstore.LevelError, "hook", ex.id, msg)
 }

@@ -43,7 +43,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	if len(hs.reqHeaders) == 0 && len(hs.request) == 0 && !r.anyRequest() {
 		return req, nil, flowstore.Continue
 	}
-	snap, ok := p.store.Get(ex.id)
+	snap, ok := ex.snapshot()
 	if !ok {
 		return req, nil, flowstore.Continue
 	}
@@ -120,7 +120,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		ex.sentBody = true
 		ex.mu.Unlock()
 	}
-	p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		if changed || answered {
 			f.KeepOriginal() // an answer written by hand counts as an edit (for K and the ✎ mark)
 		}
@@ -190,7 +190,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	if !p.watchesResponses(r) {
 		return resp, flowstore.Continue
 	}
-	snap, ok := p.store.Get(ex.id)
+	snap, ok := ex.snapshot()
 	if !ok || snap.Response == nil {
 		return resp, flowstore.Continue
 	}
@@ -215,7 +215,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 			msg := "upstream failed while sending the body: " + err.Error()
 			now := time.Now()
 			ex.markFinished()
-			f, _ := p.store.Update(ex.id, func(f *flowstore.Flow) {
+			f, _ := ex.update(func(f *flowstore.Flow) {
 				ex.applyRequest(f)
 				f.Fail(flowstore.PhaseResponse, msg, now)
 			})
@@ -262,7 +262,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 			resp = nr
 		}
 	}
-	p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		if changed {
 			f.KeepOriginal()
 		}
@@ -312,7 +312,7 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 	p.gates.Store(ex.id, g)
 	defer p.gates.Delete(ex.id)
 	now := time.Now()
-	p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		if (beforeReq != nil && !sameRequest(beforeReq, w.Request)) || (beforeResp != nil && !sameResponse(beforeResp, w.Response)) {
 			f.KeepOriginal()
 		}
@@ -338,14 +338,14 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 		res = resolution{verdict: flowstore.Kill, reason: "the proxy stopped while the flow was paused"}
 	}
 	stopWatch()
-	if snap, ok := p.store.Get(ex.id); ok {
+	if snap, ok := ex.snapshot(); ok {
 		notes := w.Notes
 		w.Request, w.Response = snap.Request.Clone(), snap.Response.Clone()
 		w.Marked, w.Comment, w.Original = snap.Marked, snap.Comment, snap.Original
 		w.Notes = slices.Concat(snap.Notes, notes[min(len(notes), len(snap.Notes)):])
 	}
 	if res.verdict != flowstore.Kill {
-		p.store.Update(ex.id, func(f *flowstore.Flow) {
+		ex.update(func(f *flowstore.Flow) {
 			f.State, f.Paused, f.Since = flowstore.StateActive, flowstore.PhaseNone, time.Time{}
 		})
 	}
@@ -390,7 +390,7 @@ func (ex *exchange) killed(phase flowstore.Phase) (*http.Response, error) {
 	if ex.killPhase != "" {
 		phase = ex.killPhase
 	}
-	f, _ := ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	f, _ := ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		if ex.clientGone {
 			f.Fail(phase, reason, now)
@@ -418,7 +418,7 @@ func (ex *exchange) killed(phase flowstore.Phase) (*http.Response, error) {
 // wrote, without contacting the upstream.
 func (ex *exchange) respondWith(req *http.Request, rsp *flowstore.Response) *http.Response {
 	now := time.Now()
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
 		f.Response = rsp
 		f.Timings.FirstByte = now

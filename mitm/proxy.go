@@ -95,6 +95,7 @@ type Proxy struct {
 	rulesMu      sync.Mutex
 	gates        sync.Map // flow ID → gate, for paused flows
 	pauseTimeout atomic.Int64
+	unshown      atomic.Int64 // flows in flight the store has not been given yet
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -229,6 +230,11 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return err
 }
+
+// Unshown is how many flows in flight the store has not seen yet (see
+// showWait). After Close they end within moments, and enter the store as
+// they do: a caller that wants every flow (a saver at shutdown) waits for 0.
+func (p *Proxy) Unshown() int { return int(p.unshown.Load()) }
 
 // Close stops accepting, closes every client connection and cancels
 // everything in flight.

@@ -459,3 +459,72 @@ func TestHeldHeadsStayInOrderPipelined(t *testing.T) {
 		}
 	}
 }
+
+// A flow that ends quickly enters the store once it has ended; a slow one
+// is shown while in flight, and keeps its place by arrival in the list
+// though a later flow ended (and was stored) first.
+func TestSlowFlowShownInFlightAndListedByArrival(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			arrived <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, "ok "+r.URL.Path)
+	}))
+	defer origin.Close()
+	env := mitmtest.Start(t)
+	client := env.Client()
+
+	slowDone := make(chan error, 1)
+	go func() {
+		resp, err := client.Get(origin.URL + "/slow")
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		slowDone <- err
+	}()
+	<-arrived
+	resp, err := client.Get(origin.URL + "/fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	env.WaitFlow(origin.URL + "/fast")
+
+	// The slow flow shows up while the origin still holds it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var slow *flowstore.Flow
+		for _, f := range env.Store.List() {
+			if f.Request.Path == "/slow" {
+				slow = f
+			}
+		}
+		if slow != nil {
+			if slow.State != flowstore.StateActive {
+				t.Fatalf("slow flow in state %v before the origin answered, want active", slow.State)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow flow was not shown while in flight")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+	env.WaitFlows(2)
+	var paths []string
+	for _, f := range env.Store.List() {
+		paths = append(paths, f.Request.Path)
+	}
+	if strings.Join(paths, " ") != "/slow /fast" {
+		t.Fatalf("flows listed as %v, want /slow first (it arrived first)", paths)
+	}
+}

@@ -367,7 +367,7 @@ func encodeFrame(op byte, payload []byte, masked bool) []byte {
 
 // addMessage records a message on the flow, dropping the oldest past the cap.
 func (ex *exchange) addMessage(m flowstore.Message) {
-	ex.p.store.Update(ex.id, func(f *flowstore.Flow) {
+	ex.update(func(f *flowstore.Flow) {
 		f.Messages = append(f.Messages, m)
 		if over := len(f.Messages) - maxMessagesPerFlow; over > 0 {
 			f.Messages = f.Messages[over:]
@@ -377,7 +377,7 @@ func (ex *exchange) addMessage(m flowstore.Message) {
 }
 
 func (ex *exchange) wsHooks() []WebSocketMessageHook {
-	snap, ok := ex.p.store.Get(ex.id)
+	snap, ok := ex.snapshot()
 	if !ok {
 		return nil
 	}
@@ -393,7 +393,7 @@ func (ex *exchange) wsHooks() []WebSocketMessageHook {
 // messageHooks runs the message hooks; a failing hook leaves the message
 // as it was.
 func (ex *exchange) messageHooks(m *flowstore.Message) (drop bool) {
-	snap, _ := ex.p.store.Get(ex.id)
+	snap, _ := ex.snapshot()
 	for _, h := range ex.wsHooks() {
 		work := *m
 		work.Data = bytes.Clone(m.Data)

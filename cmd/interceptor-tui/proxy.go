@@ -272,7 +272,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	// by the shutdown end just after it, and are printed and saved too.
 	followCtx, stopFollowers := context.WithCancel(context.Background())
 	defer func() {
-		settle(store, time.Second)
+		settle(store, proxy, time.Second)
 		stopFollowers()
 	}()
 
@@ -390,12 +390,13 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	return err
 }
 
-// settle waits, at most limit, until no flow in the store is still in
-// progress: once the proxy has stopped, the flows it cut off end quickly.
-func settle(store *flowstore.Store, limit time.Duration) {
+// settle waits, at most limit, until no flow is still in progress, in the
+// store or not yet given to it: once the proxy has stopped, the flows it
+// cut off end quickly.
+func settle(store *flowstore.Store, proxy *mitm.Proxy, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		busy := false
+		busy := proxy.Unshown() > 0
 		for _, s := range store.Summaries() {
 			if !s.State.Final() && s.State != flowstore.StateDraft {
 				busy = true
