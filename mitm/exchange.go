@@ -432,6 +432,18 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 			di.sni = ex.tun.clientTLS.SNI
 		}
 	}
+	if key, ok := ex.p.fast.key(req, di); ok && !ws && !ex.fresh && ex.p.fast.knows(key) {
+		req.Close = false
+		resp, h2conn, err := ex.p.fast.roundTrip(ex, key, req)
+		if err != nil {
+			return ex.upstreamFailed(req, err), nil
+		}
+		if resp != nil {
+			return ex.gotResponse(req, resp)
+		}
+		// The origin chose HTTP/2: the Transport takes the connection.
+		defer ex.p.fast.reclaim(key, h2conn)
+	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
 	if ws && len(ex.wsHooks()) > 0 {
@@ -536,7 +548,7 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		f.Response = rsp
 		f.BytesOut = int64(headSize)
 	})
-	if upTap != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+	if _, own := resp.Body.(*h1Body); upTap != nil && !own && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Re-arm the tap when this body is over, before the connection can
 		// carry the next response.
 		resp.Body = &armAtEnd{ReadCloser: resp.Body, tap: upTap.headTap}

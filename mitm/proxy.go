@@ -88,6 +88,7 @@ type Proxy struct {
 	h1, h2      *goproxy.ProxyHttpServer
 	tr          *http.Transport
 	trFresh     *http.Transport // no pooled connections: for requests released after a pause
+	fast        *h1Pool         // the fast path for keep-alive HTTP/1.1 origins
 	upstreamTLS *tls.Config
 
 	hooks        hookSet
@@ -153,6 +154,7 @@ func New(opts Options) (*Proxy, error) {
 	p.tr = p.newTransport()
 	p.trFresh = p.newTransport()
 	p.trFresh.DisableKeepAlives = true
+	p.fast = newH1Pool(p)
 	p.rules.Store(&rules{on: true})
 	p.h1 = p.newGoproxy(false)
 	p.h2 = p.newGoproxy(!opts.DisableHTTP2)
@@ -252,6 +254,7 @@ func (p *Proxy) Close() {
 		_ = c.Close()
 	}
 	p.tr.CloseIdleConnections()
+	p.fast.close()
 }
 
 // track registers a hijacked client connection so that Close can end it;

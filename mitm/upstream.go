@@ -26,6 +26,7 @@ type dialInfo struct {
 	sni    string
 	h1only bool
 	ex     *exchange // the flow whose timings a new connection fills in
+	fast   bool      // dialed by the fast path (h1Pool), not the Transport
 }
 
 type dialInfoKey struct{}
@@ -50,7 +51,8 @@ func withDialTrace(ctx context.Context, di *dialInfo) context.Context {
 type upstreamConn struct {
 	*headTap
 	info *flowstore.TLSInfo
-	ip   string // the remote address, for every flow on this connection
+	ip   string   // the remote address, for every flow on this connection
+	raw  net.Conn // the connection under TLS (or the same), for quiet
 }
 
 func (p *Proxy) newTransport() *http.Transport {
@@ -87,7 +89,7 @@ func (p *Proxy) dialPlain(ctx context.Context, network, addr string) (net.Conn, 
 	if err != nil {
 		return nil, err
 	}
-	return &upstreamConn{headTap: newHeadTap(c), ip: remoteIP(c)}, nil
+	return &upstreamConn{headTap: newHeadTap(c), ip: remoteIP(c), raw: c}, nil
 }
 
 func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -104,6 +106,12 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 			sni = di.sni
 		}
 		h1only = h1only || di.h1only
+	}
+	if di == nil || !di.fast {
+		// The fast path may have made this connection already.
+		if c := p.fast.takeHandoff(h1Key{scheme: "https", addr: target, sni: sni}); c != nil {
+			return c, nil
+		}
 	}
 	ctx = withDialTrace(ctx, di)
 	raw, err := p.dial(ctx, network, target)
@@ -140,7 +148,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 	if cs.NegotiatedProtocol == "h2" {
 		return tc, nil // the transport's HTTP/2 code needs the *tls.Conn itself
 	}
-	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs), ip: remoteIP(raw)}, nil
+	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs), ip: remoteIP(raw), raw: raw}, nil
 }
 
 // tlsError marks a failed handshake with the origin, so the message can say

@@ -1,0 +1,143 @@
+package mitm_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
+)
+
+// rawOrigin serves each connection with answer (given the connection's
+// number and the request) until answer returns false, then closes it.
+func rawOrigin(t *testing.T, answer func(n int, w io.Writer, r *http.Request) bool) (addr string, conns *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = new(atomic.Int32)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := int(conns.Add(1))
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if !answer(n, c, r) {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), conns
+}
+
+func get(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: status %d: %s", u, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// An origin that closes a kept connection after each answer (without
+// saying so) costs nothing but a new connection: every request through
+// the proxy still gets its own answer.
+func TestOriginClosingKeptConnections(t *testing.T) {
+	addr, conns := rawOrigin(t, func(n int, w io.Writer, r *http.Request) bool {
+		body := fmt.Sprintf("conn %d %s", n, r.URL.Path)
+		fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		return false
+	})
+	env := mitmtest.Start(t)
+	client := env.Client()
+	for i := 1; i <= 4; i++ {
+		u := fmt.Sprintf("http://%s/r%d", addr, i)
+		if got, want := get(t, client, u), fmt.Sprintf("conn %d /r%d", i, i); got != want {
+			t.Fatalf("request %d got %q, want %q", i, got, want)
+		}
+	}
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("origin saw %d connections, want 4 (one per answer)", n)
+	}
+	for _, f := range env.WaitFlows(4) {
+		if f.Error != nil {
+			t.Fatalf("flow %s failed: %v", f.Request.URL(), f.Error.Message)
+		}
+	}
+}
+
+// Bytes an origin sends after a response, unasked, must never pass for
+// the answer to the next request: the connection they came on is dropped.
+func TestUnaskedBytesAfterAResponseAreNotTheNextAnswer(t *testing.T) {
+	addr, _ := rawOrigin(t, func(n int, w io.Writer, r *http.Request) bool {
+		body := fmt.Sprintf("real %s", r.URL.Path)
+		fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		if n == 1 {
+			io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
+		}
+		return true
+	})
+	env := mitmtest.Start(t)
+	client := env.Client()
+	for i := 1; i <= 3; i++ {
+		u := fmt.Sprintf("http://%s/r%d", addr, i)
+		if got, want := get(t, client, u), fmt.Sprintf("real /r%d", i); got != want {
+			t.Fatalf("request %d got %q, want %q", i, got, want)
+		}
+	}
+}
+
+// The first request to an HTTPS origin that speaks HTTP/2 opens one
+// connection, which then carries that request and the next ones over
+// HTTP/2: the flow says so, and the origin sees one handshake.
+func TestHTTP2OriginKeepsOneConnection(t *testing.T) {
+	var conns atomic.Int32
+	secure := httptest.NewUnstartedServer(echo())
+	secure.EnableHTTP2 = true
+	secure.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	secure.StartTLS()
+	defer secure.Close()
+	env := mitmtest.Start(t, trustOrigin(secure))
+	client := env.Client()
+	for i := 0; i < 3; i++ {
+		get(t, client, fmt.Sprintf("%s/h2/%d", secure.URL, i))
+	}
+	for _, f := range env.WaitFlows(3) {
+		if f.Response == nil || f.Response.Proto != "HTTP/2.0" {
+			t.Fatalf("flow %s: response %+v, want HTTP/2.0 from the origin", f.Request.URL(), f.Response)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("origin saw %d connections, want 1", n)
+	}
+}
