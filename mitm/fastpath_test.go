@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
@@ -117,16 +116,7 @@ func TestUnaskedBytesAfterAResponseAreNotTheNextAnswer(t *testing.T) {
 // connection, which then carries that request and the next ones over
 // HTTP/2: the flow says so, and the origin sees one handshake.
 func TestHTTP2OriginKeepsOneConnection(t *testing.T) {
-	var conns atomic.Int32
-	secure := httptest.NewUnstartedServer(echo())
-	secure.EnableHTTP2 = true
-	secure.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	secure.StartTLS()
-	defer secure.Close()
+	secure, conns := countedTLSOrigin(t, true)
 	env := mitmtest.Start(t, trustOrigin(secure))
 	client := env.Client()
 	for i := 0; i < 3; i++ {

@@ -268,16 +268,24 @@ func TestHTTP10AndConnectHTTP10(t *testing.T) {
 	})
 }
 
-func TestKeepAliveReuse(t *testing.T) {
-	var conns atomic.Int32
-	secure := httptest.NewUnstartedServer(echo())
-	secure.Config.ConnState = func(c net.Conn, s http.ConnState) {
+// countedTLSOrigin starts an HTTPS echo origin (offering HTTP/2 when h2)
+// that counts the connections made to it.
+func countedTLSOrigin(t *testing.T, h2 bool) (*httptest.Server, *atomic.Int32) {
+	conns := new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(echo())
+	srv.EnableHTTP2 = h2
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
-	secure.StartTLS()
-	defer secure.Close()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, conns
+}
+
+func TestKeepAliveReuse(t *testing.T) {
+	secure, conns := countedTLSOrigin(t, false)
 	env := mitmtest.Start(t, trustOrigin(secure))
 
 	var clientConns atomic.Int32
