@@ -432,9 +432,11 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 			di.sni = ex.tun.clientTLS.SNI
 		}
 	}
+	var h2key h1Key
+	var h2conn net.Conn
 	if key, ok := ex.p.fast.key(req, di); ok && !ws && !ex.fresh && ex.p.fast.knows(key) {
 		req.Close = false
-		resp, h2conn, err := ex.p.fast.roundTrip(ex, key, req)
+		resp, handedOff, err := ex.p.fast.roundTrip(ex, key, req)
 		if err != nil {
 			return ex.upstreamFailed(req, err), nil
 		}
@@ -442,7 +444,7 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 			return ex.gotResponse(req, resp)
 		}
 		// The origin chose HTTP/2: the Transport takes the connection.
-		defer ex.p.fast.reclaim(key, h2conn)
+		h2key, h2conn = key, handedOff
 	}
 	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
 	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
@@ -463,6 +465,9 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 		tr = ex.p.trFresh
 	}
 	resp, err := tr.RoundTrip(req)
+	if h2conn != nil {
+		ex.p.fast.reclaim(h2key, h2conn) // if the Transport had one already
+	}
 	if err != nil {
 		return ex.upstreamFailed(req, err), nil
 	}

@@ -6,8 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
 )
@@ -129,5 +132,76 @@ func TestHTTP2OriginKeepsOneConnection(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("origin saw %d connections, want 1", n)
+	}
+}
+
+// A client that leaves a stream it fetched over a kept connection ends the
+// upstream side too: the origin stops sending and the flow ends, instead of
+// the proxy reading the rest of an endless body.
+func TestClientLeavesAStreamOnAKeptConnection(t *testing.T) {
+	originGone, stop := make(chan struct{}), make(chan struct{})
+	origin := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(originGone)
+		for {
+			if _, err := w.Write(make([]byte, 1024)); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}))
+	defer origin.Close()
+	defer close(stop)
+	env := mitmtest.Start(t, trustOrigin(origin))
+	client := env.Client()
+	resp, err := client.Get(origin.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	client.CloseIdleConnections()
+	select {
+	case <-originGone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the origin was still streaming 5 s after the client left")
+	}
+	f := env.WaitFlow(origin.URL + "/stream")
+	if f.Error == nil {
+		t.Fatalf("flow ended %v without an error, want the client leaving recorded", f.State)
+	}
+}
+
+// An origin whose response head never ends is cut off at the Transport's
+// bound (10 MiB) with a 502 that says so, not read into memory for ever.
+func TestEndlessResponseHeadIsRefused(t *testing.T) {
+	addr, _ := rawOrigin(t, func(n int, w io.Writer, r *http.Request) bool {
+		io.WriteString(w, "HTTP/1.1 200 OK\r\n")
+		line := []byte("X-Filler: " + strings.Repeat("y", 1000) + "\r\n")
+		for sent := 0; sent < 12<<20; sent += len(line) {
+			if _, err := w.Write(line); err != nil {
+				return false
+			}
+		}
+		time.Sleep(5 * time.Second) // the head stays unfinished
+		return false
+	})
+	env := mitmtest.Start(t)
+	resp, err := env.Client().Get("http://" + addr + "/big-head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "exceeded") {
+		t.Fatalf("got %d %q, want a 502 saying the head was too large", resp.StatusCode, body)
 	}
 }

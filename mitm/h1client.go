@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -48,6 +49,7 @@ type h1Pool struct {
 // h1Conn is one kept connection and its buffers.
 type h1Conn struct {
 	up        *upstreamConn
+	lim       limitedConn // under br
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
@@ -253,7 +255,9 @@ func (h *h1Pool) dial(ctx context.Context, k h1Key, ex *exchange) (c *h1Conn, ha
 		h.mu.Unlock()
 		return nil, nc, nil
 	}
-	return &h1Conn{up: up, br: bufio.NewReaderSize(up, 4096), bw: bufio.NewWriterSize(up, 4096)}, nil, nil
+	c = &h1Conn{up: up, lim: limitedConn{r: up, n: math.MaxInt64}, bw: bufio.NewWriterSize(up, 4096)}
+	c.br = bufio.NewReaderSize(&c.lim, 4096)
+	return c, nil, nil
 }
 
 // staleError is a kept connection that failed before any byte of a
@@ -268,6 +272,9 @@ func (e *staleError) Unwrap() error { return e.err }
 // When the new one turned out to speak HTTP/2, it returns no response and
 // the connection, waiting for the Transport (see takeHandoff, reclaim).
 func (h *h1Pool) roundTrip(ex *exchange, k h1Key, req *http.Request) (*http.Response, net.Conn, error) {
+	if err := validHeaders(req.Header); err != nil {
+		return nil, nil, err // before a kept connection is taken, and kept
+	}
 	var stale *staleError
 	if c := h.get(k); c != nil {
 		resp, err := h.send(ex, k, c, req)
@@ -288,7 +295,8 @@ func (h *h1Pool) roundTrip(ex *exchange, k h1Key, req *http.Request) (*http.Resp
 
 func (h *h1Pool) send(ex *exchange, k h1Key, c *h1Conn, req *http.Request) (*http.Response, error) {
 	ex.gotConn(c.up)
-	// The Transport ends a request whose context ends; so does this.
+	// The Transport ends a request whose context ends; so does this, with
+	// a deadline in the past that any read or write on the connection meets.
 	ctx := req.Context()
 	stop := context.AfterFunc(ctx, func() { _ = c.up.SetDeadline(time.Unix(1, 0)) })
 	fail := func(err error) (*http.Response, error) {
@@ -299,8 +307,10 @@ func (h *h1Pool) send(ex *exchange, k h1Key, c *h1Conn, req *http.Request) (*htt
 		}
 		return nil, err
 	}
-	if err := validHeaders(req.Header); err != nil {
-		return fail(err)
+	// setReadDeadline must not undo the cancellation's deadline.
+	setReadDeadline := func(t time.Time) error {
+		_ = c.up.SetReadDeadline(t)
+		return ctx.Err()
 	}
 	if err := req.Write(c.bw); err != nil {
 		return fail(err)
@@ -309,13 +319,17 @@ func (h *h1Pool) send(ex *exchange, k h1Key, c *h1Conn, req *http.Request) (*htt
 		return fail(&staleError{err})
 	}
 	ex.stamp(&ex.timings.RequestSent)
-	if t := h.p.opts.ResponseTimeout; t > 0 {
-		_ = c.up.SetReadDeadline(time.Now().Add(t))
+	timeout := h.p.opts.ResponseTimeout
+	if timeout > 0 {
+		if err := setReadDeadline(time.Now().Add(timeout)); err != nil {
+			return fail(err)
+		}
 	}
+	c.lim.n = maxResponseHead
 	if _, err := c.br.Peek(1); err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return fail(err)
+			return fail(errHeadTimeout)
 		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -324,28 +338,73 @@ func (h *h1Pool) send(ex *exchange, k h1Key, c *h1Conn, req *http.Request) (*htt
 	}
 	ex.stamp(&ex.timings.FirstByte)
 	var resp *http.Response
-	for {
+	for interim := 0; ; interim++ {
 		var err error
 		resp, err = http.ReadResponse(c.br, req)
-		if err != nil {
+		var ne net.Error
+		switch {
+		case err != nil && errors.As(err, &ne) && ne.Timeout():
+			return fail(errHeadTimeout)
+		case err != nil && c.lim.n <= 0:
+			return fail(fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxResponseHead))
+		case err != nil:
 			return fail(err)
 		}
-		// Interim answers (103 Early Hints, a stray 100) precede the real one.
+		// Interim answers (103 Early Hints, a stray 100) precede the real
+		// one; as many as the Transport accepts.
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			if interim >= 5 {
+				return fail(errors.New("net/http: too many 1xx informational responses"))
+			}
 			continue
 		}
 		break
 	}
-	if h.p.opts.ResponseTimeout > 0 {
-		_ = c.up.SetReadDeadline(time.Time{})
+	c.lim.n = math.MaxInt64
+	if timeout > 0 {
+		if err := setReadDeadline(time.Time{}); err != nil {
+			return fail(err)
+		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// Never asked for (no Upgrade header): the connection is not HTTP now.
-		resp.Body.Close()
 		return fail(errors.New("upstream switched protocols without being asked to"))
 	}
 	resp.Body = &h1Body{rc: resp.Body, h: h, k: k, c: c, keep: !resp.Close, stop: stop, ctx: ctx}
 	return resp, nil
+}
+
+// maxResponseHead bounds a response's head, as the Transport's
+// MaxResponseHeaderBytes does by default: a hostile origin cannot grow the
+// proxy's memory with an endless head.
+const maxResponseHead = 10 << 20
+
+// errHeadTimeout is --upstream-timeout passing before the response head.
+var errHeadTimeout error = headTimeoutError{}
+
+type headTimeoutError struct{}
+
+func (headTimeoutError) Error() string   { return "net/http: timeout awaiting response headers" }
+func (headTimeoutError) Timeout() bool   { return true }
+func (headTimeoutError) Temporary() bool { return true }
+
+// limitedConn counts what the buffered reader takes from the connection
+// while a head is read (n), and fails past the bound.
+type limitedConn struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitedConn) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, errors.New("response head too large")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
 }
 
 // h1Body is a response body on a kept connection. Read to its end, it
@@ -375,9 +434,10 @@ func (b *h1Body) Read(p []byte) (int, error) {
 }
 
 func (b *h1Body) Close() error {
-	err := b.rc.Close()
+	// Connection first: net/http's body reads a kept-alive body to its end
+	// on Close, which for a stream the client has left would be forever.
 	b.finish(false)
-	return err
+	return b.rc.Close()
 }
 
 // finish gives the connection back once, when the body ended cleanly.
@@ -412,11 +472,11 @@ func (b *h1Body) finish(eof bool) {
 func validHeaders(h http.Header) error {
 	for name, vs := range h {
 		if !httpguts.ValidHeaderFieldName(name) {
-			return fmt.Errorf("invalid header field name %q", name)
+			return fmt.Errorf("net/http: invalid header field name %q", name)
 		}
 		for _, v := range vs {
 			if !httpguts.ValidHeaderFieldValue(v) {
-				return fmt.Errorf("invalid header field value for %q", name)
+				return fmt.Errorf("net/http: invalid header field value for %q", name)
 			}
 		}
 	}

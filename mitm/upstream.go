@@ -107,7 +107,7 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		}
 		h1only = h1only || di.h1only
 	}
-	if di == nil || !di.fast {
+	if !h1only && (di == nil || !di.fast) {
 		// The fast path may have made this connection already.
 		if c := p.fast.takeHandoff(h1Key{scheme: "https", addr: target, sni: sni}); c != nil {
 			return c, nil
