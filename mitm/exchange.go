@@ -434,7 +434,7 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var h2key h1Key
 	var h2conn net.Conn
-	if key, ok := ex.p.fast.key(req, di); ok && !ws && !ex.fresh && ex.p.fast.knows(key) {
+	if key, ok := ex.p.fast.key(req, di); ok && !ws && !ex.fresh && ex.p.fast.serves(key) {
 		req.Close = false
 		resp, handedOff, err := ex.p.fast.roundTrip(ex, key, req)
 		if err != nil {
@@ -580,12 +580,17 @@ func (ex *exchange) show() {
 	ex.showMu.Lock()
 	defer ex.showMu.Unlock()
 	if f := ex.unshown; f != nil {
-		ex.unshown = nil
-		ex.showTimer.Stop()
 		ex.applyRequest(f)
-		ex.p.store.AddLate(f)
-		ex.p.unshown.Add(-1)
+		ex.storeLocked(f)
 	}
+}
+
+// storeLocked hands the unshown flow f to the store; showMu is held.
+func (ex *exchange) storeLocked(f *flowstore.Flow) {
+	ex.unshown = nil
+	ex.showTimer.Stop()
+	ex.p.store.AddLate(f)
+	ex.p.unshown.Add(-1)
 }
 
 // update applies fn to the flow. Before the flow is shown no one else
@@ -598,10 +603,7 @@ func (ex *exchange) update(fn func(*flowstore.Flow)) (*flowstore.Flow, bool) {
 		fn(f)
 		f.ID, f.Seq = id, seq
 		if f.State.Final() {
-			ex.unshown = nil
-			ex.showTimer.Stop()
-			ex.p.store.AddLate(f)
-			ex.p.unshown.Add(-1)
+			ex.storeLocked(f)
 		}
 		ex.showMu.Unlock()
 		return f, true

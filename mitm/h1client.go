@@ -10,10 +10,13 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
 // net/http's Transport runs every round trip through two goroutines per
@@ -72,22 +75,18 @@ func (h *h1Pool) key(req *http.Request, di *dialInfo) (h1Key, bool) {
 		return h1Key{}, false
 	}
 	k := h1Key{scheme: req.URL.Scheme}
-	var port string
-	switch k.scheme {
-	case "https":
-		port = "443"
-	case "http":
-		port = "80"
-	default:
+	if k.scheme != "https" && k.scheme != "http" {
 		return h1Key{}, false
 	}
 	host := req.URL.Hostname()
-	if p := req.URL.Port(); p != "" {
-		port = p
-	}
-	k.addr = net.JoinHostPort(host, port)
 	if di != nil && di.target != "" {
-		k.addr = di.target
+		k.addr = di.target // a tunnel's: no address to build per request
+	} else {
+		port := req.URL.Port()
+		if port == "" {
+			port = strconv.Itoa(flowstore.DefaultPort(k.scheme))
+		}
+		k.addr = net.JoinHostPort(host, port)
 	}
 	if k.scheme == "https" {
 		k.sni = host
@@ -98,9 +97,9 @@ func (h *h1Pool) key(req *http.Request, di *dialInfo) (h1Key, bool) {
 	return k, true
 }
 
-// knows reports whether requests for k may take the fast path: not once
+// serves reports whether requests for k may take the fast path: not once
 // the origin has chosen HTTP/2.
-func (h *h1Pool) knows(k h1Key) bool {
+func (h *h1Pool) serves(k h1Key) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return !h.h2[k] && !h.closed

@@ -377,6 +377,9 @@ func (ex *exchange) addMessage(m flowstore.Message) {
 }
 
 func (ex *exchange) wsHooks() []WebSocketMessageHook {
+	if len(ex.p.hooks.wsMsgs) == 0 {
+		return nil // nothing needs the flow shown yet
+	}
 	snap, ok := ex.snapshot()
 	if !ok {
 		return nil
