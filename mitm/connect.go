@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,96 +33,80 @@ type tunnel struct {
 	target     string             // CONNECT host:port; every request in the tunnel goes there
 	clientAddr string             // the client's ip:port
 	clientTLS  *flowstore.TLSInfo // nil when the tunnel carries plain HTTP
-	tap        *headTap           // nil for HTTP/2
-	conn       net.Conn           // what goproxy reads the tunnel's requests from
+	conn       net.Conn           // what goproxy reads an HTTP/2 tunnel's requests from
 }
 
 type reentryKey struct{}
 
+// handleConnect takes the tunnels handed back to goproxy to serve HTTP/2.
 func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	if tun, ok := ctx.Req.Context().Value(reentryKey{}).(*tunnel); ok {
-		ctx.UserData = tun
-		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm}, host
+	tun, _ := ctx.Req.Context().Value(reentryKey{}).(*tunnel)
+	if tun == nil {
+		return goproxy.RejectConnect, host // only our own hand-overs come here
 	}
-	ignored := false
-	for _, re := range p.ignore {
-		if re.MatchString(host) {
-			p.log.Add(flowstore.LevelDebug, "proxy", "", "tunnelling ignored host "+host)
-			ignored = true
-		}
-	}
-	return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, raw net.Conn, _ *goproxy.ProxyCtx) {
-		p.hijack(req, raw, ignored)
-	}}, host
+	ctx.UserData = tun
+	return &goproxy.ConnectAction{Action: goproxy.ConnectMitm}, host
 }
 
-func (p *Proxy) hijack(req *http.Request, raw net.Conn, ignored bool) {
-	// The client connection carries a tunnel from now on. What the client
-	// sent right after the CONNECT head (a TLS hello, without waiting for
-	// our reply) sits in the HTTP server's buffer, which goproxy drops when
-	// it hijacks the connection; the tap saw those bytes, so take them back.
-	// Only now, with the connection hijacked, has the server stopped
-	// reading: its background read may have taken a byte while the CONNECT
-	// handler ran.
-	var early []byte
-	if t, ok := raw.(*headTap); ok {
-		early = t.rest("CONNECT " + req.RequestURI + " " + req.Proto)
-		t.disarm()
-		raw = t.Conn
+// ignored reports a CONNECT target --ignore-hosts names.
+func (p *Proxy) ignored(target string) bool {
+	for _, re := range p.ignore {
+		if re.MatchString(target) {
+			p.log.Add(flowstore.LevelDebug, "proxy", "", "tunnelling ignored host "+target)
+			return true
+		}
 	}
-	client := p.track(raw)
-	target := req.URL.Host
-	if target == "" {
-		target = req.Host
-	}
+	return false
+}
+
+// connect serves a CONNECT request: the connection carries a tunnel from
+// now on. What the client sent right after the CONNECT head (a TLS hello,
+// without waiting for the reply) is already in the reader.
+func (cc *conn1) connect(h *head) {
+	p := cc.p
+	target := h.b
 	if _, _, err := net.SplitHostPort(target); err != nil {
 		target = net.JoinHostPort(strings.Trim(target, "[]"), "443")
 	}
-	reply := fmt.Sprintf("HTTP/%d.%d 200 Connection established\r\n\r\n", req.ProtoMajor, req.ProtoMinor)
-	if _, err := io.WriteString(client, reply); err != nil {
-		_ = client.Close()
+	if host, port := splitAuthority(target, 0); host == "" || port <= 0 || port > 65535 {
+		cc.refuse(badRequest("bad CONNECT target %q", h.b))
 		return
 	}
-	var src io.Reader = client
-	if len(early) > 0 {
-		src = io.MultiReader(bytes.NewReader(early), client)
+	ignored := p.ignored(target)
+	cc.bw.WriteString(h.c + " 200 Connection established\r\n\r\n")
+	if err := cc.bw.Flush(); err != nil {
+		return
 	}
-	br := bufio.NewReader(src)
+	br := cc.br
+	conn := &peekedConn{Conn: cc.nc, r: br}
 	if ignored {
-		p.blindTunnel(&peekedConn{Conn: client, r: br}, target, nil, nil)
+		p.blindTunnel(conn, target, nil, nil)
 		return
 	}
-	conn := &peekedConn{Conn: client, r: br}
-	up, banner, err := p.firstMove(client, br, target)
+	up, banner, err := p.firstMove(cc.nc, br, target)
 	if up != nil {
 		// The server spoke first (SMTP, MySQL...): not ours to read.
 		p.blindTunnel(conn, target, up, banner)
 		return
 	}
+	if err != nil {
+		return
+	}
 	first, _ := br.Peek(1)
-	tun := &tunnel{target: target, clientAddr: req.RemoteAddr}
+	tun := &tunnel{target: target, clientAddr: cc.remote}
 	switch {
-	case err != nil:
-		_ = client.Close()
 	case first[0] == 0x16: // a TLS handshake record
-		p.terminateTLS(conn, req, tun)
+		p.terminateTLS(conn, h, tun)
 	case looksLikeHTTP(br):
-		h2 := isH2Preface(br)
-		var inner net.Conn = conn
-		if !h2 {
-			// As for decrypted HTTP/1: headers in wire order, and a way to
-			// notice the client leaving while a flow is paused.
-			tun.tap = newHeadTap(conn)
-			inner = tun.tap
+		if isH2Preface(br) {
+			p.reenter(conn, h, tun)
+			return
 		}
-		p.reenter(inner, req, tun, h2)
+		newConn1(p, conn, tun, cc.remote).serve()
 	default:
 		p.blindTunnel(conn, target, nil, nil)
 	}
 }
-
-// firstMoveWait bounds how long a silent new tunnel is kept.
-const firstMoveWait = 2 * time.Minute
 
 // firstMove waits for whoever speaks first on a new tunnel. A client that
 // is merely slow (a loaded machine starting TLS) must not be taken for a
@@ -154,7 +140,7 @@ func (p *Proxy) firstMove(client net.Conn, br *bufio.Reader, target string) (up 
 			serverSpoke <- buf[:n]
 		}()
 	}
-	timeout := time.NewTimer(firstMoveWait)
+	timeout := time.NewTimer(p.opts.IdleTimeout)
 	defer timeout.Stop()
 	for {
 		select {
@@ -217,7 +203,7 @@ func isH2Preface(br *bufio.Reader) bool {
 	return bytes.HasPrefix(b, []byte("PRI * HTTP/2.0"))
 }
 
-func (p *Proxy) terminateTLS(conn net.Conn, req *http.Request, tun *tunnel) {
+func (p *Proxy) terminateTLS(conn net.Conn, h *head, tun *tunnel) {
 	host, _, _ := net.SplitHostPort(tun.target)
 	cfg := &tls.Config{
 		GetCertificate: func(hi *tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -231,6 +217,20 @@ func (p *Proxy) terminateTLS(conn net.Conn, req *http.Request, tun *tunnel) {
 	}
 	if !p.opts.DisableHTTP2 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
+	// A client that offers neither (curl -0 offers http/1.0 alone) is served
+	// too: Go's TLS would refuse the handshake for want of a protocol in common.
+	cfg.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		if len(hi.SupportedProtos) == 0 || slices.ContainsFunc(hi.SupportedProtos, func(s string) bool { return slices.Contains(cfg.NextProtos, s) }) {
+			return nil, nil
+		}
+		c := cfg.Clone()
+		c.GetConfigForClient = nil
+		c.NextProtos = nil
+		if slices.Contains(hi.SupportedProtos, "http/1.0") {
+			c.NextProtos = []string{"http/1.0"}
+		}
+		return c, nil
 	}
 	tc := tls.Server(conn, cfg)
 	ctx, cancel := context.WithTimeout(p.ctx, p.opts.TLSHandshakeTimeout)
@@ -248,13 +248,11 @@ func (p *Proxy) terminateTLS(conn net.Conn, req *http.Request, tun *tunnel) {
 		ALPN:    cs.NegotiatedProtocol,
 		Cipher:  cipherName(cs.CipherSuite),
 	}
-	h2 := cs.NegotiatedProtocol == "h2"
-	var inner net.Conn = tc
-	if !h2 {
-		tun.tap = newHeadTap(tc)
-		inner = tun.tap
+	if cs.NegotiatedProtocol == "h2" {
+		p.reenter(tc, h, tun)
+		return
 	}
-	p.reenter(inner, req, tun, h2)
+	newConn1(p, tc, tun, tun.clientAddr).serve()
 }
 
 func clientHandshakeMessage(target, client string, err error) string {
@@ -266,17 +264,24 @@ func clientHandshakeMessage(target, client string, err error) string {
 	return msg
 }
 
-// reenter hands a connection back to goproxy as if it were a fresh CONNECT
-// to intercept. goproxy writes its own "200 OK" to the client, which has
-// already had ours, so that write is swallowed.
-func (p *Proxy) reenter(conn net.Conn, req *http.Request, tun *tunnel, h2 bool) {
+// reenter hands an HTTP/2 tunnel to goproxy as if it were a fresh
+// CONNECT to intercept. goproxy writes its own "200 OK" to the client,
+// which has already had ours, so that write is swallowed.
+func (p *Proxy) reenter(conn net.Conn, h *head, tun *tunnel) {
 	tun.conn = conn
-	r := req.Clone(context.WithValue(context.Background(), reentryKey{}, tun))
-	w := &hijackWriter{conn: &replyEater{Conn: conn}, header: make(http.Header)}
-	if h2 {
-		p.h2.ServeHTTP(w, r)
-	} else {
-		p.h1.ServeHTTP(w, r)
+	_, minor, _ := parseVersion(h.c)
+	r := (&http.Request{
+		Method: http.MethodConnect, URL: &url.URL{Host: tun.target}, Host: tun.target, RequestURI: h.b,
+		Proto: h.c, ProtoMajor: 1, ProtoMinor: minor, Header: http.Header{}, RemoteAddr: tun.clientAddr,
+	}).WithContext(context.WithValue(context.Background(), reentryKey{}, tun))
+	eater := &replyEater{Conn: conn, closed: make(chan struct{})}
+	w := &hijackWriter{conn: eater, header: make(http.Header)}
+	p.h2.ServeHTTP(w, r)
+	// goproxy serves the tunnel on a goroutine of its own, and closes the
+	// connection when it is done: the tunnel is the caller's until then.
+	select {
+	case <-eater.closed:
+	case <-p.ctx.Done():
 	}
 }
 
@@ -324,15 +329,16 @@ func (p *Proxy) blindTunnel(client *peekedConn, target string, up net.Conn, bann
 		}
 		closeWrite(client.Conn)
 	}()
-	go func() {
-		wg.Wait()
-		_ = up.Close()
-		_ = client.Close()
-	}()
+	wg.Wait()
+	_ = up.Close()
+	_ = client.Close()
 }
 
 func closeWrite(c net.Conn) {
 	if t, ok := c.(*trackedConn); ok {
+		c = t.Conn
+	}
+	if t, ok := c.(*clientConn); ok {
 		c = t.Conn
 	}
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
@@ -353,8 +359,15 @@ func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // replyEater drops goproxy's CONNECT reply: the client already has ours.
 type replyEater struct {
 	net.Conn
-	mu  sync.Mutex
-	ate bool
+	mu     sync.Mutex
+	ate    bool
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *replyEater) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
 }
 
 func (c *replyEater) Write(b []byte) (int, error) {

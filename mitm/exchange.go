@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httptrace"
 	"strconv"
 	"strings"
@@ -22,13 +21,13 @@ import (
 
 // exchange is the engine's private state for one flow while it is in
 // flight. The flow itself lives in the store; the exchange gathers what
-// happens (timings from the transport's trace, the request body as it
-// streams) and writes it to the store at a few points, not on every event.
+// happens (timings, the request body as it streams) and writes it to the
+// store at a few points, not on every event.
 type exchange struct {
 	p   *Proxy
 	id  string
 	tun *tunnel
-	tap *headTap // the client's connection, for HTTP/1 (nil for a replay)
+	cc  *conn1 // the client's HTTP/1 connection (nil for HTTP/2 and replays)
 
 	mu        sync.Mutex
 	timings   flowstore.Timings
@@ -38,7 +37,6 @@ type exchange struct {
 	sentBody  bool           // the body sent is an edit: the flow keeps it, not reqBody
 	reqTrail  flowstore.Headers
 	headBytes int64 // size of the request head
-	conn      net.Conn
 	finished  bool
 
 	// The flow, until it enters the store (see show): a flow that ends
@@ -56,55 +54,26 @@ type exchange struct {
 	killPhase  flowstore.Phase
 	clientGone bool
 
+	// What goes on the wire, in order: the request as the client sent it
+	// or as a hook or a person left it, and the answer's head likewise.
+	out     *flowstore.Request
+	frame   framing                  // the client's request body framing (HTTP/1 clients)
+	respOut *head                    // written for respFor (any other answer is the proxy's own)
+	respFor *http.Response           //
+	ready   func() bool              // whether respFor's whole body is at hand (nil: it is)
+	trail   func() flowstore.Headers // the origin's trailers, once its body has ended
+
 	clientBodyErr error // reading the client's request body failed
 
-	cont *expectContinue // answers "Expect: 100-continue" in an HTTP/1 tunnel
-
-	// Held here rather than allocated apart for every round trip.
-	dial dialInfo
-	ct   httptrace.ClientTrace
-}
-
-// expectContinue sends a client that asked for it a 100 Continue when its
-// body is first read, as net/http's server does; goproxy's tunnel loop does
-// not, which leaves the client waiting for its own timeout before it sends
-// the body.
-type expectContinue struct {
-	io.ReadCloser
-	conn net.Conn
-	mu   sync.Mutex
-	done bool // sent, or too late: the final response is on its way
-}
-
-func (e *expectContinue) Read(p []byte) (int, error) {
-	e.mu.Lock()
-	if !e.done {
-		e.done = true
-		if _, err := io.WriteString(e.conn, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
-			e.mu.Unlock()
-			return 0, err
-		}
-	}
-	e.mu.Unlock()
-	return e.ReadCloser.Read(p)
-}
-
-// answered keeps a 100 Continue from following the final response.
-func (e *expectContinue) answered() {
-	e.mu.Lock()
-	e.done = true
-	e.mu.Unlock()
+	ct httptrace.ClientTrace
 }
 
 type roundTripper struct{ p *Proxy }
 
-// onRequest runs for every request goproxy reads, plain or inside a
-// tunnel, HTTP/1 or HTTP/2: it records the flow and routes the round trip
-// through us.
+// onRequest runs for every request of an HTTP/2 client, which goproxy
+// serves: it records the flow and routes the round trip through us.
 func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
-	now := time.Now()
 	tun, _ := ctx.UserData.(*tunnel)
-	var tap *headTap
 	if tun != nil {
 		// goproxy sees a decrypted stream as plain HTTP; the tunnel knows better.
 		r.URL.Scheme = "http"
@@ -114,31 +83,23 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		if r.URL.Host == "" {
 			r.URL.Host = tun.target
 		}
-		tap = tun.tap
-	} else {
-		tap, _ = r.Context().Value(clientTapKey{}).(*headTap)
 	}
-
 	req := requestFromHTTP(r)
 	if strings.EqualFold(req.Host, LocalHost) {
 		return r, p.serveLocal(r)
 	}
-	var headSize int
-	if tap != nil && r.ProtoMajor == 1 {
-		if hs, n, ok := tap.take(r.Header, requestOutOfMap, r.Method, r.RequestURI, r.Proto); ok {
-			req.Headers, headSize = hs, n
-		}
-	}
-	if headSize == 0 {
-		// The tap could not say: Go's map it is, in sorted order.
-		req.Headers = headersFromHTTP(r)
-		headSize = estimateHeadSize(len(r.Method)+len(r.RequestURI)+len(r.Proto)+2, req.Headers)
-	}
+	req.Headers = flowstore.FromHTTP(r.Header)
+	headSize := estimateHeadSize(len(r.Method)+len(r.RequestURI)+len(r.Proto)+2, req.Headers)
+	ex := p.begin(r, tun, req, headSize, nil)
+	ctx.UserData = ex
+	ctx.RoundTripper = roundTripper{p}
+	return r, nil
+}
 
-	// Both framings at once is the shape of a request-smuggling attempt
-	// (RFC 9112 §6.3): refuse it rather than guess.
-	smuggle := req.Headers.Has("Content-Length") && req.Headers.Has("Transfer-Encoding")
-
+// begin records a new flow for the request r (req is the flow's view of
+// it: its header lines in wire order) and returns its exchange.
+func (p *Proxy) begin(r *http.Request, tun *tunnel, req *flowstore.Request, headSize int, cc *conn1) *exchange {
+	now := time.Now()
 	f := &flowstore.Flow{
 		ID:      flowstore.NewID(),
 		Seq:     p.store.Reserve(),
@@ -148,12 +109,9 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		Timings: flowstore.Timings{Start: now},
 		BytesIn: int64(headSize),
 	}
-	ex := &exchange{p: p, id: f.ID, tun: tun, headBytes: int64(headSize), urlHost: r.URL.Host}
-	if r.ProtoMajor == 1 {
-		ex.tap = tap
-	}
+	ex := &exchange{p: p, id: f.ID, tun: tun, cc: cc, headBytes: int64(headSize), urlHost: r.URL.Host, out: req}
 	ex.timings.Start = now
-	if tun != nil && r.ProtoMajor == 1 {
+	if cc != nil {
 		ex.killMode = killByError
 	}
 	if tun != nil {
@@ -165,51 +123,29 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 	}
 	f.Server = ex.server
 
-	if r.Body != nil && r.Body != http.NoBody {
-		if tun != nil && tun.conn != nil && r.ProtoAtLeast(1, 1) && r.ProtoMajor == 1 && headerHasToken(r.Header, "Expect", "100-continue") {
-			ex.cont = &expectContinue{ReadCloser: r.Body, conn: tun.conn}
-			r.Body = ex.cont
-		}
-		r.Body = newBodyCapture(r.Body, p.opts.BodyLimit, r.ContentLength, func(b flowstore.Body, err error) {
-			ex.requestBodyDone(b, flowstore.FromHTTP(r.Trailer), err)
-			if tap != nil {
-				tap.arm()
+	if orig := r.Body; orig != nil && orig != http.NoBody {
+		r.Body = newBodyCapture(orig, p.opts.BodyLimit, r.ContentLength, func(b flowstore.Body, err error) {
+			var trailers flowstore.Headers
+			if t, ok := orig.(interface{ trailerLines() flowstore.Headers }); ok && err == nil {
+				trailers = t.trailerLines()
+			} else if err == nil {
+				trailers = flowstore.FromHTTP(r.Trailer)
 			}
+			ex.requestBodyDone(b, trailers, err)
 		})
 	} else {
 		ex.reqRead = true
-		if tap != nil {
-			tap.arm()
-		}
-	}
-
-	if smuggle {
-		msg := "the request has both Content-Length and Transfer-Encoding (a request-smuggling shape); refused"
-		f.Fail(flowstore.PhaseRequest, msg, now)
-		p.store.AddLate(f)
-		p.log.Add(flowstore.LevelWarn, "proxy", f.ID, msg+" from "+f.Client.Addr)
-		resp := textResponse(r, http.StatusBadRequest, "interceptor-tui: "+msg+"\n")
-		resp.Header.Set("Connection", "close")
-		resp.Close = true
-		if tun != nil && tun.conn != nil && r.ProtoMajor == 1 {
-			// goproxy's tunnel loop does not close on resp.Close: what
-			// follows the body must not be served as another request.
-			resp.Body = &closingBody{ReadCloser: resp.Body, conn: tun.conn}
-		}
-		return r, resp
 	}
 	p.unshown.Add(1)
 	ex.showMu.Lock() // the timer's show waits for showTimer to be set
 	ex.unshown = f
 	ex.showTimer = time.AfterFunc(showWait, ex.show)
 	ex.showMu.Unlock()
-	ctx.UserData = ex
-	ctx.RoundTripper = roundTripper{p}
-	return r, nil
+	return ex
 }
 
-// requestFromHTTP leaves out the headers: the tap usually has them in
-// wire order, and headersFromHTTP is the fallback.
+// requestFromHTTP leaves out the headers: the caller has them in wire
+// order, or takes them from the map.
 func requestFromHTTP(r *http.Request) *flowstore.Request {
 	host, port := splitAuthority(r.URL.Host, flowstore.DefaultPort(r.URL.Scheme))
 	return &flowstore.Request{
@@ -230,20 +166,6 @@ func splitAuthority(a string, def int) (string, int) {
 	}
 	return flowstore.SplitHostPort(a, def)
 }
-
-func headersFromHTTP(r *http.Request) flowstore.Headers {
-	hs := flowstore.FromHTTP(r.Header)
-	if r.ProtoMajor < 2 && r.Host != "" {
-		hs = append(flowstore.Headers{{Name: "Host", Value: r.Host}}, hs...)
-	}
-	return hs
-}
-
-// Go's parsers take these out of the header map (or may).
-var (
-	requestOutOfMap  = []string{"Host", "Transfer-Encoding", "Content-Length", "Trailer"}
-	responseOutOfMap = []string{"Transfer-Encoding", "Content-Length", "Trailer"}
-)
 
 func estimateHeadSize(firstLineLen int, hs flowstore.Headers) int {
 	n := firstLineLen + 4
@@ -307,22 +229,28 @@ func mergeTimings(dst *flowstore.Timings, src flowstore.Timings) {
 func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
 	ex, ok := ctx.UserData.(*exchange)
 	if !ok {
-		return rt.p.tr.RoundTrip(req)
+		return nil, errors.New("interceptor-tui: a request without its flow")
 	}
-	if ex.cont != nil {
-		defer ex.cont.answered() // goproxy writes the response once this returns
+	resp, err := ex.roundTrip(req)
+	if resp != nil {
+		// Go's HTTP/2 server adds a Date, and a Content-Type it guesses from
+		// the body, to an answer without them; a name present without a
+		// value stops it and is not sent. (The flow has the headers already.)
+		for _, name := range []string{"Date", "Content-Type"} {
+			if _, ok := resp.Header[name]; !ok {
+				resp.Header[name] = []string{}
+			}
+		}
 	}
-	return ex.roundTrip(req)
+	return resp, err
 }
 
-// trace hooks what the transport does for every request: the connection it
-// got, when the request was written, when the answer began. What happens
-// only on a new connection (DNS, connect, TLS) is hooked by the dialers
-// (dialTrace): a keep-alive request does not pay for hooks that never fire.
+// trace hooks what an HTTP/2 round trip does for every request: when the
+// request was written, when the answer began. What happens only on a new
+// connection (DNS, connect, TLS) is hooked by the dial (dialTrace).
 func (ex *exchange) trace() *httptrace.ClientTrace {
 	t := &ex.timings
 	ex.ct = httptrace.ClientTrace{
-		GotConn:              func(info httptrace.GotConnInfo) { ex.gotConn(info.Conn) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.stamp(&t.RequestSent) },
 		GotFirstResponseByte: func() { ex.stamp(&t.FirstByte) },
 	}
@@ -350,20 +278,8 @@ func (ex *exchange) stamp(field *time.Time) {
 	ex.mu.Unlock()
 }
 
-func (ex *exchange) gotConn(c net.Conn) {
-	var ip string
-	var info *flowstore.TLSInfo
-	switch c := c.(type) {
-	case *upstreamConn:
-		ip, info = c.ip, c.info // worked out once, when the connection was made
-	case *tls.Conn:
-		cs := c.ConnectionState()
-		ip, info = remoteIP(c), tlsInfo(&cs)
-	default:
-		ip = remoteIP(c)
-	}
+func (ex *exchange) gotConn(c net.Conn, ip string, info *flowstore.TLSInfo) {
 	ex.mu.Lock()
-	ex.conn = c
 	ex.server.IP, ex.server.TLS = ip, info
 	ex.mu.Unlock()
 }
@@ -420,58 +336,132 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	case flowstore.Respond:
 		return ex.respondWith(req, w.Response), nil
 	}
-
-	ws := isWebSocket(req.Header)
-	di := &ex.dial
-	*di = dialInfo{h1only: ws, ex: ex}
-	if ex.tun != nil && req.URL.Host == ex.urlHost {
-		// Every request in a tunnel goes where the CONNECT said, whatever its
-		// Host header says, unless a person or a hook changed the URL.
-		di.target = ex.tun.target
-		if ex.tun.clientTLS != nil {
-			di.sni = ex.tun.clientTLS.SNI
-		}
-	}
-	var h2key h1Key
-	var h2conn net.Conn
-	if key, ok := ex.p.fast.key(req, di); ok && !ws && !ex.fresh && ex.p.fast.serves(key) {
-		req.Close = false
-		resp, handedOff, err := ex.p.fast.roundTrip(ex, key, req)
-		if err != nil {
-			return ex.upstreamFailed(req, err), nil
-		}
-		if resp != nil {
-			return ex.gotResponse(req, resp)
-		}
-		// The origin chose HTTP/2: the Transport takes the connection.
-		h2key, h2conn = key, handedOff
-	}
-	ctx := context.WithValue(req.Context(), dialInfoKey{}, di)
-	req = req.WithContext(httptrace.WithClientTrace(ctx, ex.trace()))
-	if ws && len(ex.wsHooks()) > 0 {
+	k := ex.origin(req)
+	if ws := isWebSocket(req.Header); ws && len(ex.wsHooks()) > 0 {
 		// Hooks may rewrite messages; compressed ones with context takeover
 		// cannot be rewritten without breaking the peers' shared window, so
 		// such a connection is negotiated without compression.
 		req.Header.Del("Sec-WebSocket-Extensions")
+		ex.out.Headers.Del("Sec-WebSocket-Extensions")
 	}
-	// The client's "Connection: close" is about its own connection; the
-	// upstream one stays pooled (upgrades keep their headers as they are).
-	if !ws {
-		req.Close = false
-	}
-	tr := ex.p.tr
-	if ex.fresh {
-		// A pooled connection may have gone stale while the flow was paused.
-		tr = ex.p.trFresh
-	}
-	resp, err := tr.RoundTrip(req)
-	if h2conn != nil {
-		ex.p.fast.reclaim(h2key, h2conn) // if the Transport had one already
+	var resp *http.Response
+	var err error
+	if req.ProtoMajor == 2 && k.scheme == "https" && !ex.p.opts.DisableHTTP2 {
+		// An HTTP/2 client's request goes over HTTP/2 where the origin
+		// speaks it, and over HTTP/1.1 where it does not.
+		resp, err = ex.p.pool2.roundTrip(ex, k, req)
+	} else {
+		resp, err = ex.send1(req, k, nil)
 	}
 	if err != nil {
 		return ex.upstreamFailed(req, err), nil
 	}
 	return ex.gotResponse(req, resp)
+}
+
+// origin is where the request goes: a tunnel's target, whatever the
+// request's Host says, unless a hook or a person changed its URL.
+func (ex *exchange) origin(req *http.Request) originKey {
+	k := originKey{scheme: req.URL.Scheme}
+	host := req.URL.Hostname()
+	if ex.tun != nil && req.URL.Host == ex.urlHost {
+		// The name the client gave its TLS handshake, or else the tunnel's
+		// own host: never the Host header, which anyone can write.
+		k.addr = ex.tun.target
+		host, _ = splitAuthority(ex.tun.target, 0)
+		if ex.tun.clientTLS != nil && ex.tun.clientTLS.SNI != "" {
+			host = ex.tun.clientTLS.SNI
+		}
+	} else {
+		port := req.URL.Port()
+		if port == "" {
+			port = strconv.Itoa(flowstore.DefaultPort(k.scheme))
+		}
+		k.addr = net.JoinHostPort(host, port)
+	}
+	if k.scheme == "https" {
+		k.sni = host
+	}
+	return k
+}
+
+// send1 sends the request over HTTP/1 (on c when given: a new connection
+// on which the origin declined HTTP/2) and reads the answer's head.
+func (ex *exchange) send1(req *http.Request, k originKey, c *upConn) (*http.Response, error) {
+	o := ex.out1(req)
+	ctx := req.Context()
+	var in *in1
+	var err error
+	if c != nil {
+		in, err = ex.p.pool1.send(ctx, ex, k, c, o)
+		var stale *staleError
+		if errors.As(err, &stale) {
+			err = stale.err
+		}
+	} else {
+		in, err = ex.p.pool1.roundTrip(ctx, ex, k, o, ex.fresh)
+	}
+	if err != nil {
+		return nil, err
+	}
+	major, minor, _ := parseVersion(in.head.a)
+	resp := &http.Response{
+		StatusCode: in.status, Status: in.head.b + " " + in.head.c,
+		Proto: in.head.a, ProtoMajor: major, ProtoMinor: minor,
+		Header: in.head.hs.HTTP(), Body: in.body, ContentLength: in.length, Request: req,
+	}
+	if in.frame == frameChunked {
+		resp.TransferEncoding = []string{"chunked"}
+	}
+	ex.respOut, ex.respFor, ex.trail = in.head, resp, in.trailers
+	ex.ready = in.ready
+	if ex.ready == nil && in.frame != frameNone {
+		ex.ready = notReady
+	}
+	return resp, nil
+}
+
+// out1 is the request as it goes over HTTP/1: the flow's lines, as the
+// client sent them or as edited. An HTTP/2 client's request has no Host
+// line and no framing of its own; they are written as HTTP/1 needs them.
+func (ex *exchange) out1(req *http.Request) *out1 {
+	fr := ex.out
+	o := &out1{method: fr.Method, target: fr.Path, proto: fr.Proto, hs: fr.Headers, body: req.Body}
+	if req.ProtoMajor != 1 || (o.proto != "HTTP/1.1" && o.proto != "HTTP/1.0") {
+		o.proto = "HTTP/1.1"
+		if !o.hs.Has("Host") {
+			o.hs = append(flowstore.Headers{{Name: "Host", Value: req.Host}}, o.hs...)
+		}
+	}
+	switch {
+	case hasToken(o.hs, "Transfer-Encoding", "chunked"):
+		o.frame, o.length = frameChunked, -1
+	case req.ContentLength > 0:
+		o.frame, o.length = frameLength, req.ContentLength
+		if !o.hs.Has("Content-Length") {
+			o.hs = append(o.hs[:len(o.hs):len(o.hs)], flowstore.Header{Name: "Content-Length", Value: strconv.FormatInt(req.ContentLength, 10)})
+		}
+	case req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody:
+		o.frame, o.length = frameChunked, -1
+		o.hs = append(o.hs[:len(o.hs):len(o.hs)], flowstore.Header{Name: "Transfer-Encoding", Value: "chunked"})
+	}
+	if o.frame == frameNone {
+		o.body = nil
+	}
+	if t, ok := req.Body.(interface{ trailerLines() flowstore.Headers }); ok {
+		o.trailers = t.trailerLines
+	}
+	o.expect = hasToken(o.hs, "Expect", "100-continue") && o.frame != frameNone
+	o.upgrade = o.hs.Has("Upgrade")
+	o.close = wantsClose(o.hs, o.proto == "HTTP/1.0")
+	return o
+}
+
+// interim passes on a 1xx answer to an HTTP/1 client.
+func (ex *exchange) interim(hd *head) {
+	if ex.cc != nil {
+		ex.cc.interim(hd)
+	}
 }
 
 func hostPort(r *flowstore.Request) string {
@@ -487,6 +477,9 @@ func (ex *exchange) upstreamFailed(req *http.Request, err error) *http.Response 
 	ex.mu.Unlock()
 	ex.markFinished()
 	status, msg := describeUpstreamError(err, addr)
+	if errors.Is(err, context.Canceled) && ex.p.ctx.Err() == nil {
+		msg = "the client closed the connection before the response arrived"
+	}
 	if bodyErr != nil {
 		// The round trip failed because the client's body was bad, not the
 		// origin: say so, with a 400.
@@ -528,23 +521,13 @@ func textResponse(req *http.Request, status int, body string) *http.Response {
 }
 
 func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.Response, error) {
-	ex.mu.Lock()
-	conn := ex.conn
-	ex.mu.Unlock()
-
-	rsp := &flowstore.Response{
-		Status: resp.StatusCode,
-		Reason: reasonPhrase(resp.Status, resp.StatusCode),
-		Proto:  resp.Proto,
-	}
-	upTap, _ := conn.(*upstreamConn)
+	rsp := &flowstore.Response{Status: resp.StatusCode, Proto: resp.Proto}
 	var headSize int
-	if upTap != nil {
-		if hs, n, ok := upTap.take(resp.Header, responseOutOfMap, resp.Proto, resp.Status); ok {
-			rsp.Headers, headSize = hs, n
-		}
-	}
-	if rsp.Headers == nil {
+	if hd := ex.respOut; hd != nil {
+		rsp.Reason, rsp.Headers, headSize = hd.c, hd.hs, hd.size
+	} else {
+		// HTTP/2 hands the head over as a map.
+		rsp.Reason = reasonPhrase(resp.Status, resp.StatusCode)
 		rsp.Headers = flowstore.FromHTTP(resp.Header)
 		headSize = estimateHeadSize(len(resp.Proto)+1+len(resp.Status), rsp.Headers)
 	}
@@ -553,12 +536,6 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		f.Response = rsp
 		f.BytesOut = int64(headSize)
 	})
-	if _, own := resp.Body.(*h1Body); upTap != nil && !own && resp.StatusCode != http.StatusSwitchingProtocols {
-		// Re-arm the tap when this body is over, before the connection can
-		// carry the next response.
-		resp.Body = &armAtEnd{ReadCloser: resp.Body, tap: upTap.headTap}
-	}
-
 	resp, v := ex.responsePhase(req, resp)
 	switch v {
 	case flowstore.Kill:
@@ -578,10 +555,13 @@ const showWait = 50 * time.Millisecond
 // show puts a flow still in flight into the store, as it stands.
 func (ex *exchange) show() {
 	ex.showMu.Lock()
-	defer ex.showMu.Unlock()
 	if f := ex.unshown; f != nil {
 		ex.applyRequest(f)
 		ex.storeLocked(f)
+	}
+	ex.showMu.Unlock()
+	if ex.cc != nil {
+		ex.cc.watchLate()
 	}
 }
 
@@ -623,36 +603,22 @@ func (ex *exchange) snapshot() (*flowstore.Flow, bool) {
 func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int64) *http.Response {
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
-		if rwc, ok := resp.Body.(interface {
-			Read([]byte) (int, error)
-			Write([]byte) (int, error)
-			Close() error
-		}); ok {
-			var client net.Conn
-			if ex.tun == nil && ex.tap != nil && headerHasToken(resp.Header, "Connection", "upgrade") && headerHasToken(resp.Header, "Upgrade", "websocket") {
-				// goproxy relays a plain client's WebSocket on the connection
-				// it takes from the HTTP server, and never closes it: it ends
-				// with the upgraded connection, or when the proxy stops.
-				client = ex.p.track(ex.tap)
-			}
-			u := &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
-				if client != nil {
-					_ = client.Close()
-				}
-				ex.finish(flowstore.Body{}, nil, headSize+in, out)
-			}}
-			resp.Body = u
-			if isWebSocket(req.Header) {
-				resp.Body = ex.newWSRelay(u, resp.Header)
-			}
-		} else {
+		rwc, ok := resp.Body.(io.ReadWriteCloser)
+		if !ok {
 			ex.finish(flowstore.Body{}, nil, headSize, 0)
+			return resp
+		}
+		u := &upgradedBody{rwc: rwc, onClosed: func(in, out int64) {
+			ex.finish(flowstore.Body{}, nil, headSize+in, out)
+		}}
+		resp.Body = u
+		if isWebSocket(req.Header) {
+			resp.Body = ex.newWSRelay(u, resp.Header)
 		}
 		return resp
 	case resp.Body == nil || resp.Body == http.NoBody || !bodyAllowed(req.Method, resp.StatusCode):
 		// Nothing follows the head of an answer to HEAD, or of a 204 or 304,
-		// whatever its headers say. goproxy's HTTP/1 tunnel closes such a
-		// body unread, which is no sign of a client leaving early.
+		// whatever its headers say.
 		if resp.Body != nil {
 			_ = resp.Body.Close()
 		}
@@ -661,28 +627,19 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 		return resp
 	}
 	if hooks := ex.chunkHooks(); len(hooks) > 0 {
+		ex.ready = notReady
 		snap, _ := ex.snapshot()
 		resp.Body = &chunkReader{src: resp.Body, ex: ex, f: snap, hooks: hooks, ctx: req.Context()}
-		// The hooks may change the length; let the body be framed anew.
+		// The hooks may change the length: the body goes chunked (or to the
+		// connection's end), and the flow's head says so.
 		resp.ContentLength = -1
 		resp.Header.Del("Content-Length")
-	}
-	if ex.tun == nil && resp.ContentLength < 0 && req.ProtoMajor == 1 {
-		// goproxy flushes each write to a plain-HTTP client only when it
-		// sees this header; without it a slow chunked body or an event
-		// stream would sit in a buffer. The server code that writes the
-		// response frames it properly for the client's HTTP version.
-		resp.Header.Set("Transfer-Encoding", "chunked")
-	}
-	var closeAfter net.Conn
-	if ex.tun != nil && ex.tun.conn != nil && !req.ProtoAtLeast(1, 1) && resp.ContentLength < 0 {
-		// goproxy's HTTP/1 tunnel sends a body of unknown length in chunks,
-		// which an HTTP/1.0 client cannot read, unless the header map has a
-		// Content-Length (which the response writer itself never sends).
-		// The body then runs until the connection closes, as HTTP/1.0 has it.
-		resp.TransferEncoding = nil
-		resp.Header.Set("Content-Length", "-1")
-		closeAfter = ex.tun.conn
+		ex.reframe(func(hs *flowstore.Headers) {
+			hs.Del("Content-Length")
+			if !hasToken(*hs, "Transfer-Encoding", "chunked") {
+				hs.Add("Transfer-Encoding", "chunked")
+			}
+		})
 	}
 	if isEventStream(resp.Header) {
 		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
@@ -691,30 +648,35 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, resp.ContentLength, func(b flowstore.Body, err error) {
 		var trailers flowstore.Headers
 		if err == nil {
-			trailers = flowstore.FromHTTP(trailer.Trailer)
+			if ex.trail != nil {
+				trailers = ex.trail()
+			} else {
+				trailers = flowstore.FromHTTP(trailer.Trailer)
+			}
 		}
 		ex.finishWith(b, trailers, err, headSize+b.Size)
 	})
-	if closeAfter != nil {
-		resp.Body = &closingBody{ReadCloser: resp.Body, conn: closeAfter}
-	} else if ex.tun != nil && ex.tun.tap != nil && resp.ContentLength > 0 {
-		// A body follows the head goproxy writes next: send them together.
-		ex.tun.tap.holdNext()
-	}
 	return resp
 }
 
-// closingBody closes the client's connection once the body has been
-// written out and closed.
-type closingBody struct {
-	io.ReadCloser
-	conn net.Conn
-}
+func notReady() bool { return false }
 
-func (c *closingBody) Close() error {
-	err := c.ReadCloser.Close()
-	_ = c.conn.Close()
-	return err
+// reframe changes the head of the answer on its way out, and the flow's
+// record of it, for a body whose length a hook is about to change.
+func (ex *exchange) reframe(change func(*flowstore.Headers)) {
+	if ex.respOut != nil {
+		out := *ex.respOut
+		out.hs = out.hs.Clone()
+		change(&out.hs)
+		ex.respOut = &out
+	}
+	ex.update(func(f *flowstore.Flow) {
+		if f.Response != nil {
+			hs := f.Response.Headers.Clone()
+			change(&hs)
+			f.Response.Headers = hs
+		}
+	})
 }
 
 func (ex *exchange) chunkHooks() []ResponseChunkHook {
@@ -732,27 +694,6 @@ func (ex *exchange) chunkHooks() []ResponseChunkHook {
 		}
 	}
 	return out
-}
-
-// armAtEnd re-arms tap once, when the body is read to its end or closed.
-type armAtEnd struct {
-	io.ReadCloser
-	tap  *headTap
-	once sync.Once
-}
-
-func (a *armAtEnd) Read(p []byte) (int, error) {
-	n, err := a.ReadCloser.Read(p)
-	if err != nil {
-		a.once.Do(a.tap.arm)
-	}
-	return n, err
-}
-
-func (a *armAtEnd) Close() error {
-	err := a.ReadCloser.Close()
-	a.once.Do(a.tap.arm)
-	return err
 }
 
 func (ex *exchange) finish(b flowstore.Body, err error, bytesOut, extraIn int64) {
@@ -833,20 +774,6 @@ func headerHasToken(h http.Header, name, token string) bool {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
-
-// serveLocal answers a request for LocalHost with the LocalPages handler.
-func (p *Proxy) serveLocal(r *http.Request) *http.Response {
-	if p.opts.LocalPages == nil {
-		return textResponse(r, http.StatusNotFound, "interceptor-tui: nothing here\n")
-	}
-	rec := httptest.NewRecorder()
-	p.opts.LocalPages.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	resp.ContentLength = int64(rec.Body.Len())
-	resp.Header.Set("Content-Length", strconv.Itoa(rec.Body.Len()))
-	return resp
-}
 
 // isEventStream reports a Server-Sent Events response. It runs for every
 // response, so the media type is parsed only when it can match.

@@ -115,13 +115,15 @@ func TestUnaskedBytesAfterAResponseAreNotTheNextAnswer(t *testing.T) {
 	}
 }
 
-// The first request to an HTTPS origin that speaks HTTP/2 opens one
-// connection, which then carries that request and the next ones over
-// HTTP/2: the flow says so, and the origin sees one handshake.
+// The first request of an HTTP/2 client to an HTTPS origin that speaks
+// HTTP/2 opens one connection, which then carries that request and the
+// next ones over HTTP/2: the flow says so, and the origin sees one
+// handshake. An HTTP/1.1 client's requests to the same origin go over
+// HTTP/1.1, as the client spoke (and as mitmproxy does).
 func TestHTTP2OriginKeepsOneConnection(t *testing.T) {
 	secure, conns := countedTLSOrigin(t, true)
 	env := mitmtest.Start(t, trustOrigin(secure))
-	client := env.Client()
+	client := env.ClientH2()
 	for i := 0; i < 3; i++ {
 		get(t, client, fmt.Sprintf("%s/h2/%d", secure.URL, i))
 	}
@@ -132,6 +134,18 @@ func TestHTTP2OriginKeepsOneConnection(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Fatalf("origin saw %d connections, want 1", n)
+	}
+	h1 := env.Client()
+	for i := 0; i < 3; i++ {
+		get(t, h1, fmt.Sprintf("%s/h1/%d", secure.URL, i))
+	}
+	for _, f := range env.WaitFlows(6) {
+		if strings.Contains(f.Request.Path, "/h1/") && (f.Response == nil || f.Response.Proto != "HTTP/1.1" || f.Server.TLS.ALPN == "h2") {
+			t.Fatalf("flow %s: response %s, TLS %+v, want HTTP/1.1 for an HTTP/1.1 client", f.Request.URL(), f.Response.Proto, f.Server.TLS)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("origin saw %d connections, want 2 (one kept for each protocol)", n)
 	}
 }
 

@@ -107,10 +107,18 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	}
 	changed := !sameRequest(before, w.Request)
 	if changed {
+		if complete && !sameBody(before.Body, w.Request.Body) {
+			// The new body's length goes in the head that announces it, and
+			// the flow shows the head that was sent.
+			n := int64(len(w.Request.Body.Data))
+			w.Request.Headers = withLength(w.Request.Headers, n, n > 0)
+		}
 		if err := applyRequest(req, w.Request, complete, before); err != nil {
 			ex.hookFailed("edit", w, fmt.Errorf("request edit not applied: %w", err))
 			w.Request = before
 			changed = false
+		} else {
+			ex.out = w.Request
 		}
 	}
 	if changed && !(bytes.Equal(before.Body.Data, w.Request.Body.Data) && before.Body.Size == w.Request.Body.Size) {
@@ -225,6 +233,9 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		}
 		complete = whole
 		w.Response.Body, before.Body = body, body
+		if whole {
+			ex.ready = nil // the body is in memory now
+		}
 	}
 	v = runHooks(ex, hs.response, flowstore.HookResponse, w, v, func(h ResponseHook) (flowstore.Verdict, error) { return h.Response(ctx, w) })
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) {
@@ -258,8 +269,11 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		} else {
 			if nr.Body != resp.Body {
 				resp.Body.Close()
+				w.Response.Headers = withLength(w.Response.Headers, nr.ContentLength, bodyAllowed(req.Method, w.Response.Status))
+				ex.trail, ex.ready = nil, nil
 			}
 			resp = nr
+			ex.respOut, ex.respFor = responseHead(resp.Proto, w.Response, w.Response.Status == before.Status), resp
 		}
 	}
 	ex.update(func(f *flowstore.Flow) {
@@ -354,21 +368,15 @@ func (ex *exchange) pause(ctx context.Context, w *flowstore.Flow, phase flowstor
 }
 
 // watchClient reports a client that hangs up while its flow is paused.
+// Nothing reads an HTTP/1 client's connection while its flow waits, so
+// the connection is watched; HTTP/2 streams end with their context.
 func (ex *exchange) watchClient(ctx context.Context, phase flowstore.Phase) (<-chan struct{}, func()) {
-	if ex.tap != nil {
-		ex.mu.Lock()
-		bodyDone := ex.reqRead
-		ex.mu.Unlock()
-		switch {
-		case bodyDone && ex.tun != nil:
-			// goproxy's HTTP/1 loop does not read the client while we
-			// hold its request, so nothing else notices a hang-up.
-			return ex.tap.watch()
-		case !bodyDone && phase == flowstore.PhaseRequest:
-			// The rest of a body past the limit waits unread until the flow
-			// is sent on, and until then nothing reads the connection (the
-			// HTTP server watches it only once a body is over).
-			return ex.tap.watch()
+	if cc := ex.cc; cc != nil {
+		gone := cc.watch()
+		return gone, func() {
+			if !cc.body.finished() {
+				cc.unwatch() // the body is still to be read, by its reader alone
+			}
 		}
 	}
 	return ctx.Done(), func() {}
@@ -403,13 +411,10 @@ func (ex *exchange) killed(phase flowstore.Phase) (*http.Response, error) {
 	ex.markFinished()
 	ex.runEndHooks(f)
 	if ex.killMode == killByPanic {
-		panic(http.ErrAbortHandler)
+		panic(http.ErrAbortHandler) // the HTTP/2 server resets the stream
 	}
-	if ex.tun != nil && ex.tun.conn != nil {
-		// goproxy closes the tunnel when the round trip fails, but only
-		// after reading what is left of the request body, which for an
-		// upload held at a breakpoint can be most of it.
-		_ = ex.tun.conn.Close()
+	if ex.cc != nil {
+		_ = ex.cc.nc.Close()
 	}
 	return nil, errKilled
 }
@@ -424,6 +429,14 @@ func (ex *exchange) respondWith(req *http.Request, rsp *flowstore.Response) *htt
 		f.Timings.FirstByte = now
 	})
 	resp, _ := buildResponse(req, rsp, true, nil, nil)
+	if !rsp.Headers.Has("Content-Length") && !hasToken(rsp.Headers, "Transfer-Encoding", "chunked") && bodyAllowed(req.Method, rsp.Status) {
+		// An answer written by a hook or a person says how long it is.
+		rsp = rsp.Clone()
+		rsp.Headers = withLength(rsp.Headers, resp.ContentLength, true)
+		ex.update(func(f *flowstore.Flow) { f.Response = rsp })
+	}
+	ex.respOut, ex.respFor = responseHead("HTTP/1.1", rsp, false), resp
+	ex.trail, ex.ready = nil, nil
 	return ex.deliver(req, resp, 0)
 }
 
@@ -459,6 +472,47 @@ func buildResponse(req *http.Request, r *flowstore.Response, complete bool, befo
 		h.Set("Content-Length", strconv.Itoa(len(r.Body.Data)))
 	}
 	return resp, nil
+}
+
+// withLength makes a head announce a body of n bytes: its Content-Length
+// says n, or, for a chunked body, nothing needs to change. A head that
+// announced no length gets one when add is set.
+func withLength(hs flowstore.Headers, n int64, add bool) flowstore.Headers {
+	if hasToken(hs, "Transfer-Encoding", "chunked") {
+		return hs
+	}
+	v := strconv.FormatInt(n, 10)
+	if hs.Has("Content-Length") {
+		if len(hs.Values("Content-Length")) == 1 && hs.Get("Content-Length") == v {
+			return hs
+		}
+		hs = hs.Clone()
+		hs.Set("Content-Length", v)
+		return hs
+	}
+	if !add {
+		return hs
+	}
+	hs = hs.Clone()
+	hs.Add("Content-Length", v)
+	return hs
+}
+
+// responseHead is the head to write for a response the flow holds; its
+// reason phrase stays as it is (even empty) when keepReason is set.
+func responseHead(proto string, r *flowstore.Response, keepReason bool) *head {
+	if proto == "" || proto == "HTTP/2.0" {
+		proto = "HTTP/1.1"
+	}
+	reason := r.Reason
+	if !keepReason {
+		reason = reasonOr(r)
+	}
+	return &head{a: proto, b: strconv.Itoa(r.Status), c: reason, hs: r.Headers}
+}
+
+func sameBody(a, b flowstore.Body) bool {
+	return a.Size == b.Size && bytes.Equal(a.Data, b.Data)
 }
 
 // answerStatus reports whether status can end an exchange: a final status
@@ -619,7 +673,7 @@ func (p *Proxy) Replay(id string) (string, error) {
 		ReplayOf: src.ID,
 		Timings:  flowstore.Timings{Start: now},
 	}
-	ex := &exchange{p: p, id: f.ID, killMode: killByError, headBytes: 0}
+	ex := &exchange{p: p, id: f.ID, killMode: killByError, headBytes: 0, out: fr, urlHost: req.URL.Host}
 	ex.timings.Start = now
 	ex.reqBody, ex.reqRead = fr.Body, true
 	ex.server.Addr = hostPort(fr)

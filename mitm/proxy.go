@@ -8,14 +8,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -55,8 +54,17 @@ type Options struct {
 	// authentication (407 otherwise). Needed when listening beyond loopback.
 	ProxyAuth string
 	// HeaderTimeout bounds how long a client may take to send a request
-	// head (slow-loris); default 30s.
+	// head once it has begun one (slow-loris), and to begin the first on a
+	// new connection or tunnel; default 30s.
 	HeaderTimeout time.Duration
+	// IdleTimeout bounds how long a kept-alive client connection, or a
+	// new tunnel, may wait before its next request; default 2m.
+	IdleTimeout time.Duration
+	// MaxHeadBytes and MaxHeaderLines bound a request head, on the plain
+	// listener and inside tunnels alike (431 past them); default 64 KiB
+	// and 500 lines.
+	MaxHeadBytes   int
+	MaxHeaderLines int
 
 	// Dial, when set, opens upstream connections instead of a net.Dialer
 	// (tests keep every connection on loopback with it).
@@ -81,14 +89,11 @@ type Proxy struct {
 	leaves *certs.Leaves
 	ignore []*regexp.Regexp
 
-	// Two goproxy instances share the same handlers. goproxy decides
-	// whether to look for an HTTP/2 preface per instance, and that look
-	// blocks until 24 bytes arrive, which a short HTTP/1.0 request never
-	// sends. So tunnels known to speak HTTP/2 go to h2, everything else to h1.
-	h1, h2      *goproxy.ProxyHttpServer
-	tr          *http.Transport
-	trFresh     *http.Transport // no pooled connections: for requests released after a pause
-	fast        *h1Pool         // the fast path for keep-alive HTTP/1.1 origins
+	// HTTP/1 is the engine's own on both sides (client1.go, origin1.go);
+	// goproxy serves HTTP/2 clients, in tunnels handed to it (reenter).
+	h2          *goproxy.ProxyHttpServer
+	pool1       *pool1 // HTTP/1 connections to origins
+	pool2       *pool2 // HTTP/2 connections to origins
 	upstreamTLS *tls.Config
 
 	hooks        hookSet
@@ -101,9 +106,8 @@ type Proxy struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
-	srv    *http.Server
 	ln     net.Listener
-	conns  map[*trackedConn]struct{} // hijacked client connections, closed on shutdown
+	conns  map[*trackedConn]struct{} // client connections, closed on shutdown
 }
 
 // New builds a proxy; call Serve to run it.
@@ -129,6 +133,15 @@ func New(opts Options) (*Proxy, error) {
 	if opts.PeekTimeout <= 0 {
 		opts.PeekTimeout = 500 * time.Millisecond
 	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 2 * time.Minute
+	}
+	if opts.MaxHeadBytes <= 0 {
+		opts.MaxHeadBytes = 64 << 10
+	}
+	if opts.MaxHeaderLines <= 0 {
+		opts.MaxHeaderLines = 500
+	}
 	p := &Proxy{
 		opts:   opts,
 		store:  opts.Store,
@@ -151,29 +164,26 @@ func New(opts Options) (*Proxy, error) {
 		roots.AddCert(c)
 	}
 	p.upstreamTLS = &tls.Config{RootCAs: roots, InsecureSkipVerify: opts.SSLInsecure} //nolint:gosec // the user asked for it
-	p.tr = p.newTransport()
-	p.trFresh = p.newTransport()
-	p.trFresh.DisableKeepAlives = true
-	p.fast = newH1Pool(p)
+	p.pool1 = newPool1(p)
+	p.pool2 = newPool2(p)
 	p.rules.Store(&rules{on: true})
-	p.h1 = p.newGoproxy(false)
-	p.h2 = p.newGoproxy(!opts.DisableHTTP2)
+	p.h2 = p.newGoproxy()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p, nil
 }
 
-func (p *Proxy) newGoproxy(h2 bool) *goproxy.ProxyHttpServer {
+func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = goproxyLogger{p.log}
-	gp.AllowHTTP2 = h2
+	gp.AllowHTTP2 = true
 	gp.KeepAcceptEncoding = true
-	gp.Tr = p.tr
-	// Blind tunnels (ignored hosts) dial directly, never through an
-	// environment proxy that probably points back at us.
+	gp.KeepHeader = true // nothing is taken out of a request on its way
+	// Never dial through an environment proxy that probably points back at
+	// us (goproxy dials nothing itself here: every round trip is ours).
+	gp.Tr = &http.Transport{Proxy: nil}
 	gp.ConnectDial = func(network, addr string) (net.Conn, error) {
 		return p.dial(p.ctx, network, addr)
 	}
-	gp.NonproxyHandler = http.HandlerFunc(p.serveNonProxy)
 	gp.OnRequest().HandleConnectFunc(p.handleConnect)
 	gp.OnRequest().DoFunc(p.onRequest)
 	return gp
@@ -208,29 +218,36 @@ func (p *Proxy) ListenAddr() string {
 // Serve accepts proxy clients on ln until ctx is cancelled or Close is
 // called. It returns nil on a clean stop.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: p.opts.HeaderTimeout,
-		MaxHeaderBytes:    64 << 10, // past it: 431
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(logWriter{p.log, "proxy"}, "", 0),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if t, ok := c.(*headTap); ok {
-				return context.WithValue(ctx, clientTapKey{}, t)
-			}
-			return ctx
-		},
-	}
 	p.mu.Lock()
-	p.srv, p.ln = srv, ln
+	p.ln = ln
 	p.mu.Unlock()
 	stop := context.AfterFunc(ctx, p.Close)
 	defer stop()
-	err := srv.Serve(tapListener{ln})
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if p.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of descriptors, for now: wait a little, as net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("accept: %v; retrying in %v", err, delay))
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		tc := p.track(c)
+		if tc == nil {
+			_ = c.Close()
+			return nil
+		}
+		go newConn1(p, tc, nil, c.RemoteAddr().String()).serve()
 	}
-	return err
 }
 
 // Unshown is how many flows in flight the store has not seen yet (see
@@ -243,27 +260,30 @@ func (p *Proxy) Unshown() int { return int(p.unshown.Load()) }
 func (p *Proxy) Close() {
 	p.cancel()
 	p.mu.Lock()
-	srv := p.srv
+	ln := p.ln
 	conns := p.conns
-	p.conns = make(map[*trackedConn]struct{})
+	p.conns = nil
 	p.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
+	if ln != nil {
+		_ = ln.Close()
 	}
 	for c := range conns {
 		_ = c.Close()
 	}
-	p.tr.CloseIdleConnections()
-	p.fast.close()
+	p.pool1.close()
+	p.pool2.close()
 }
 
-// track registers a hijacked client connection so that Close can end it;
-// closing the returned conn forgets it again.
+// track registers a client connection so that Close can end it; closing
+// the returned conn forgets it again. After Close it returns nil.
 func (p *Proxy) track(c net.Conn) *trackedConn {
 	tc := &trackedConn{Conn: c, p: p}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		return nil
+	}
 	p.conns[tc] = struct{}{}
-	p.mu.Unlock()
 	return tc
 }
 
@@ -277,34 +297,16 @@ func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() {
 		c.p.mu.Lock()
-		delete(c.p.conns, c)
+		if c.p.conns != nil {
+			delete(c.p.conns, c)
+		}
 		c.p.mu.Unlock()
 	})
 	return err
 }
 
-// ServeHTTP routes proxy requests to goproxy and answers requests made to
-// the proxy itself.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.opts.ProxyAuth != "" && !p.authorized(r) {
-		if t, ok := r.Context().Value(clientTapKey{}).(*headTap); ok {
-			// The client will likely ask again on this connection: the tap
-			// must not offer the refused head as the next one's.
-			t.arm()
-		}
-		w.Header().Set("Proxy-Authenticate", `Basic realm="interceptor-tui"`)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusProxyAuthRequired)
-		io.WriteString(w, "interceptor-tui: proxy authentication required\n")
-		p.log.Add(flowstore.LevelWarn, "proxy", "", "refused a client without valid proxy credentials: "+r.RemoteAddr)
-		return
-	}
-	p.h1.ServeHTTP(w, r)
-}
-
 // authorized checks Basic proxy credentials in constant time.
-func (p *Proxy) authorized(r *http.Request) bool {
-	v := r.Header.Get("Proxy-Authorization")
+func (p *Proxy) authorized(v string) bool {
 	scheme, cred, ok := strings.Cut(v, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
 		return false
@@ -314,27 +316,6 @@ func (p *Proxy) authorized(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare(got, []byte(p.opts.ProxyAuth)) == 1
-}
-
-func (p *Proxy) serveNonProxy(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusBadRequest)
-	fmt.Fprintf(w, "This is interceptor-tui, an HTTP(S) proxy. Configure it as your proxy (%s) instead of visiting it;\n"+
-		"then http://interceptor.tui/ has the CA certificate.\n", p.ListenAddr())
-}
-
-type clientTapKey struct{}
-
-// tapListener wraps accepted connections in a head tap, so plain HTTP
-// requests can be recorded with headers in wire order.
-type tapListener struct{ net.Listener }
-
-func (l tapListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return newHeadTap(c), nil
 }
 
 // goproxyLogger sends goproxy's log lines to the event log; it must never

@@ -610,6 +610,9 @@ func TestTimingsFollowTheConnection(t *testing.T) {
 			srv := origin.TLSServer(t, echo(), h2)
 			env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{origin.CA.Cert} })
 			client := env.Client()
+			if h2 {
+				client = env.ClientH2() // HTTP/2 upstream is for HTTP/2 clients
+			}
 			var flows []*flowstore.Flow
 			for i := range 2 {
 				u := fmt.Sprintf("%s/t/%d", srv.URL, i)

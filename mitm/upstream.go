@@ -1,12 +1,14 @@
 package mitm
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -17,58 +19,35 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
-// dialInfo travels in a request's context to the transport's dialers: where
-// to connect when it is not the URL's host (a CONNECT to an IP address
-// with a name in SNI), which name to present in SNI, and whether the
-// connection must speak HTTP/1.1 (a WebSocket handshake).
-type dialInfo struct {
-	target string
-	sni    string
-	h1only bool
-	ex     *exchange // the flow whose timings a new connection fills in
-	fast   bool      // dialed by the fast path (h1Pool), not the Transport
+// originKey names the upstream connections requests may share. A
+// connection is reused only for the address it was dialled to and the name
+// its TLS handshake presented (the proxy's TLS settings are the same for
+// all): two tunnels to different addresses that carry the same Host or SNI
+// never share one, nor do two names on one address.
+type originKey struct {
+	scheme string // "http" or "https"
+	addr   string // host:port dialled
+	sni    string // name sent in the TLS handshake ("" for plain HTTP)
 }
 
-type dialInfoKey struct{}
-
-func dialInfoFrom(ctx context.Context) *dialInfo {
-	di, _ := ctx.Value(dialInfoKey{}).(*dialInfo)
-	return di
+// upConn is one connection to an origin, speaking HTTP/1.
+type upConn struct {
+	nc        net.Conn // what is read and written (TLS or TCP)
+	raw       net.Conn // the TCP connection under it, for quiet
+	info      *flowstore.TLSInfo
+	ip        string
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	lim       limitedConn // under br: bounds a response head
+	idleSince time.Time
 }
 
-// withDialTrace hooks the DNS, connect and TLS events of a new connection
-// into the flow that asked for it.
-func withDialTrace(ctx context.Context, di *dialInfo) context.Context {
-	if di == nil || di.ex == nil {
-		return ctx
-	}
-	return httptrace.WithClientTrace(ctx, di.ex.dialTrace())
-}
-
-// upstreamConn is an HTTP/1 connection to an origin: a head tap (to read
-// response headers in wire order) that remembers its TLS state, since the
-// transport cannot see it through the wrapper.
-type upstreamConn struct {
-	*headTap
-	info *flowstore.TLSInfo
-	ip   string   // the remote address, for every flow on this connection
-	raw  net.Conn // the connection under TLS (or the same), for quiet
-}
-
-func (p *Proxy) newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 nil, // never loop through HTTP(S)_PROXY, which usually points at us
-		DialContext:           p.dialPlain,
-		DialTLSContext:        p.dialTLS,
-		ForceAttemptHTTP2:     !p.opts.DisableHTTP2,
-		DisableCompression:    true, // bodies stay as the origin encoded them
-		MaxIdleConns:          2048,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ResponseHeaderTimeout: p.opts.ResponseTimeout,
-		TLSHandshakeTimeout:   p.opts.TLSHandshakeTimeout,
-	}
+func newUpConn(nc, raw net.Conn, info *flowstore.TLSInfo) *upConn {
+	c := &upConn{nc: nc, raw: raw, info: info, ip: remoteIP(raw)}
+	c.lim = limitedConn{r: nc, n: math.MaxInt64}
+	c.br = bufio.NewReaderSize(&c.lim, 4096)
+	c.bw = bufio.NewWriterSize(nc, 4096)
+	return c
 }
 
 // dial opens every upstream connection the proxy makes.
@@ -80,49 +59,24 @@ func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 	return d.DialContext(ctx, network, addr)
 }
 
-func (p *Proxy) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
-	di := dialInfoFrom(ctx)
-	if di != nil && di.target != "" {
-		addr = di.target
+// dialOrigin connects to k for ex (whose timings the dial fills in),
+// offering HTTP/2 in the TLS handshake only when h2 is set. A connection
+// on which the origin chose HTTP/2 comes back as tc, with no upConn.
+func (p *Proxy) dialOrigin(ctx context.Context, k originKey, ex *exchange, h2 bool) (c *upConn, tc *tls.Conn, err error) {
+	if ex != nil {
+		ctx = httptrace.WithClientTrace(ctx, ex.dialTrace())
 	}
-	c, err := p.dial(withDialTrace(ctx, di), network, addr)
+	raw, err := p.dial(ctx, "tcp", k.addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &upstreamConn{headTap: newHeadTap(c), ip: remoteIP(c), raw: c}, nil
-}
-
-func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
-	target := addr
-	host, _, _ := net.SplitHostPort(addr)
-	sni := host
-	h1only := p.opts.DisableHTTP2
-	di := dialInfoFrom(ctx)
-	if di != nil {
-		if di.target != "" {
-			target = di.target
-		}
-		if di.sni != "" {
-			sni = di.sni
-		}
-		h1only = h1only || di.h1only
-	}
-	if !h1only && (di == nil || !di.fast) {
-		// The fast path may have made this connection already.
-		if c := p.fast.takeHandoff(h1Key{scheme: "https", addr: target, sni: sni}); c != nil {
-			return c, nil
-		}
-	}
-	ctx = withDialTrace(ctx, di)
-	raw, err := p.dial(ctx, network, target)
-	if err != nil {
-		return nil, err
+	if k.scheme != "https" {
+		return newUpConn(raw, raw, nil), nil, nil
 	}
 	cfg := p.upstreamTLS.Clone()
-	cfg.ServerName = sni
-	if h1only {
-		cfg.NextProtos = []string{"http/1.1"}
-	} else {
+	cfg.ServerName = k.sni
+	cfg.NextProtos = []string{"http/1.1"}
+	if h2 && !p.opts.DisableHTTP2 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
 	trace := httptrace.ContextClientTrace(ctx)
@@ -135,20 +89,20 @@ func (p *Proxy) dialTLS(ctx context.Context, network, addr string) (net.Conn, er
 		hctx, cancel = context.WithTimeout(ctx, p.opts.TLSHandshakeTimeout)
 		defer cancel()
 	}
-	tc := tls.Client(raw, cfg)
-	err = tc.HandshakeContext(hctx)
-	cs := tc.ConnectionState()
+	t := tls.Client(raw, cfg)
+	err = t.HandshakeContext(hctx)
+	cs := t.ConnectionState()
 	if trace != nil && trace.TLSHandshakeDone != nil {
 		trace.TLSHandshakeDone(cs, err)
 	}
 	if err != nil {
 		_ = raw.Close()
-		return nil, &tlsError{host: sni, err: err}
+		return nil, nil, &tlsError{host: k.sni, err: err}
 	}
 	if cs.NegotiatedProtocol == "h2" {
-		return tc, nil // the transport's HTTP/2 code needs the *tls.Conn itself
+		return nil, t, nil
 	}
-	return &upstreamConn{headTap: newHeadTap(tc), info: tlsInfo(&cs), ip: remoteIP(raw), raw: raw}, nil
+	return newUpConn(t, raw, tlsInfo(&cs)), nil, nil
 }
 
 // tlsError marks a failed handshake with the origin, so the message can say

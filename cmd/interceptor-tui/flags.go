@@ -33,6 +33,12 @@ type config struct {
 	filter       string
 	responseWait time.Duration
 
+	// Limits on what clients send, the same on the plain listener and in tunnels.
+	headerTimeout  time.Duration
+	idleTimeout    time.Duration
+	maxHeadSize    int64
+	maxHeaderLines int
+
 	intercept         []string
 	interceptRequest  []string
 	interceptResponse []string
@@ -111,7 +117,8 @@ func parseSize(v string) (int64, error) {
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{bodyLimit: 8 << 20, memoryBudget: 512 << 20, diskBudget: 16 << 30}
+	cfg := &config{bodyLimit: 8 << 20, memoryBudget: 512 << 20, diskBudget: 16 << 30,
+		headerTimeout: 30 * time.Second, idleTimeout: 2 * time.Minute, maxHeadSize: 64 << 10, maxHeaderLines: 500}
 	fs := flag.NewFlagSet("interceptor-tui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
@@ -131,6 +138,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.har, "har", "", "write every flow to `file` as HAR 1.2 when the program exits")
 	fs.StringVar(&cfg.filter, "filter", "", "only show (headless: print) and save flows matching this filter `expression`")
 	fs.DurationVar(&cfg.responseWait, "upstream-timeout", 0, "give up on an origin that has not sent response headers after this `duration` (default: wait)")
+	fs.DurationVar(&cfg.headerTimeout, "header-timeout", cfg.headerTimeout, "close a client connection or tunnel whose request head has not arrived whole after this `duration` (answered 408)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", cfg.idleTimeout, "close a kept-alive client connection, or a new tunnel, that sends nothing for this `duration`")
+	fs.Var(sizeFlag{&cfg.maxHeadSize}, "max-head-size", "refuse a request head larger than this `size` with 431")
+	fs.IntVar(&cfg.maxHeaderLines, "max-header-lines", cfg.maxHeaderLines, "refuse a request head with more than `N` header lines with 431")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for finding where time goes)")
 	fs.StringVar(&cfg.proxyAuth, "proxyauth", "", "require Basic proxy authentication with `user:pass` (needed to listen beyond loopback)")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "listen beyond loopback without --proxyauth (anyone who can reach the port can use the proxy and read what it captures)")
@@ -156,6 +167,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, errHelp
 		}
 		return nil, err
+	}
+	if cfg.headerTimeout <= 0 || cfg.idleTimeout <= 0 || cfg.maxHeadSize < 1024 || cfg.maxHeadSize > 1<<30 || cfg.maxHeaderLines <= 0 {
+		return nil, fmt.Errorf("--header-timeout and --idle-timeout must be positive, --max-head-size between 1k and 1G, --max-header-lines at least 1")
 	}
 	if cfg.proxyAuth != "" && !strings.Contains(cfg.proxyAuth, ":") {
 		return nil, fmt.Errorf("--proxyauth wants user:pass")

@@ -204,8 +204,8 @@ func TestCurlThroughHeadless(t *testing.T) {
 	if got := run(plain.URL + "/plain"); got != "GET /plain HTTP/1.1 body=" {
 		t.Errorf("plain: %q", got)
 	}
-	if got := run("--http1.1", "-d", "x=1", srv.URL+"/tls"); got != "POST /tls HTTP/2.0 body=x=1" {
-		// the proxy speaks HTTP/2 to an origin that offers it
+	if got := run("--http1.1", "-d", "x=1", srv.URL+"/tls"); got != "POST /tls HTTP/1.1 body=x=1" {
+		// an HTTP/1.1 client's request goes on in HTTP/1.1, as the client spoke it
 		t.Errorf("https: %q", got)
 	}
 	if got := run("--http2", srv.URL+"/h2"); !strings.HasPrefix(got, "GET /h2 HTTP/2.0") {

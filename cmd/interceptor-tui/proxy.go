@@ -206,6 +206,10 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		SSLInsecure:     cfg.sslInsecure,
 		DisableHTTP2:    cfg.noHTTP2,
 		ResponseTimeout: cfg.responseWait,
+		HeaderTimeout:   cfg.headerTimeout,
+		IdleTimeout:     cfg.idleTimeout,
+		MaxHeadBytes:    int(cfg.maxHeadSize),
+		MaxHeaderLines:  cfg.maxHeaderLines,
 		ProxyAuth:       cfg.proxyAuth,
 		LocalPages:      installPage(ca),
 	})

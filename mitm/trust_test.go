@@ -1,0 +1,578 @@
+package mitm_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
+	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
+)
+
+// These tests hold the engine to what a debugging proxy promises: a
+// request reaches the origin its client sent it to, and both sides get
+// the bytes the other sent, unless a hook or a person changed them.
+
+// rawServer accepts connections on 127.0.0.1 (TLS with a certificate for
+// names from origin, when origin is set) and hands each to serve.
+func rawServer(t *testing.T, origin *mitmtest.Origin, serve func(c net.Conn), names ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var cfg *tls.Config
+	if origin != nil {
+		srv := origin.TLSServer(t, http.NotFoundHandler(), false, names...)
+		cfg = srv.TLS.Clone()
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if cfg != nil {
+				c = tls.Server(c, cfg)
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// recordingOrigin keeps the raw bytes of every request head and body it
+// reads (framed by Content-Length or chunks, which it reads whole) and
+// answers each with answer.
+type recordingOrigin struct {
+	mu   sync.Mutex
+	got  [][]byte
+	seen chan []byte
+}
+
+func newRecordingOrigin() *recordingOrigin { return &recordingOrigin{seen: make(chan []byte, 16)} }
+
+func (o *recordingOrigin) serve(answer string) func(net.Conn) {
+	return func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			raw, err := readRawRequest(br)
+			if err != nil {
+				return
+			}
+			o.mu.Lock()
+			o.got = append(o.got, raw)
+			o.mu.Unlock()
+			o.seen <- raw
+			if _, err := io.WriteString(c, answer); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (o *recordingOrigin) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case raw := <-o.seen:
+		return string(raw)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the origin received nothing")
+		return ""
+	}
+}
+
+// readRawRequest reads one request as bytes: its head, and a body framed
+// by Content-Length or chunks.
+func readRawRequest(br *bufio.Reader) ([]byte, error) {
+	var raw bytes.Buffer
+	cl, chunked := 0, false
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		raw.WriteString(line)
+		l := strings.ToLower(strings.TrimSpace(line))
+		if v, ok := strings.CutPrefix(l, "content-length:"); ok {
+			fmt.Sscan(strings.TrimSpace(v), &cl)
+		}
+		if strings.HasPrefix(l, "transfer-encoding:") && strings.Contains(l, "chunked") {
+			chunked = true
+		}
+		if line == "\r\n" || line == "\n" {
+			break
+		}
+	}
+	if chunked {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return nil, err
+			}
+			raw.WriteString(line)
+			var n int
+			fmt.Sscanf(line, "%x", &n)
+			if n == 0 {
+				for {
+					tl, err := br.ReadString('\n')
+					if err != nil {
+						return nil, err
+					}
+					raw.WriteString(tl)
+					if tl == "\r\n" {
+						return raw.Bytes(), nil
+					}
+				}
+			}
+			if _, err := io.CopyN(&raw, br, int64(n)+2); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := io.CopyN(&raw, br, int64(cl)); err != nil {
+		return nil, err
+	}
+	return raw.Bytes(), nil
+}
+
+// readAll reads what comes until the peer closes or goes quiet.
+func readAll(c net.Conn, quiet time.Duration) string {
+	var out bytes.Buffer
+	buf := make([]byte, 4096)
+	for {
+		c.SetReadDeadline(time.Now().Add(quiet))
+		n, err := c.Read(buf)
+		out.Write(buf[:n])
+		if err != nil {
+			return out.String()
+		}
+	}
+}
+
+// A hook that reads every request and response and changes nothing: with
+// it, what passes must be the same bytes as without.
+type touchHook struct{}
+
+func (touchHook) RequestHeaders(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	_ = f.Request.Headers.Get("Host")
+	return flowstore.Continue, nil
+}
+
+func (touchHook) Response(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	_ = f.Response.Headers.Get("Server")
+	return flowstore.Continue, nil
+}
+
+// requestFunc is a request hook made of a function.
+type requestFunc func(*flowstore.Flow)
+
+func (fn requestFunc) Request(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
+	fn(f)
+	return flowstore.Continue, nil
+}
+
+const oddResponse = "HTTP/1.1 200 Fine\x1b]0;owned\x07\r\nx-lower: a\r\nZeta: z\r\nAlpha: a\r\nAlpha: again\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello"
+
+// Headers pass in wire order, case and repeats, with nothing added and
+// nothing taken out (hop-by-hop ones included, as mitmproxy passes them),
+// both ways, on the plain listener and in a TLS tunnel, with and without a
+// hook that looks at them. The reason phrase passes as sent.
+func TestMessagesPassUnchanged(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	for _, kind := range []string{"plain", "tunnel"} {
+		for _, hook := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/hook=%v", kind, hook), func(t *testing.T) {
+				rec := newRecordingOrigin()
+				var addr string
+				if kind == "plain" {
+					addr = rawServer(t, nil, rec.serve(oddResponse))
+				} else {
+					addr = rawServer(t, originCA, rec.serve(oddResponse), "127.0.0.1")
+				}
+				env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+				if hook {
+					if err := env.Proxy.AddHook(touchHook{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				headers := "host: " + addr + "\r\nProxy-Connection: keep-alive\r\nConnection: keep-alive, X-Foo\r\nX-Foo: bar\r\nKeep-Alive: 300\r\nTE: trailers\r\nzeta: 1\r\nAlpha: 2\r\nalpha: 3\r\nContent-Length: 4\r\n\r\nbody"
+				var c net.Conn
+				var sent, want string
+				if kind == "plain" {
+					var err error
+					if c, err = net.Dial("tcp", env.URL.Host); err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					sent = "POST http://" + addr + "/p?q=%7e1 HTTP/1.1\r\n" + headers
+					want = "POST /p?q=%7e1 HTTP/1.1\r\n" + headers // origin form, as mitmproxy sends it
+				} else {
+					c = tlsClient(connected(t, env, addr), env)
+					sent = "POST /p?q=%7e1 HTTP/1.1\r\n" + headers
+					want = sent
+				}
+				io.WriteString(c, sent)
+				if got := rec.next(t); got != want {
+					t.Errorf("the origin got\n%q\nwant\n%q", got, want)
+				}
+				if got := readAll(c, 300*time.Millisecond); got != oddResponse {
+					t.Errorf("the client got\n%q\nwant\n%q", got, oddResponse)
+				}
+				f := env.WaitFlows(1)[0]
+				wantHs := flowstore.Headers{{Name: "x-lower", Value: "a"}, {Name: "Zeta", Value: "z"}, {Name: "Alpha", Value: "a"},
+					{Name: "Alpha", Value: "again"}, {Name: "Connection", Value: "keep-alive"}, {Name: "Content-Length", Value: "5"}}
+				if !slices.Equal(f.Response.Headers, wantHs) || f.Response.Reason != "Fine\x1b]0;owned\x07" {
+					t.Errorf("the flow records the response as %q %q", f.Response.Reason, f.Response.Headers)
+				}
+			})
+		}
+	}
+}
+
+// What a hook changes is exactly what changes: one header set, nothing
+// else reordered or re-cased; a body replaced gets its new length.
+func TestHookChangesOnlyWhatItChanges(t *testing.T) {
+	rec := newRecordingOrigin()
+	addr := rawServer(t, nil, rec.serve(oddResponse))
+	env := mitmtest.Start(t)
+	if err := env.Proxy.AddHook(requestFunc(func(f *flowstore.Flow) {
+		f.Request.Headers.Set("zeta", "changed")
+		f.Request.Body = flowstore.NewBody([]byte("a longer body"))
+	})); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST http://%s/h HTTP/1.1\r\nhost: %s\r\nzeta: 1\r\nAlpha: 2\r\nContent-Length: 4\r\n\r\nbody", addr, addr)
+	want := fmt.Sprintf("POST /h HTTP/1.1\r\nhost: %s\r\nzeta: changed\r\nAlpha: 2\r\nContent-Length: 13\r\n\r\na longer body", addr)
+	if got := rec.next(t); got != want {
+		t.Errorf("the origin got\n%q\nwant\n%q", got, want)
+	}
+	f := env.WaitFlows(1)[0]
+	if got := f.Request.Headers.Get("Content-Length"); got != "13" {
+		t.Errorf("the flow shows Content-Length %q, want the 13 that was sent", got)
+	}
+}
+
+// Two clients tunnel to two origins that answer to the same name: each
+// request reaches its own tunnel's origin, over HTTP/1.1 and HTTP/2, for
+// GET and POST, with upstream certificates verified. A shared connection
+// pool keyed by Host would hand one client's POST /login to the other's
+// origin.
+func TestTunnelsToOneNameStayApart(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	name := "bank.test"
+	serve := func(who string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("X-Origin", who)
+			fmt.Fprintf(w, "%s saw %s %s cookie=%s", who, r.Method, r.URL.Path, r.Header.Get("Cookie"))
+		})
+	}
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			a := originCA.TLSServer(t, serve("A"), h2, name)
+			b := originCA.TLSServer(t, serve("B"), h2, name)
+			env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+			// Each client's tunnel goes to its own origin's address, whatever
+			// the URL's name says.
+			client := func(addr string) *http.Client {
+				tr := env.Transport()
+				tr.ForceAttemptHTTP2 = h2
+				tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+					return (&net.Dialer{}).DialContext(ctx, network, env.URL.Host)
+				}
+				tr.Proxy = nil
+				tr.DialTLSContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+					raw, err := (&net.Dialer{}).DialContext(ctx, network, env.URL.Host)
+					if err != nil {
+						return nil, err
+					}
+					fmt.Fprintf(raw, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", addr, addr)
+					br := bufio.NewReader(raw)
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil || resp.StatusCode != 200 {
+						raw.Close()
+						return nil, fmt.Errorf("CONNECT: %v %v", resp, err)
+					}
+					protos := []string{"http/1.1"}
+					if h2 {
+						protos = []string{"h2", "http/1.1"}
+					}
+					tc := tls.Client(raw, &tls.Config{RootCAs: env.CAPool(), ServerName: name, NextProtos: protos})
+					return tc, tc.HandshakeContext(ctx)
+				}
+				c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+				t.Cleanup(c.CloseIdleConnections)
+				return c
+			}
+			ca, cb := client(a.Listener.Addr().String()), client(b.Listener.Addr().String())
+			for i := 0; i < 3; i++ {
+				for _, tc := range []struct {
+					c   *http.Client
+					who string
+				}{{ca, "A"}, {cb, "B"}} {
+					for _, method := range []string{"GET", "POST"} {
+						req, _ := http.NewRequest(method, "https://"+name+"/login", strings.NewReader("user=me"))
+						req.Header.Set("Cookie", "session="+tc.who)
+						resp, err := tc.c.Do(req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						body, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						want := fmt.Sprintf("%s saw %s /login cookie=session=%s", tc.who, method, tc.who)
+						if string(body) != want {
+							t.Fatalf("client of origin %s: %s got %q, want %q", tc.who, method, body, want)
+						}
+					}
+				}
+			}
+			for _, f := range env.WaitFlows(12) {
+				if got, want := f.Response.Headers.Get("X-Origin"), strings.TrimPrefix(f.Request.Headers.Get("Cookie"), "session="); got != want {
+					t.Fatalf("flow %s answered by %s for the client of %s", f.ID, got, want)
+				}
+			}
+		})
+	}
+}
+
+// An interim 103 Early Hints reaches the client before the final answer.
+func TestEarlyHintsPassedOn(t *testing.T) {
+	addr := rawServer(t, nil, func(c net.Conn) {
+		if _, err := readRawRequest(bufio.NewReader(c)); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+		time.Sleep(20 * time.Millisecond)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	env := mitmtest.Start(t)
+	c, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET http://%s/ HTTP/1.1\r\nHost: %s\r\n\r\n", addr, addr)
+	want := "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	if got := readAll(c, 300*time.Millisecond); got != want {
+		t.Fatalf("the client got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// An origin that answers a request expecting 100-continue at once (a 401)
+// is heard at once, on the plain listener and in a tunnel; the client
+// never has to send its body.
+func TestExpectContinueEarlyAnswer(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	answer := func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope")
+	}
+	for _, kind := range []string{"plain", "tunnel"} {
+		t.Run(kind, func(t *testing.T) {
+			env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+			var c net.Conn
+			var target string
+			if kind == "plain" {
+				addr := rawServer(t, nil, answer)
+				var err error
+				if c, err = net.Dial("tcp", env.URL.Host); err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				target = "http://" + addr + "/upload"
+			} else {
+				addr := rawServer(t, originCA, answer, "127.0.0.1")
+				c = tlsClient(connected(t, env, addr), env)
+				target = "/upload"
+			}
+			start := time.Now()
+			fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n", target)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 401 {
+				t.Fatalf("status %d, want the origin's 401", resp.StatusCode)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("the answer took %v: the client was left waiting", d)
+			}
+		})
+	}
+}
+
+// A framing error ends the client's connection with an answer: nothing
+// after it is read as another request, on the plain listener and in a
+// tunnel alike.
+func TestFramingErrorsEndTheConnection(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	cases := []struct {
+		name, req string
+		status    int
+	}{
+		{"content-length and chunked", "POST %s HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+		{"bad chunk size", "POST %s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400},
+		{"chunk size overflow", "POST %s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nabc\r\n0\r\n\r\n", 400},
+		{"chunked then identity", "POST %s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400},
+		{"gzip then chunked", "POST %s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+		{"two chunked lines", "POST %s HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501},
+		{"two hosts", "GET %s HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+		{"two lengths", "POST %s HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
+		{"space before colon", "GET %s HTTP/1.1\r\nHost: h\r\nX-A : 1\r\n\r\n", 400},
+		{"folded line", "GET %s HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n  more\r\n\r\n", 400},
+	}
+	smuggled := "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+	for _, kind := range []string{"plain", "tunnel"} {
+		for _, tc := range cases {
+			t.Run(kind+"/"+tc.name, func(t *testing.T) {
+				rec := newRecordingOrigin()
+				env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+				var c net.Conn
+				target := "/x"
+				if kind == "plain" {
+					addr := rawServer(t, nil, rec.serve("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+					var err error
+					if c, err = net.Dial("tcp", env.URL.Host); err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					target = "http://" + addr + "/x"
+					smuggled = "GET http://" + addr + "/smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+				} else {
+					addr := rawServer(t, originCA, rec.serve("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), "127.0.0.1")
+					c = tlsClient(connected(t, env, addr), env)
+					smuggled = "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n"
+				}
+				fmt.Fprintf(c, tc.req+smuggled, target)
+				got := readAll(c, 2*time.Second)
+				resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(got)), nil)
+				if err != nil {
+					t.Fatalf("the client got %q: %v", got, err)
+				}
+				if resp.StatusCode != tc.status || !resp.Close {
+					t.Fatalf("the client got %d (close %v), want %d and Connection: close\n%s", resp.StatusCode, resp.Close, tc.status, got)
+				}
+				if n := strings.Count(got, "HTTP/1.1 "); n != 1 {
+					t.Fatalf("the client got %d answers, want 1:\n%s", n, got)
+				}
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				for _, r := range rec.got {
+					if strings.Contains(string(r), "smuggled") {
+						t.Fatalf("the request after the framing error reached the origin:\n%s", r)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Tunnels have the plain listener's limits: a head too large or with too
+// many lines gets 431, a head that never ends and a tunnel that never asks
+// anything are closed after the header timeout.
+func TestTunnelLimits(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	rec := newRecordingOrigin()
+	addr := rawServer(t, originCA, rec.serve("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), "127.0.0.1")
+	env := mitmtest.Start(t, func(o *mitm.Options) {
+		o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert}
+		o.MaxHeadBytes = 8 << 10
+		o.MaxHeaderLines = 50
+		o.HeaderTimeout = 300 * time.Millisecond
+	})
+	expect := func(t *testing.T, c net.Conn, status int) {
+		t.Helper()
+		got := readAll(c, 3*time.Second)
+		if status == 0 {
+			if got != "" && !strings.Contains(got, " 408 ") {
+				t.Fatalf("got %q, want the connection closed", got)
+			}
+			return
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(got)), nil)
+		if err != nil || resp.StatusCode != status {
+			t.Fatalf("got %q (%v), want %d", got, err, status)
+		}
+	}
+	t.Run("head too large", func(t *testing.T) {
+		c := tlsClient(connected(t, env, addr), env)
+		fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: h\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 10<<10))
+		expect(t, c, 431)
+	})
+	t.Run("too many lines", func(t *testing.T) {
+		c := tlsClient(connected(t, env, addr), env)
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n"+strings.Repeat("X-A: 1\r\n", 60)+"\r\n")
+		expect(t, c, 431)
+	})
+	t.Run("head never ends", func(t *testing.T) {
+		c := tlsClient(connected(t, env, addr), env)
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n")
+		start := time.Now()
+		expect(t, c, 0)
+		if time.Since(start) > 2500*time.Millisecond {
+			t.Fatal("a half-sent head held the tunnel open")
+		}
+	})
+	t.Run("tunnel asks nothing", func(t *testing.T) {
+		c := tlsClient(connected(t, env, addr), env)
+		if err := c.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		expect(t, c, 0)
+		if time.Since(start) > 2500*time.Millisecond {
+			t.Fatal("an idle tunnel stayed open")
+		}
+	})
+	if n := len(rec.got); n != 0 {
+		t.Fatalf("the origin got %d requests, want none", n)
+	}
+}
+
+// A client that offers only http/1.0 in ALPN (curl -0) is served.
+func TestALPNWithoutHTTP11(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	addr := rawServer(t, originCA, newRecordingOrigin().serve("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"), "127.0.0.1")
+	env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+	for _, protos := range [][]string{{"http/1.0"}, {"spdy/3"}} {
+		tc := tls.Client(connected(t, env, addr), &tls.Config{RootCAs: env.CAPool(), ServerName: "127.0.0.1", NextProtos: protos})
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("ALPN %v: %v", protos, err)
+		}
+		io.WriteString(tc, "GET / HTTP/1.0\r\nHost: h\r\n\r\n")
+		if got := readAll(tc, time.Second); !strings.HasSuffix(got, "ok") {
+			t.Fatalf("ALPN %v: got %q", protos, got)
+		}
+	}
+}
