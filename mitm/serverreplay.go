@@ -2,6 +2,7 @@ package mitm
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
@@ -104,6 +105,15 @@ func (s *ServerReplay) RequestHeaders(_ context.Context, f *flowstore.Flow) (flo
 	}
 	s.mu.Unlock()
 	switch {
+	case resp != nil && !answerStatus(resp.Status):
+		// A recorded answer that cannot be sent (a loaded file can hold any
+		// number) must not quietly become a visit to the real upstream.
+		msg := fmt.Sprintf("server replay: the recorded answer for %s %s has status %d, which cannot be sent; the upstream was not contacted", f.Request.Method, f.Request.URL(), resp.Status)
+		f.Response = &flowstore.Response{Status: 502, Reason: "Bad Gateway",
+			Headers: flowstore.Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}},
+			Body:    flowstore.NewBody([]byte("interceptor-tui: " + msg + "\n"))}
+		f.Notes = append(f.Notes, msg)
+		return flowstore.Respond, nil
 	case resp != nil:
 		f.Response = resp.Clone()
 		f.Notes = append(f.Notes, "answered by server replay")

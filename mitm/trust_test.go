@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -575,4 +576,123 @@ func TestALPNWithoutHTTP11(t *testing.T) {
 			t.Fatalf("ALPN %v: got %q", protos, got)
 		}
 	}
+}
+
+// An HTTP/2 client's request reaches an HTTP/2 origin with nothing added
+// (no user-agent, no accept-encoding of the proxy's), and the answer
+// reaches the client with nothing added (no date, no guessed
+// content-type); to an HTTP/1.1-only origin it goes with a Host line from
+// :authority and nothing else added.
+func TestHTTP2AddsNothing(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	for _, h2origin := range []bool{true, false} {
+		t.Run(fmt.Sprintf("h2 origin=%v", h2origin), func(t *testing.T) {
+			seen := make(chan http.Header, 1)
+			srv := originCA.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h := r.Header.Clone()
+				h.Set(":proto", r.Proto)
+				seen <- h
+				w.Header()["Date"] = nil         // the origin sends none
+				w.Header()["Content-Type"] = nil // nor a type
+				io.WriteString(w, "<html>no type</html>")
+			}), h2origin)
+			env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+			tr := env.Transport()
+			tr.ForceAttemptHTTP2 = true
+			tr.DisableCompression = true
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			defer client.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", srv.URL+"/h2", nil)
+			req.Header["User-Agent"] = nil // the client sends none
+			req.Header.Set("X-Mine", "1")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.ProtoMajor != 2 {
+				t.Fatalf("the client spoke %s to the proxy, want HTTP/2", resp.Proto)
+			}
+			for _, name := range []string{"Date", "Content-Type"} {
+				if v, ok := resp.Header[name]; ok {
+					t.Errorf("the client got %s: %q, which the origin never sent", name, v)
+				}
+			}
+			got := <-seen
+			wantProto := "HTTP/1.1"
+			if h2origin {
+				wantProto = "HTTP/2.0"
+			}
+			if p := got.Get(":proto"); p != wantProto {
+				t.Errorf("the origin was spoken to in %s, want %s", p, wantProto)
+			}
+			got.Del(":proto")
+			if got.Get("X-Mine") != "1" || len(got) != 1 {
+				t.Errorf("the origin got headers %v, want only X-Mine", got)
+			}
+		})
+	}
+}
+
+// A replay sends the recorded request's lines as they were recorded.
+func TestReplaySendsTheRecordedLines(t *testing.T) {
+	rec := newRecordingOrigin()
+	addr := rawServer(t, nil, rec.serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	env := mitmtest.Start(t)
+	c, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST http://%s/r HTTP/1.1\r\nhost: %s\r\nzeta: 1\r\nAlpha: 2\r\nalpha: 3\r\nContent-Length: 3\r\n\r\nabc", addr, addr)
+	first := rec.next(t)
+	readAll(c, 200*time.Millisecond)
+	f := env.WaitFlows(1)[0]
+	id, err := env.Proxy.Replay(f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := rec.next(t); again != first {
+		t.Fatalf("the replay sent\n%q\nthe original\n%q", again, first)
+	}
+	waitReplayed(t, env, id, f.ID)
+}
+
+// A recorded answer that cannot be sent is not quietly replaced by a visit
+// to the real upstream.
+func TestServerReplayNeverFallsThroughSilently(t *testing.T) {
+	rec := newRecordingOrigin()
+	addr := rawServer(t, nil, rec.serve("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal"))
+	u := "http://" + addr + "/bad"
+	for _, status := range []int{0, -5, 101} {
+		recorded := []*flowstore.Flow{{ID: "x", Request: &flowstore.Request{Method: "GET", Scheme: "http", Host: "127.0.0.1", Port: mustPort(t, addr), Path: "/bad"},
+			Response: &flowstore.Response{Status: status, Body: flowstore.NewBody([]byte("recorded"))}}}
+		env := mitmtest.Start(t)
+		if err := env.Proxy.AddHook(mitm.NewServerReplay(recorded, mitm.ServerReplayOptions{})); err != nil {
+			t.Fatal(err)
+		}
+		r := within(t, goGet(env.Client(), "GET", u, ""))
+		if r.status != http.StatusBadGateway || !strings.Contains(r.body, fmt.Sprintf("status %d", status)) {
+			t.Fatalf("recorded status %d: the client got %+v, want a 502 that says why", status, r)
+		}
+		f := env.WaitFlow(u)
+		if !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "upstream was not contacted") }) {
+			t.Fatalf("recorded status %d: the flow's notes %q do not say so", status, f.Notes)
+		}
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != 0 {
+		t.Fatalf("the upstream was contacted %d times", len(rec.got))
+	}
+}
+
+func mustPort(t *testing.T, addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(p)
+	return n
 }
