@@ -68,7 +68,7 @@ func TestChunkedReader(t *testing.T) {
 		{in: "3\r\nabc\r\n0\r\n\r\n", body: "abc"},
 		{in: "3;ext=1\r\nabc\r\n0\r\n\r\n", body: "abc"},
 		{in: "A\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n", body: "0123456789", trailers: "X-T: 1"},
-		{in: "3\nabc\r\n0\r\n\r\n", bad: true},  // a line ended by LF alone
+		{in: "3\nabc\r\n0\r\n\r\n", bad: true},    // a line ended by LF alone
 		{in: "3\r\nabcd\r\n0\r\n\r\n", bad: true}, // data longer than its size
 		{in: "zz\r\nabc\r\n0\r\n\r\n", bad: true},
 		{in: "fffffffffffffffff\r\n", bad: true},
