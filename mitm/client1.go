@@ -326,7 +326,16 @@ func (cc *conn1) request(h *head) (*http.Request, *flowstore.Request, error) {
 		return nil, nil, badRequest("bad host %q in the request", authority)
 	}
 	u := &url.URL{Scheme: scheme, Host: authority}
-	u.Path, u.RawQuery, _ = strings.Cut(path, "?")
+	rawPath, query, _ := strings.Cut(path, "?")
+	u.RawQuery = query
+	if p, err := url.PathUnescape(rawPath); err == nil {
+		u.Path = p
+		if p != rawPath {
+			u.RawPath = rawPath
+		}
+	} else {
+		u.Path = rawPath
+	}
 	major, minor, _ := parseVersion(h.c)
 	r := &http.Request{
 		Method: h.a, URL: u, Proto: h.c, ProtoMajor: major, ProtoMinor: minor,
