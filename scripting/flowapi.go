@@ -303,11 +303,7 @@ func (st *state) flowRespond(L *lua.LState) int {
 	case lua.LNumber:
 		body = []byte(b.String())
 	case *lua.LTable:
-		s, err := st.jsonEncode(b, "")
-		if err != nil {
-			L.ArgError(4, err.Error())
-		}
-		body = []byte(s)
+		body = []byte(st.jsonEncode(L, b, "", "flow:respond"))
 		if !hs.Has("Content-Type") {
 			hs.Add("Content-Type", "application/json")
 		}
@@ -814,6 +810,7 @@ func (st *state) text(L *lua.LState, r *ref) lua.LString {
 	if err != nil {
 		L.RaiseError("cannot decode the body (Content-Encoding %q): %v; .raw has the bytes as sent", ce, err)
 	}
+	st.grow(L, "body.text", int64(len(data)))
 	*tc = textCache{data: b.Data, ce: ce, text: lua.LString(data)}
 	return tc.text
 }
@@ -829,7 +826,9 @@ func (st *state) bodyIndex(L *lua.LState) int {
 	case "text":
 		v = st.text(L, r)
 	case "raw":
-		v = lua.LString(st.bodyOf(L, r).Data)
+		data := st.bodyOf(L, r).Data
+		st.grow(L, "body.raw", int64(len(data)))
+		v = lua.LString(data)
 	case "size":
 		v = lua.LNumber(st.bodyOf(L, r).Size)
 	case "truncated":
@@ -925,6 +924,8 @@ func (st *state) bodyConcat(L *lua.LState) int {
 		L.RaiseError("attempt to concatenate a %s value", L.Get(i).Type().String())
 		return ""
 	}
-	L.Push(lua.LString(part(1) + part(2)))
+	a, b := part(1), part(2)
+	st.grow(L, "concatenation", int64(len(a))+int64(len(b)))
+	L.Push(lua.LString(a + b))
 	return 1
 }
