@@ -69,6 +69,12 @@ func TestRunawayStringsStopAtTheLimits(t *testing.T) {
 		{"os.date", `local u = os.date(("%c"):rep(100000))`, "os.date: result of"},
 		{"body.raw in a loop", `local t = {}
   for i = 1, 100 do t[i] = flow.response.body.raw end`, "body.raw: the hook built over 4.0M"},
+		{"tostring(headers)", `local h = flow.response.headers
+  local s = ("x"):rep(100000)
+  for i = 1, 20 do h:add("X-Big", s) end
+  local u = tostring(h)`, "tostring(headers): result of 2000"},
+		{"setting a body in a loop", `local s = ("x"):rep(1000000)
+  for i = 1, 100 do flow.response.body.raw = s end`, "body: the hook built over 4.0M"},
 		{"body .. body", `local b = flow.response.body
   local t = {}
   for i = 1, 100 do t[i] = b .. "x" end`, "concatenation: the hook built over 4.0M"},

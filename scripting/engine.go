@@ -36,7 +36,7 @@ type Options struct {
 	StringLimit int64
 	// AllocLimit caps the bytes of strings one hook call may build in
 	// all: by .., table.concat and the string, json and base64 functions,
-	// and by reading bodies (default 4×StringLimit).
+	// and by reading and setting bodies (default 4×StringLimit).
 	AllocLimit int64
 	// PoolSize is how many Lua states each script may have at once
 	// (default 4×GOMAXPROCS, at least 8). Hook calls beyond it wait.

@@ -698,8 +698,14 @@ func (st *state) headersLen(L *lua.LState) int {
 }
 
 func (st *state) headersString(L *lua.LState) int {
-	r := st.ref(L, 1)
-	L.Push(lua.LString(st.headers(L, r).String()))
+	h := *st.headers(L, st.ref(L, 1))
+	// A hook can add a big value many times: admit the text first.
+	size := int64(0)
+	for _, kv := range h {
+		size += int64(len(kv.Name)) + int64(len(kv.Value)) + 3
+	}
+	st.grow(L, "tostring(headers)", size)
+	L.Push(lua.LString(h.String()))
 	return 1
 }
 
@@ -864,21 +870,26 @@ func (st *state) setBody(L *lua.LState, r *ref, v lua.LValue, encode bool) {
 	if b.Truncated {
 		L.RaiseError("the body is larger than the body limit (%d of %d bytes kept), so it cannot be replaced", len(b.Data), b.Size)
 	}
-	var data []byte
+	var text string
 	switch x := v.(type) {
 	case *lua.LNilType:
 	case lua.LString:
-		data = []byte(x)
+		text = string(x)
 	case lua.LNumber:
-		data = []byte(x.String())
+		text = x.String()
 	case *lua.LUserData:
 		if br, ok := x.Value.(*ref); ok && (br.kind == refReqBody || br.kind == refRespBody) {
-			data = []byte(st.text(L, br))
+			text = string(st.text(L, br))
 			break
 		}
 		L.RaiseError("a body must be set to a string")
 	default:
 		L.RaiseError("a body must be set to a string, got %s", v.Type().String())
+	}
+	st.grow(L, "body", int64(len(text))) // the body keeps its own copy
+	var data []byte
+	if text != "" {
+		data = []byte(text)
 	}
 	h := st.headersOfBody(L, r)
 	if encode {
