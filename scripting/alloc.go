@@ -33,8 +33,11 @@ func (st *state) grow(L *lua.LState, what string, n int64) {
 		L.RaiseError("%s: result of %d bytes is over the limit of %d", what, n, o.StringLimit)
 	}
 	if st.built+n > o.AllocLimit {
-		L.RaiseError("%s: the hook built over %s of strings in this call, the limit (build a big string once, with table.concat, not by adding to it piece by piece)",
-			what, flowstore.FormatSize(o.AllocLimit))
+		hint := ""
+		if what == "concatenation" {
+			hint = " (build a big string once, with table.concat, not by adding to it piece by piece)"
+		}
+		L.RaiseError("%s: the hook built over %s of strings in this call, the limit%s", what, flowstore.FormatSize(o.AllocLimit), hint)
 	}
 	// The VM checks the deadline before each instruction; a builtin that
 	// copies megabytes is one instruction, so it checks too.

@@ -75,6 +75,11 @@ func TestRunawayStringsStopAtTheLimits(t *testing.T) {
   local u = tostring(h)`, "tostring(headers): result of 2000"},
 		{"setting a body in a loop", `local s = ("x"):rep(1000000)
   for i = 1, 100 do flow.response.body.raw = s end`, "body: the hook built over 4.0M"},
+		{"json.decode in a loop", `local s = json.encode({("x"):rep(900000)})
+  local t = {}
+  for i = 1, 100 do t[i] = json.decode(s) end`, "json.decode: the hook built over 4.0M"},
+		{"flow:respond in a loop", `local s = ("x"):rep(1000000)
+  for i = 1, 100 do flow:respond(200, {}, s) end`, "flow:respond: the hook built over 4.0M"},
 		{"body .. body", `local b = flow.response.body
   local t = {}
   for i = 1, 100 do t[i] = b .. "x" end`, "concatenation: the hook built over 4.0M"},

@@ -299,6 +299,7 @@ func (st *state) flowRespond(L *lua.LState) int {
 	switch b := L.Get(4).(type) {
 	case *lua.LNilType:
 	case lua.LString:
+		st.grow(L, "flow:respond", int64(len(b)))
 		body = []byte(b)
 	case lua.LNumber:
 		body = []byte(b.String())

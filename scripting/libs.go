@@ -75,7 +75,9 @@ func (st *state) installAPI() {
 			return 1
 		},
 		"decode": func(L *lua.LState) int {
-			v, err := st.jsonDecode(L.CheckString(1))
+			s := L.CheckString(1)
+			st.grow(L, "json.decode", int64(len(s))) // its strings, at most as long as the text
+			v, err := st.jsonDecode(s)
 			if err != nil {
 				L.RaiseError("json.decode: %s", err.Error())
 			}
