@@ -8,6 +8,12 @@
 // Store.Update, which swaps in a modified copy; readers always see whole
 // snapshots and never a half-applied change.
 //
+// Text from the network or a loaded file is shown to a person through
+// EscapeControl (the headless line, the event log's text), so that a
+// terminal shows control bytes and never obeys them; saved files keep the
+// real bytes. Flows read from files are checked value by value
+// (ValidateLoaded) before they join the store.
+//
 // The Store publishes coalesced change notifications to subscribers. A slow
 // subscriber never slows a writer: it is told "something changed" at most
 // once until it drains, and it drains a bounded, de-duplicated set of events.

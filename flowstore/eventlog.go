@@ -38,8 +38,11 @@ type LogEntry struct {
 	Msg    string
 }
 
+// String is the entry as one line of text for a terminal (headless mode
+// prints it on stderr): control bytes in the message, which can quote what
+// an origin, a loaded file or a script sent, are escaped (EscapeControl).
 func (e LogEntry) String() string {
-	s := e.Time.Format("15:04:05.000") + " " + e.Level.String() + " [" + e.Source + "] " + e.Msg
+	s := e.Time.Format("15:04:05.000") + " " + e.Level.String() + " [" + EscapeControl(e.Source) + "] " + EscapeControl(e.Msg)
 	if e.FlowID != "" {
 		s += " (flow " + e.FlowID + ")"
 	}

@@ -53,18 +53,26 @@ func MarshalLine(f *Flow) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// LoadWarning describes a line of a flow file that could not be read.
+// LoadWarning describes a line of a flow file that could not be read, or
+// a value in it that was repaired or refused. Line is 0 when the warning
+// names the flow instead.
 type LoadWarning struct {
 	Line int
 	Msg  string
 }
 
-func (w LoadWarning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
+func (w LoadWarning) String() string {
+	if w.Line == 0 {
+		return w.Msg
+	}
+	return fmt.Sprintf("line %d: %s", w.Line, w.Msg)
+}
 
 // ReadLines reads JSON-lines flows. A line that does not parse is skipped
 // and reported, so a damaged file yields everything that is still good; an
 // unterminated last line (a write cut short by a crash) is reported as such.
-// The error is for I/O failures only.
+// Each flow is checked by ValidateLoaded: what it repairs or refuses is
+// reported too. The error is for I/O failures only.
 func ReadLines(r io.Reader) ([]*Flow, []LoadWarning, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var flows []*Flow
@@ -78,22 +86,36 @@ func ReadLines(r io.Reader) ([]*Flow, []LoadWarning, error) {
 		if trimmed := bytes.TrimSpace(line); len(trimmed) > 0 {
 			f := new(Flow)
 			if derr := json.Unmarshal(trimmed, f); derr != nil || f.Request == nil {
-				msg := "not a flow"
+				msg := "not a flow; skipped"
 				if derr != nil {
-					msg = derr.Error()
+					msg = derr.Error() + "; skipped"
 				}
 				if !complete {
 					msg = "last line is cut short (the writer was probably killed); skipped"
 				}
 				warns = append(warns, LoadWarning{Line: n, Msg: msg})
 			} else {
-				flows = append(flows, f)
+				notes, keep := ValidateLoaded(f)
+				for _, note := range notes {
+					warns = append(warns, LoadWarning{Line: n, Msg: "flow " + flowName(f.ID) + ": " + note})
+				}
+				if keep {
+					flows = append(flows, f)
+				}
 			}
 		}
 		if err != nil {
 			return flows, warns, nil
 		}
 	}
+}
+
+// flowName is a flow's ID for a warning, cut to a sane length.
+func flowName(id string) string {
+	if len(id) > 64 {
+		return id[:64] + "…"
+	}
+	return id
 }
 
 // Saver appends finished flows to a writer, one JSON line each, with a

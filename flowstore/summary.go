@@ -49,12 +49,26 @@ func pad2(n int) string {
 
 // FormatLine is the one-line summary headless mode prints for a flow:
 // time, client, method, URL, then status, response size and duration, or
-// the error.
+// the error. Control bytes from the network or a loaded file (a reason
+// phrase "OK\x1b]0;owned\x07") are written escaped, as EscapeControl
+// does: the line goes to a terminal, which must show them, not obey them.
 func FormatLine(f *Flow) string { return string(AppendLine(nil, f)) }
 
 // AppendLine appends FormatLine's line to b, for a printer that writes
 // many without making a string of each.
 func AppendLine(b []byte, f *Flow) []byte {
+	start := len(b)
+	b = appendLine(b, f)
+	for _, c := range b[start:] {
+		if c < 0x20 || c >= 0x7f { // rare: only then is the line looked at closely
+			esc := EscapeControl(string(b[start:]))
+			return append(b[:start], esc...)
+		}
+	}
+	return b
+}
+
+func appendLine(b []byte, f *Flow) []byte {
 	b = f.Timings.Start.Local().AppendFormat(b, "15:04:05.000")
 	b = append(b, ' ')
 	b = append(b, f.Client.Addr...)

@@ -173,3 +173,16 @@ func (goHeaderHook) Request(_ context.Context, f *flowstore.Flow) (flowstore.Ver
 	f.Request.Headers.Set("X-Trace", "abc123")
 	return flowstore.Continue, nil
 }
+
+// BenchmarkConcat is a hook that joins 100 short strings with .., which
+// goes through the checked concatenation.
+func BenchmarkConcat(b *testing.B) {
+	e, _ := engine(b, `function request(flow) local s for i = 1, 100 do s = "a" .. i .. "b" .. flow.id end end`)
+	f := flowtest.New()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Request(bg, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -12,7 +12,9 @@
 // Each hook call runs on a scratch copy of the flow and is committed only
 // when it succeeds, so a hook that errors or runs out of time leaves the
 // flow as it was. Hooks are trusted user code: the sandbox (no io, os,
-// load or require; capped string functions; a deadline per call) keeps
-// mistakes from hurting the proxy, but it is not a security boundary (a
-// script can still allocate without limit between two instructions).
+// load or require; every string a call builds, by .. too, checked against
+// a size limit per string and per call; a deadline per call) keeps
+// mistakes from hurting the proxy, but it is not a security boundary
+// (tables grow unchecked until the deadline, and what a script keeps in
+// globals or shared outlives the call).
 package scripting

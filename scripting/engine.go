@@ -30,10 +30,14 @@ type Options struct {
 	LoadTimeout time.Duration
 	// BodyLimit is the engine's body limit (default 8 MiB).
 	BodyLimit int64
-	// StringLimit caps the strings that string.rep, string.format,
-	// string.gsub, json.encode and body decoding may build (default
-	// 2×BodyLimit, at least 16 MiB).
+	// StringLimit caps every string a script builds: by .., table.concat,
+	// the string functions, json.encode, base64 and body decoding
+	// (default 2×BodyLimit, at least 16 MiB).
 	StringLimit int64
+	// AllocLimit caps the bytes of strings one hook call may build in
+	// all: by .., table.concat and the string, json and base64 functions,
+	// and by reading and setting bodies (default 4×StringLimit).
+	AllocLimit int64
 	// PoolSize is how many Lua states each script may have at once
 	// (default 4×GOMAXPROCS, at least 8). Hook calls beyond it wait.
 	PoolSize int
@@ -77,6 +81,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.StringLimit <= 0 {
 		opts.StringLimit = max(16<<20, 2*opts.BodyLimit)
+	}
+	if opts.AllocLimit <= 0 {
+		opts.AllocLimit = 4 * opts.StringLimit
 	}
 	if opts.PoolSize <= 0 {
 		opts.PoolSize = max(8, 4*runtime.GOMAXPROCS(0))

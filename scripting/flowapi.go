@@ -299,15 +299,12 @@ func (st *state) flowRespond(L *lua.LState) int {
 	switch b := L.Get(4).(type) {
 	case *lua.LNilType:
 	case lua.LString:
+		st.grow(L, "flow:respond", int64(len(b)))
 		body = []byte(b)
 	case lua.LNumber:
 		body = []byte(b.String())
 	case *lua.LTable:
-		s, err := st.jsonEncode(b, "")
-		if err != nil {
-			L.ArgError(4, err.Error())
-		}
-		body = []byte(s)
+		body = []byte(st.jsonEncode(L, b, "", "flow:respond"))
 		if !hs.Has("Content-Type") {
 			hs.Add("Content-Type", "application/json")
 		}
@@ -702,8 +699,14 @@ func (st *state) headersLen(L *lua.LState) int {
 }
 
 func (st *state) headersString(L *lua.LState) int {
-	r := st.ref(L, 1)
-	L.Push(lua.LString(st.headers(L, r).String()))
+	h := *st.headers(L, st.ref(L, 1))
+	// A hook can add a big value many times: admit the text first.
+	size := int64(0)
+	for _, kv := range h {
+		size += int64(len(kv.Name)) + int64(len(kv.Value)) + 3
+	}
+	st.grow(L, "tostring(headers)", size)
+	L.Push(lua.LString(h.String()))
 	return 1
 }
 
@@ -814,6 +817,7 @@ func (st *state) text(L *lua.LState, r *ref) lua.LString {
 	if err != nil {
 		L.RaiseError("cannot decode the body (Content-Encoding %q): %v; .raw has the bytes as sent", ce, err)
 	}
+	st.grow(L, "body.text", int64(len(data)))
 	*tc = textCache{data: b.Data, ce: ce, text: lua.LString(data)}
 	return tc.text
 }
@@ -829,7 +833,9 @@ func (st *state) bodyIndex(L *lua.LState) int {
 	case "text":
 		v = st.text(L, r)
 	case "raw":
-		v = lua.LString(st.bodyOf(L, r).Data)
+		data := st.bodyOf(L, r).Data
+		st.grow(L, "body.raw", int64(len(data)))
+		v = lua.LString(data)
 	case "size":
 		v = lua.LNumber(st.bodyOf(L, r).Size)
 	case "truncated":
@@ -865,21 +871,26 @@ func (st *state) setBody(L *lua.LState, r *ref, v lua.LValue, encode bool) {
 	if b.Truncated {
 		L.RaiseError("the body is larger than the body limit (%d of %d bytes kept), so it cannot be replaced", len(b.Data), b.Size)
 	}
-	var data []byte
+	var text string
 	switch x := v.(type) {
 	case *lua.LNilType:
 	case lua.LString:
-		data = []byte(x)
+		text = string(x)
 	case lua.LNumber:
-		data = []byte(x.String())
+		text = x.String()
 	case *lua.LUserData:
 		if br, ok := x.Value.(*ref); ok && (br.kind == refReqBody || br.kind == refRespBody) {
-			data = []byte(st.text(L, br))
+			text = string(st.text(L, br))
 			break
 		}
 		L.RaiseError("a body must be set to a string")
 	default:
 		L.RaiseError("a body must be set to a string, got %s", v.Type().String())
+	}
+	st.grow(L, "body", int64(len(text))) // the body keeps its own copy
+	var data []byte
+	if text != "" {
+		data = []byte(text)
 	}
 	h := st.headersOfBody(L, r)
 	if encode {
@@ -925,6 +936,8 @@ func (st *state) bodyConcat(L *lua.LState) int {
 		L.RaiseError("attempt to concatenate a %s value", L.Get(i).Type().String())
 		return ""
 	}
-	L.Push(lua.LString(part(1) + part(2)))
+	a, b := part(1), part(2)
+	st.grow(L, "concatenation", int64(len(a))+int64(len(b)))
+	L.Push(lua.LString(a + b))
 	return 1
 }

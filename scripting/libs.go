@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -70,15 +71,13 @@ func (st *state) installAPI() {
 	}))
 	jsonT := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"encode": func(L *lua.LState) int {
-			s, err := st.jsonEncode(L.Get(1), L.OptString(2, ""))
-			if err != nil {
-				L.RaiseError("json.encode: %s", err.Error())
-			}
-			L.Push(lua.LString(s))
+			L.Push(lua.LString(st.jsonEncode(L, L.Get(1), L.OptString(2, ""), "json.encode")))
 			return 1
 		},
 		"decode": func(L *lua.LState) int {
-			v, err := st.jsonDecode(L.CheckString(1))
+			s := L.CheckString(1)
+			st.grow(L, "json.decode", int64(len(s))) // its strings, at most as long as the text
+			v, err := st.jsonDecode(s)
 			if err != nil {
 				L.RaiseError("json.decode: %s", err.Error())
 			}
@@ -101,10 +100,10 @@ func (st *state) installAPI() {
 		L.SetGlobal(name, L.NewFunction(fn))
 	}
 	L.SetGlobal("base64", L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
-		"encode":    func(L *lua.LState) int { return b64encode(L, base64.StdEncoding) },
-		"urlencode": func(L *lua.LState) int { return b64encode(L, base64.RawURLEncoding) },
-		"decode":    b64decode,
-		"urldecode": b64decode,
+		"encode":    func(L *lua.LState) int { return st.b64encode(L, "base64.encode", base64.StdEncoding) },
+		"urlencode": func(L *lua.LState) int { return st.b64encode(L, "base64.urlencode", base64.RawURLEncoding) },
+		"decode":    func(L *lua.LState) int { return st.b64decode(L, "base64.decode") },
+		"urldecode": func(L *lua.LState) int { return st.b64decode(L, "base64.urldecode") },
 	}))
 }
 
@@ -126,11 +125,22 @@ func (st *state) log(L *lua.LState, lvl flowstore.Level) int {
 		return 0 // the top level already ran (and logged) in the first state
 	}
 	var b strings.Builder
+	cut := 0
+	write := func(s string) {
+		if room := maxLogMessage - b.Len(); len(s) > room {
+			cut += len(s) - room
+			s = s[:room]
+		}
+		b.WriteString(s)
+	}
 	for i := 1; i <= L.GetTop(); i++ {
 		if i > 1 {
-			b.WriteByte(' ')
+			write(" ")
 		}
-		b.WriteString(luaToString(L, L.Get(i)))
+		write(luaToString(L, L.Get(i)))
+	}
+	if cut > 0 {
+		fmt.Fprintf(&b, "… (%d more bytes not logged)", cut)
 	}
 	id := ""
 	if st.cur != nil {
@@ -139,6 +149,11 @@ func (st *state) log(L *lua.LState, lvl flowstore.Level) int {
 	st.v.s.eng.log.Add(lvl, st.v.s.source, id, b.String())
 	return 0
 }
+
+// maxLogMessage bounds what one print or log call keeps: the event log
+// holds thousands of entries for the whole run, so a script printing
+// bodies must not make it hold gigabytes.
+const maxLogMessage = 64 << 10
 
 // luaToString is tostring(v), honouring __tostring.
 func luaToString(L *lua.LState, v lua.LValue) string {
@@ -252,19 +267,23 @@ func (st *state) sharedDelete(L *lua.LState) int {
 
 // ---- base64 ----
 
-func b64encode(L *lua.LState, enc *base64.Encoding) int {
-	L.Push(lua.LString(enc.EncodeToString([]byte(L.CheckString(1)))))
+func (st *state) b64encode(L *lua.LState, what string, enc *base64.Encoding) int {
+	s := L.CheckString(1)
+	st.grow(L, what, int64(enc.EncodedLen(len(s))))
+	L.Push(lua.LString(enc.EncodeToString([]byte(s))))
 	return 1
 }
 
 // b64decode accepts the standard and the URL alphabets, padded or not.
-func b64decode(L *lua.LState) int {
+func (st *state) b64decode(L *lua.LState, what string) int {
+	in := L.CheckString(1)
+	st.grow(L, what, int64(len(in))) // the input less spaces, then what it decodes to
 	s := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
 			return -1
 		}
 		return r
-	}, L.CheckString(1))
+	}, in)
 	s = strings.TrimRight(s, "=")
 	enc := base64.RawStdEncoding
 	if strings.ContainsAny(s, "-_") {
@@ -272,7 +291,7 @@ func b64decode(L *lua.LState) int {
 	}
 	b, err := enc.DecodeString(s)
 	if err != nil {
-		L.RaiseError("base64.decode: %s", err.Error())
+		L.RaiseError("%s: %s", what, err.Error())
 	}
 	L.Push(lua.LString(b))
 	return 1
@@ -280,24 +299,55 @@ func b64decode(L *lua.LState) int {
 
 // ---- json ----
 
-func (st *state) jsonEncode(v lua.LValue, indent string) (string, error) {
-	var b bytes.Buffer
-	if err := st.encodeValue(&b, v, 0); err != nil {
-		return "", err
-	}
-	if indent != "" {
-		var out bytes.Buffer
-		if err := json.Indent(&out, b.Bytes(), "", indent); err != nil {
-			return "", err
+// jsonEncode encodes v, indented with indent per level (as json.Indent
+// would) when indent is not empty. The output is checked as it grows and
+// admitted with grow at the end, so a table that holds one big string many
+// times fails before it is all written out. what names the caller in the
+// error.
+func (st *state) jsonEncode(L *lua.LState, v lua.LValue, indent, what string) string {
+	o := &st.v.s.eng.opts
+	e := &jsonEncoder{st: st, indent: indent, room: min(o.StringLimit, o.AllocLimit-st.built)}
+	if err := e.value(v, 0); err != nil {
+		if err == errJSONTooBig {
+			st.grow(L, what, e.need) // raises: over StringLimit or AllocLimit
 		}
-		return out.String(), nil
+		L.RaiseError("%s: %s", what, err.Error())
 	}
-	return b.String(), nil
+	st.grow(L, what, int64(e.b.Len()))
+	return e.b.String()
 }
 
-func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
-	if int64(b.Len()) > st.v.s.eng.opts.StringLimit {
-		return fmt.Errorf("result is over the limit of %d bytes", st.v.s.eng.opts.StringLimit)
+type jsonEncoder struct {
+	st     *state
+	b      bytes.Buffer
+	indent string
+	room   int64 // the most the output may grow to
+	need   int64 // what it would have grown to, past room
+}
+
+var errJSONTooBig = errors.New("result too big")
+
+// newline starts a line at nesting depth, when indenting.
+func (e *jsonEncoder) newline(depth int) error {
+	if e.indent == "" {
+		return nil
+	}
+	if need := int64(e.b.Len()) + 1 + int64(depth)*int64(len(e.indent)); need > e.room {
+		e.need = need
+		return errJSONTooBig
+	}
+	e.b.WriteByte('\n')
+	for range depth {
+		e.b.WriteString(e.indent)
+	}
+	return nil
+}
+
+func (e *jsonEncoder) value(v lua.LValue, depth int) error {
+	b := &e.b
+	if int64(b.Len()) > e.room {
+		e.need = int64(b.Len())
+		return errJSONTooBig
 	}
 	switch x := v.(type) {
 	case *lua.LNilType:
@@ -315,9 +365,9 @@ func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
 			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
 		}
 	case lua.LString:
-		writeJSONString(b, string(x))
+		return e.str(string(x))
 	case *lua.LUserData:
-		if x == st.null {
+		if x == e.st.null {
 			b.WriteString("null")
 			return nil
 		}
@@ -327,7 +377,7 @@ func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
 			return fmt.Errorf("tables nested more than 100 deep (a cycle?)")
 		}
 		n := x.Len()
-		isArray := x.Metatable == st.arrayMT
+		isArray := x.Metatable == e.st.arrayMT
 		if !isArray && n > 0 {
 			isArray = true
 			x.ForEach(func(k, _ lua.LValue) {
@@ -342,7 +392,15 @@ func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
 				if i > 1 {
 					b.WriteByte(',')
 				}
-				if err := st.encodeValue(b, x.RawGetInt(i), depth+1); err != nil {
+				if err := e.newline(depth + 1); err != nil {
+					return err
+				}
+				if err := e.value(x.RawGetInt(i), depth+1); err != nil {
+					return err
+				}
+			}
+			if n > 0 {
+				if err := e.newline(depth); err != nil {
 					return err
 				}
 			}
@@ -370,13 +428,26 @@ func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
 		}
 		sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
 		b.WriteByte('{')
-		for i, e := range kvs {
+		for i, kv := range kvs {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, e.k)
+			if err := e.newline(depth + 1); err != nil {
+				return err
+			}
+			if err := e.str(kv.k); err != nil {
+				return err
+			}
 			b.WriteByte(':')
-			if err := st.encodeValue(b, e.v, depth+1); err != nil {
+			if e.indent != "" {
+				b.WriteByte(' ')
+			}
+			if err := e.value(kv.v, depth+1); err != nil {
+				return err
+			}
+		}
+		if len(kvs) > 0 {
+			if err := e.newline(depth); err != nil {
 				return err
 			}
 		}
@@ -387,10 +458,17 @@ func (st *state) encodeValue(b *bytes.Buffer, v lua.LValue, depth int) error {
 	return nil
 }
 
-func writeJSONString(b *bytes.Buffer, s string) {
+// str writes s as a JSON string, stopping once the output is over room
+// (an escaped string can be six times its size).
+func (e *jsonEncoder) str(s string) error {
 	const hex = "0123456789abcdef"
+	b := &e.b
 	b.WriteByte('"')
 	for i := 0; i < len(s); {
+		if int64(b.Len()) > e.room {
+			e.need = int64(b.Len())
+			return errJSONTooBig
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -422,6 +500,7 @@ func writeJSONString(b *bytes.Buffer, s string) {
 		i += size
 	}
 	b.WriteByte('"')
+	return nil
 }
 
 func (st *state) jsonDecode(s string) (lua.LValue, error) {

@@ -166,13 +166,16 @@ func (s *script) compile(src []byte) (*lua.FunctionProto, error) {
 		}
 		return nil, &ScriptError{File: s.path, Msg: strings.TrimSpace(err.Error())}
 	}
-	proto, err := lua.Compile(chunk, s.path)
+	proto, err := lua.Compile(rewriteConcat(chunk), s.path)
 	if err != nil {
 		var ce *lua.CompileError
 		if errors.As(err, &ce) {
 			return nil, &ScriptError{File: s.path, Line: ce.Line, Msg: ce.Message}
 		}
 		return nil, &ScriptError{File: s.path, Msg: err.Error()}
+	}
+	if hasConcat(proto) {
+		return nil, &ScriptError{File: s.path, Msg: errConcatLeft.Error()}
 	}
 	return proto, nil
 }

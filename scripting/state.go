@@ -30,6 +30,8 @@ type state struct {
 	null    *lua.LUserData // json.null
 	arrayMT *lua.LTable    // marks a table json.encode writes as an array
 
+	built int64 // bytes of strings the current call built (see grow); worker only
+
 	abandoned atomic.Bool
 	started   atomic.Int64 // when the worker began the current call (UnixNano)
 	pctx      progressCtx  // the current call's context
@@ -66,6 +68,8 @@ func (v *version) newState(first bool) (*state, error) {
 	st.installAPI()
 
 	fn := L.NewFunctionFromProto(v.proto)
+	// The chunk's first statement takes the checked .. into a local.
+	L.SetGlobal(concatName, L.NewFunction(st.concat))
 	st.loading = true
 	timeout := max(e.opts.Timeout, e.opts.LoadTimeout)
 	err, timedOut, abandoned := st.exec(context.Background(), timeout, func() error {
@@ -73,6 +77,7 @@ func (v *version) newState(first bool) (*state, error) {
 		return L.PCall(0, 0, nil)
 	})
 	st.loading = false
+	L.SetGlobal(concatName, lua.LNil)
 	switch {
 	case abandoned:
 		return nil, &ScriptError{File: v.s.path, Msg: fmt.Sprintf("the script's top level did not finish within %s", timeout)}
@@ -160,7 +165,13 @@ func (st *state) openLibs() {
 	for _, name := range []string{"time", "clock", "date", "difftime"} {
 		osSafe.RawSetString(name, osFull.RawGetString(name))
 	}
+	if date, ok := osFull.RawGetString("date").(*lua.LFunction); ok {
+		osSafe.RawSetString("date", L.NewFunction(func(L *lua.LState) int { return st.osDate(L, date) }))
+	}
 	L.SetGlobal("os", osSafe)
+	if tabTable, ok := L.GetGlobal("table").(*lua.LTable); ok {
+		tabTable.RawSetString("concat", L.NewFunction(st.tableConcat))
+	}
 	if strTable, ok := L.GetGlobal("string").(*lua.LTable); ok {
 		strTable.RawSetString("dump", lua.LNil)
 		st.installStringLib(strTable)
@@ -287,6 +298,7 @@ func (st *state) runJob(j job) (err error) {
 		st.L.RemoveContext()
 	}()
 	st.L.SetContext(j.ctx)
+	st.built = 0
 	st.started.Store(time.Now().UnixNano())
 	return j.body()
 }

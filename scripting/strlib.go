@@ -9,10 +9,11 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/scripting/internal/luapat"
 )
 
-// The string functions that can run away are replaced: rep and format
-// are capped in output, and find, match, gmatch and gsub use luapat,
-// whose recursion is bounded by the pattern and which stops when the
-// hook's time is up (gopher-lua's matcher recurses once per character and
+// The string functions that can run away are replaced: rep, format,
+// gsub, upper, lower and reverse admit their result with grow before
+// building it, and find, match, gmatch and gsub use luapat, whose
+// recursion is bounded by the pattern and which stops when the hook's
+// time is up (gopher-lua's matcher recurses once per character and
 // cannot be interrupted: issue #521). gsub also builds its result in
 // linear time (gopher-lua's copies the whole string per replacement).
 func (st *state) installStringLib(strTable *lua.LTable) {
@@ -24,25 +25,58 @@ func (st *state) installStringLib(strTable *lua.LTable) {
 	set("match", func(L *lua.LState) int { return st.strFind(L, false) })
 	set("gsub", st.strGsub)
 	set("gmatch", st.strGmatch)
+	set("upper", st.asciiCase(true))
+	set("lower", st.asciiCase(false))
+	set("reverse", st.strReverse)
 	strTable.RawSetString("gfind", strTable.RawGetString("gmatch"))
 	if f, ok := origFormat.(*lua.LFunction); ok {
-		set("format", func(L *lua.LState) int {
-			if err := checkFormat(L.CheckString(1)); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-			L.Insert(f, 1)
-			L.Call(L.GetTop()-1, 1)
-			if s, ok := L.Get(-1).(lua.LString); ok && int64(len(s)) > st.v.s.eng.opts.StringLimit {
-				L.RaiseError("string.format: result of %d bytes is over the limit of %d", len(s), st.v.s.eng.opts.StringLimit)
-			}
-			return 1
-		})
+		set("format", func(L *lua.LState) int { return st.strFormat(L, f) })
 	}
 }
 
-// checkFormat refuses widths and precisions of more than two digits, as
-// C Lua does, so "%999999999d" cannot ask for a gigabyte.
-func checkFormat(f string) error {
+// strFormat is string.format: gopher-lua's hands the format and the values
+// to fmt.Sprintf, so the result is bounded (formatBound) and admitted
+// before it is built. Values other than strings and numbers are passed as
+// their names ("table: 0x..."), which is what %s printed for them anyway:
+// other verbs made fmt print a table's every element.
+func (st *state) strFormat(L *lua.LState, orig *lua.LFunction) int {
+	format := L.CheckString(1)
+	top := L.GetTop()
+	var buf [8]lua.LValue
+	args := buf[:0]
+	for i := 2; i <= top; i++ {
+		v := L.Get(i)
+		switch v.(type) {
+		case lua.LString, lua.LNumber:
+		default:
+			v = lua.LString(v.String())
+			L.Replace(i, v)
+		}
+		args = append(args, v)
+	}
+	bound, err := formatBound(format, args)
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	st.grow(L, "string.format", bound)
+	L.Insert(orig, 1)
+	L.Call(top, 1)
+	if s, ok := L.Get(-1).(lua.LString); ok {
+		st.built += int64(len(s)) - bound // count what was built, not the bound
+	}
+	return 1
+}
+
+// formatBound is at most the length of string.format's result. It
+// refuses, as C Lua does, widths and precisions of more than two digits
+// ("%999999999d" would ask for a gigabyte), and fmt's %[n] and %*, which
+// are not Lua's and would let one value be printed many times.
+func formatBound(f string, args []lua.LValue) (int64, error) {
+	size := int64(len(f))
+	// gopher-lua passes as many values as it counts directives; fmt
+	// complains about a missing one and prints those left over.
+	passed := min(strings.Count(f, "%")-strings.Count(f, "%%"), len(args))
+	used := 0
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' {
 			continue
@@ -54,28 +88,64 @@ func checkFormat(f string) error {
 		for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
 			i++
 		}
-		n := 0
+		width, n := 0, 0
 		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+			width = width*10 + int(f[i]-'0')
 			i++
 			n++
 		}
+		prec, hasPrec := 0, false
 		if i < len(f) && f[i] == '.' {
 			i++
+			hasPrec = true
 			m := 0
 			for i < len(f) && f[i] >= '0' && f[i] <= '9' {
+				prec = prec*10 + int(f[i]-'0')
 				i++
 				m++
 			}
 			n = max(n, m)
 		}
 		if n > 2 {
-			return fmt.Errorf("invalid format (width or precision too long)")
+			return 0, fmt.Errorf("invalid format (width or precision too long)")
 		}
+		if i >= len(f) {
+			size += 16 // %!(NOVERB)
+			break
+		}
+		if f[i] == '[' || f[i] == '*' {
+			return 0, fmt.Errorf("invalid format (%%%c is not Lua's)", f[i])
+		}
+		if used >= passed {
+			size += int64(width) + 16 // %!s(MISSING)
+			continue
+		}
+		size += int64(width) + valueBound(f[i], args[used], prec, hasPrec)
+		used++
 	}
-	return nil
+	for _, v := range args[used:max(used, passed)] {
+		size += valueBound('v', v, 0, false) + 32 // %!(EXTRA type=value, ...)
+	}
+	return size, nil
 }
 
-func (st *state) strLimit() int64 { return st.v.s.eng.opts.StringLimit }
+// valueBound is at most the length of one value formatted with verb.
+func valueBound(verb byte, v lua.LValue, prec int, hasPrec bool) int64 {
+	s, ok := v.(lua.LString)
+	if !ok {
+		// A number: %f of 1e308 has 309 digits, a precision at most 99.
+		return 512
+	}
+	if verb == 's' || verb == 'v' {
+		if hasPrec && prec < len(s) {
+			return int64(prec)
+		}
+		return int64(len(s))
+	}
+	// %q escapes a byte in four, "% #x" spells it in five; fmt's
+	// complaint about a bad verb quotes the value.
+	return 5*int64(len(s)) + 32
+}
 
 func (st *state) strRep(L *lua.LState) int {
 	s := L.CheckString(1)
@@ -86,9 +156,7 @@ func (st *state) strRep(L *lua.LState) int {
 		return 1
 	}
 	total := int64(len(s))*int64(n) + int64(len(sep))*int64(n-1)
-	if total > st.strLimit() {
-		L.RaiseError("string.rep: result of %d bytes is over the limit of %d", total, st.strLimit())
-	}
+	st.grow(L, "string.rep", total)
 	if sep == "" {
 		L.Push(lua.LString(strings.Repeat(s, n)))
 		return 1
@@ -222,14 +290,11 @@ func (st *state) strGsub(L *lua.LState) int {
 		L.ArgError(3, "string/function/table expected")
 	}
 	maxN := L.OptInt(4, len(src)+1)
-	limit := st.strLimit()
 
 	// Plain pattern and plain replacement: a substring replace.
 	if rs, ok := repl.(lua.LString); ok && luapat.IsPlain(p) && p != "" && !strings.Contains(string(rs), "%") {
 		n := min(strings.Count(src, p), maxN)
-		if int64(len(src))+int64(n)*(int64(len(rs))-int64(len(p))) > limit {
-			L.RaiseError("string.gsub: result is over the limit of %d bytes", limit)
-		}
+		st.grow(L, "string.gsub", int64(len(src))+int64(n)*(int64(len(rs))-int64(len(p))))
 		L.Push(lua.LString(strings.Replace(src, p, string(rs), n)))
 		L.Push(lua.LNumber(n))
 		return 2
@@ -241,9 +306,13 @@ func (st *state) strGsub(L *lua.LState) int {
 		pstart = 1
 	}
 	var b strings.Builder
+	// The result grows piece by piece, and a replacement function may
+	// build strings of its own meanwhile: each piece is checked against
+	// what grow would still admit, and the whole is counted at the end.
+	o := &st.v.s.eng.opts
 	grow := func(n int) {
-		if int64(b.Len()+n) > limit {
-			L.RaiseError("string.gsub: result is over the limit of %d bytes", limit)
+		if want := int64(b.Len() + n); want > o.StringLimit || st.built+want > o.AllocLimit {
+			st.grow(L, "string.gsub", want)
 		}
 	}
 	n := 0
@@ -275,6 +344,7 @@ func (st *state) strGsub(L *lua.LState) int {
 done:
 	grow(len(src) - s)
 	b.WriteString(src[s:])
+	st.grow(L, "string.gsub", int64(b.Len()))
 	L.Push(lua.LString(b.String()))
 	L.Push(lua.LNumber(n))
 	return 2

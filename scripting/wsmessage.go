@@ -41,8 +41,9 @@ func (st *state) message(L *lua.LState, i int) *wsMessage {
 	return r.c.msg
 }
 
-func (w *wsMessage) payload() lua.LString {
+func (st *state) payload(L *lua.LState, w *wsMessage) lua.LString {
 	if !w.read && !w.set {
+		st.grow(L, "message.text", int64(len(w.m.Data)))
 		w.data, w.read = lua.LString(w.m.Data), true
 	}
 	return w.data
@@ -53,7 +54,7 @@ func (st *state) messageIndex(L *lua.LState) int {
 	var v lua.LValue = lua.LNil
 	switch L.ToString(2) {
 	case "data", "text":
-		v = w.payload()
+		v = st.payload(L, w)
 	case "from_client":
 		v = lua.LBool(w.m.FromClient)
 	case "kind":
@@ -102,11 +103,16 @@ func (st *state) messageDrop(L *lua.LState) int {
 }
 
 func (st *state) messageLen(L *lua.LState) int {
-	L.Push(lua.LNumber(len(st.message(L, 1).payload())))
+	w := st.message(L, 1)
+	n := len(w.m.Data)
+	if w.set {
+		n = len(w.data)
+	}
+	L.Push(lua.LNumber(n))
 	return 1
 }
 
 func (st *state) messageString(L *lua.LState) int {
-	L.Push(st.message(L, 1).payload())
+	L.Push(st.payload(L, st.message(L, 1)))
 	return 1
 }

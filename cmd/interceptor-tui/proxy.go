@@ -73,7 +73,9 @@ func readPEMCerts(path string) ([]*x509.Certificate, error) {
 	return out, nil
 }
 
-// readFlowFile reads a flows file, reporting damaged parts to the log.
+// readFlowFile reads a flows file, reporting damaged parts and every
+// value that was repaired or refused to the log (stderr in headless mode,
+// the event log in the TUI), and then how many flows it kept.
 func readFlowFile(path string, log *flowstore.EventLog) ([]*flowstore.Flow, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -86,6 +88,9 @@ func readFlowFile(path string, log *flowstore.EventLog) ([]*flowstore.Flow, erro
 	}
 	for _, w := range warns {
 		log.Add(flowstore.LevelWarn, "load", "", path+": "+w.String())
+	}
+	if len(warns) > 0 {
+		log.Add(flowstore.LevelWarn, "load", "", fmt.Sprintf("%s: %d flows read, with %d problems (above)", path, len(flows), len(warns)))
 	}
 	now := time.Now()
 	for _, fl := range flows {

@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 )
 
@@ -78,8 +79,11 @@ func Detect(prefix []byte) Format {
 
 // Load reads the flows of a file in either format. Its warnings are those
 // of flowstore.ReadLines; for HAR each names the line and entry, as
-// "entry 4: bad URL …". A file with nothing in it holds no flows and is not
-// an error.
+// "entry 4: bad URL …". Every flow has been through
+// flowstore.ValidateLoaded, and a standing mock whose filter does not parse
+// is removed from its flow (with a warning naming the flow) rather than
+// left to stop every other mock from loading. A file with nothing in it
+// holds no flows and is not an error.
 func Load(r io.Reader) ([]*flowstore.Flow, []flowstore.LoadWarning, error) {
 	br := bufio.NewReaderSize(r, DetectSize)
 	prefix, err := br.Peek(DetectSize)
@@ -88,7 +92,8 @@ func Load(r io.Reader) ([]*flowstore.Flow, []flowstore.LoadWarning, error) {
 	}
 	switch Detect(prefix) {
 	case JSONLines:
-		return flowstore.ReadLines(br)
+		flows, warns, err := flowstore.ReadLines(br)
+		return flows, checkMocks(flows, warns), err
 	case HAR:
 		flows, hw, err := har.Read(br)
 		warns := make([]flowstore.LoadWarning, 0, len(hw))
@@ -99,11 +104,25 @@ func Load(r io.Reader) ([]*flowstore.Flow, []flowstore.LoadWarning, error) {
 			}
 			warns = append(warns, flowstore.LoadWarning{Line: w.Line, Msg: msg})
 		}
-		return flows, warns, err
+		return flows, checkMocks(flows, warns), err
 	}
 	if len(bytes.TrimSpace(bytes.TrimPrefix(prefix, bom))) == 0 {
 		return nil, nil, nil
 	}
 	start := prefix[:min(len(prefix), 40)]
 	return nil, nil, fmt.Errorf("%w (it starts with %q)", ErrUnknownFormat, start)
+}
+
+// checkMocks removes standing mocks whose filter does not parse.
+func checkMocks(flows []*flowstore.Flow, warns []flowstore.LoadWarning) []flowstore.LoadWarning {
+	for _, f := range flows {
+		if f.Mock == nil || f.Mock.Filter == "" {
+			continue
+		}
+		if _, err := filter.Parse(f.Mock.Filter); err != nil {
+			warns = append(warns, flowstore.LoadWarning{Msg: fmt.Sprintf("flow %s: standing mock filter %q does not parse (%v); the mock is removed, the flow kept", f.ID, f.Mock.Filter, err)})
+			f.Mock = nil
+		}
+	}
+	return warns
 }

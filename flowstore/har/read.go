@@ -167,7 +167,13 @@ func (p *reader) entryList() error {
 			p.warn(start, n, "%v; skipped", err)
 			continue
 		}
-		p.flows = append(p.flows, f)
+		checked, keep := flowstore.ValidateLoaded(f)
+		for _, msg := range checked {
+			p.warn(start, n, "%s", msg)
+		}
+		if keep {
+			p.flows = append(p.flows, f)
+		}
 	}
 	_, err := p.dec.Token() // ']'
 	return err
@@ -243,7 +249,7 @@ func toFlow(e *Entry) (*flowstore.Flow, []string, error) {
 	}
 	start, err := parseTime(e.StartedDateTime)
 	if err != nil {
-		notes = append(notes, fmt.Sprintf("bad startedDateTime %q", e.StartedDateTime))
+		notes = append(notes, fmt.Sprintf("bad startedDateTime %q; the flow has no times", e.StartedDateTime))
 	}
 
 	if x := e.Flow; x != nil {

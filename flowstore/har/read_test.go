@@ -304,7 +304,7 @@ func TestReadDamaged(t *testing.T) {
 			`line 25: entry 5: request.headersSize: string where int64 belongs; left empty`,
 			`line 25: entry 5: request body: bad base64 (illegal base64 data at input byte 3); left empty`,
 			`line 25: entry 5: response body kept decoded and Content-Encoding removed: encode: unknown content encoding "compress"`,
-			`line 25: entry 5: bad startedDateTime "yesterday"`,
+			`line 25: entry 5: bad startedDateTime "yesterday"; the flow has no times`,
 		}
 		if gw := warningStrings(warns); strings.Join(gw, "\n") != strings.Join(want, "\n") {
 			t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(gw, "\n"), strings.Join(want, "\n"))
