@@ -47,9 +47,15 @@ end
 `
 
 func TestDesignScript(t *testing.T) {
-	for _, plain := range []bool{false, true} {
-		t.Run(map[bool]string{false: "https", true: "http"}[plain], func(t *testing.T) {
+	for _, kind := range []string{"https", "http", "h2 client"} {
+		t.Run(kind, func(t *testing.T) {
+			plain := kind == "http"
 			r := newRig(t, plain, nil, script(t, designScript))
+			if kind == "h2 client" {
+				// An HTTP/2 request has no Host line; headers["host"] is its
+				// :authority all the same.
+				r.client = r.env.ClientH2()
+			}
 			got := r.do("POST", "/design", "hello")
 			if got.err != nil || got.status != 200 || got.body != "overwritten response" || got.header.Get("Server") != "LuaProxy" {
 				t.Fatalf("client got %+v", got)
@@ -60,6 +66,9 @@ func TestDesignScript(t *testing.T) {
 			}
 			host := strings.TrimPrefix(strings.TrimPrefix(r.srv.URL, "https://"), "http://")
 			f := r.env.WaitFlow(r.url("/design"))
+			if kind == "h2 client" && (f.Request.Proto != "HTTP/2.0" || f.Request.Headers.Has("Host")) {
+				t.Fatalf("the client's request was %s with headers %q, want HTTP/2 without a Host line", f.Request.Proto, f.Request.Headers)
+			}
 			en := logged(t, r.env.Log, "[script:hooks.lua] "+host, f.ID)
 			if en.Level != flowstore.LevelInfo {
 				t.Fatalf("%+v", en)

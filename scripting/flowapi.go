@@ -563,8 +563,22 @@ func (st *state) headersIndex(L *lua.LState) int {
 		L.Push(m)
 		return 1
 	}
-	pushHeader(L, *st.headers(L, r), key)
+	st.pushHeader(L, r, key)
 	return 1
+}
+
+// pushHeader pushes the first value of name. An HTTP/2 request carries its
+// host as :authority, not as a header line; headers["host"] is that host
+// all the same, as a script written for HTTP/1 expects.
+func (st *state) pushHeader(L *lua.LState, r *ref, name string) {
+	h := *st.headers(L, r)
+	if r.kind == refReqHeaders && strings.EqualFold(name, "host") && !h.Has("Host") {
+		if q := r.c.f.Request; q.Host != "" {
+			L.Push(lua.LString(q.Authority()))
+			return
+		}
+	}
+	pushHeader(L, h, name)
 }
 
 func pushHeader(L *lua.LState, h flowstore.Headers, name string) {
@@ -626,7 +640,7 @@ func headerValue(L *lua.LState, v lua.LValue, i int) string {
 
 func (st *state) headersGet(L *lua.LState) int {
 	r := st.ref(L, 1)
-	pushHeader(L, *st.headers(L, r), L.CheckString(2))
+	st.pushHeader(L, r, L.CheckString(2))
 	return 1
 }
 
