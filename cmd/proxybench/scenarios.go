@@ -203,6 +203,16 @@ func (b *bench) measure(ctx context.Context, c benchCase, px string) (r *result)
 			lr = b.timed(ctx, r, proc, loadSpec{conns: conns, total: int64(b.cfg.flows), do: do})
 			break
 		}
+		if sc == scH2 {
+			// One request alone first: its connection is the one every
+			// worker's streams then share, as a browser's would. Workers
+			// starting together on no connection would each dial one.
+			r.Made++
+			if _, err := do(ctx, 0); err != nil {
+				r.FirstError = err.Error()
+				return r
+			}
+		}
 		if b.cfg.warmup > 0 {
 			r.Made += runLoad(ctx, loadSpec{conns: conns, duration: b.cfg.warmup, do: do}).made()
 		}
