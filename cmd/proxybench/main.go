@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each timed scenario runs per proxy")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each timed keep-alive scenario")
-	fs.IntVar(&cfg.conns, "conns", 32, "concurrent client connections (workers)")
+	fs.IntVar(&cfg.conns, "conns", 32, "concurrent clients (workers): keep-alive connections, or streams on one connection in the h2 scenario")
 	only := fs.String("only", strings.Join(allScenarios, ","), "comma-separated `scenarios` to run")
 	origins := fs.String("origin", "both", "`kind` of origin the HTTPS scenarios run against: h1 (ALPN http/1.1 only), h2 (ALPN h2,http/1.1) or both, each scenario once per kind (h2 runs against h2 only, http against plain HTTP/1.1 always)")
 	proxies := fs.String("proxies", strings.Join(slices.DeleteFunc(slices.Clone(allProxies), func(p string) bool { return p == proxyBaseline }), ","), "comma-separated `proxies` to measure (baseline: the build --baseline names)")
@@ -64,7 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to `file` (- for stdout)")
 	fs.IntVar(&cfg.flows, "flows", 50000, "requests in the flows scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each scenario and proxy `N` times, interleaved, and keep the one least disturbed by other processes")
-	fs.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of each bare goproxy and interceptor-tui run into `directory` (NAME-N.prof), to see where the difference goes")
+	fs.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of each bare goproxy and interceptor-tui run into `directory` (PROXY-SCENARIO-ORIGIN-N.prof), to see where the difference goes")
 	fs.BoolVar(&cfg.bareClose, "bare-forward-close", false, "let the bare goproxy close its upstream connection when the client sends Connection: close, as stock goproxy does")
 	fs.Var(sizeValue{&cfg.download}, "download", "body `size` of the download scenario (1GiB, 256MiB, ...)")
 	fs.Usage = func() {
@@ -291,7 +291,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 				}
 				var r *result
 				if why, ok := skip[px]; ok {
-					r = &result{Scenario: c.Scenario, Origin: c.Origin, Proxy: px, Skipped: why}
+					r = b.newResult(c, px)
+					r.Skipped = why
 				} else {
 					r = b.measure(ctx, c, px)
 				}

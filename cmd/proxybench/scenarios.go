@@ -121,12 +121,17 @@ func (b *bench) timed(ctx context.Context, r *result, proc *proxyProc, spec load
 	return lr
 }
 
+// newResult is an empty row for proxy px in case c, saying what it measures.
+func (b *bench) newResult(c benchCase, px string) *result {
+	return &result{Scenario: c.Scenario, Origin: c.Origin, Proxy: px, Mix: requestMix(c.Scenario, b.cfg), Client: scenarioInfos[c.Scenario].client}
+}
+
 // measure starts a fresh proxy (none for direct), runs the scenario through
 // it against the origin kind c names, reads its memory and stops it. A
 // failure is a result with no requests.
 func (b *bench) measure(ctx context.Context, c benchCase, px string) (r *result) {
 	sc := c.Scenario
-	r = &result{Scenario: sc, Origin: c.Origin, Proxy: px, Mix: requestMix(sc, b.cfg), Client: scenarioInfos[sc].client}
+	r = b.newResult(c, px)
 	var (
 		proxyURL *url.URL
 		pool     = b.origin.pool
