@@ -27,7 +27,10 @@ import (
 // cost of capture: an ECDSA CA, a leaf cache keyed by SNI with concurrent
 // mints collapsed (certs.Leaves), a transport of its own that trusts the
 // origin, keeps connections to it (as many idle ones per host as ours
-// keeps) and leaves encodings alone, a silent logger.
+// keeps) and leaves encodings alone, a silent logger. It offers h2 to
+// clients (AllowHTTP2) but its Transport, having a TLS config of its own and
+// no ForceAttemptHTTP2, speaks HTTP/1.1 to every origin, whatever the
+// client spoke: the floor the issue measured against.
 func runBare(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("proxybench bare-goproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -69,6 +72,7 @@ func runBare(args []string, stderr io.Writer) int {
 	p := goproxy.NewProxyHttpServer()
 	p.Logger = log.New(io.Discard, "", 0)
 	p.KeepAcceptEncoding = true
+	p.AllowHTTP2 = true
 	p.ConnectDial = nil
 	p.Tr = &http.Transport{
 		Proxy:               nil,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -106,9 +107,12 @@ func runLoad(ctx context.Context, spec loadSpec) *loadResult {
 	return out
 }
 
-// newTransport is the load client's transport: HTTP/1.1 (as the origin
-// speaks it), through proxy unless it is nil, trusting pool.
-func newTransport(proxy *url.URL, pool *x509.CertPool, serverName string, conns int, keepAlive bool) *http.Transport {
+// newTransport is the load client's transport, through proxy unless it is
+// nil, trusting pool. It speaks HTTP/1.1 unless h2 is set; then it offers
+// h2 and http/1.1 in ALPN (inside the CONNECT tunnel when proxied), as Go
+// programs do by default, and multiplexes its requests over HTTP/2 where
+// the other side chose it.
+func newTransport(proxy *url.URL, pool *x509.CertPool, serverName string, conns int, keepAlive, h2 bool) *http.Transport {
 	tr := &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, ServerName: serverName},
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
@@ -117,21 +121,44 @@ func newTransport(proxy *url.URL, pool *x509.CertPool, serverName string, conns 
 		MaxIdleConnsPerHost: max(conns, 2),
 		IdleConnTimeout:     90 * time.Second,
 	}
+	if h2 {
+		// A TLS config of our own turns HTTP/2 off unless forced; an empty
+		// TLSNextProto turns it off even then.
+		tr.TLSNextProto = nil
+		tr.ForceAttemptHTTP2 = true
+	}
 	if proxy != nil {
 		tr.Proxy = http.ProxyURL(proxy)
 	}
 	return tr
 }
 
-// get fetches url (with Host set to host when not empty), reads the whole
-// body and checks it is a 200 of want bytes.
-func get(ctx context.Context, c *http.Client, url, host string, want int64) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// call is one request the load client makes, over and over.
+type call struct {
+	method string
+	url    string
+	host   string // Host header when not empty
+	body   []byte // request body, for POST
+	want   int64  // response body bytes expected
+	proto  int    // HTTP major version the answer must come in, 0 for any
+}
+
+// do makes the request, reads the whole body and checks it is a 200 of
+// c.want bytes in the HTTP version asked for.
+func (q call) do(ctx context.Context, c *http.Client) (int64, error) {
+	var body io.Reader
+	if q.body != nil {
+		body = bytes.NewReader(q.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, q.method, q.url, body)
 	if err != nil {
 		return 0, err
 	}
-	if host != "" {
-		req.Host = host
+	if q.host != "" {
+		req.Host = q.host
+	}
+	if q.body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -142,12 +169,21 @@ func get(ctx context.Context, c *http.Client, url, host string, want int64) (int
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return int64(len(b)), fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(b)))
 	}
+	if q.proto != 0 && resp.ProtoMajor != q.proto {
+		return 0, fmt.Errorf("answered in %s, want HTTP/%d", resp.Proto, q.proto)
+	}
 	n, err := io.Copy(io.Discard, resp.Body)
 	if err != nil {
 		return n, err
 	}
-	if n != want {
-		return n, fmt.Errorf("got %d body bytes, want %d", n, want)
+	if n != q.want {
+		return n, fmt.Errorf("got %d body bytes, want %d", n, q.want)
 	}
 	return n, nil
+}
+
+// get fetches url (with Host set to host when not empty), reads the whole
+// body and checks it is a 200 of want bytes.
+func get(ctx context.Context, c *http.Client, url, host string, want int64) (int64, error) {
+	return call{method: http.MethodGet, url: url, host: host, want: want}.do(ctx, c)
 }

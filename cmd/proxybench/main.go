@@ -33,6 +33,9 @@ type config struct {
 	warmup    time.Duration
 	conns     int
 	scenarios []string
+	origins   []string    // origin kinds the HTTPS scenarios run against
+	cases     []benchCase // scenarios crossed with origin kinds, in the order run
+	dropped   []string    // scenarios no selected origin kind can serve, and why
 	proxies   []string
 	pin       bool
 	binary    string
@@ -51,8 +54,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each timed scenario runs per proxy")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each timed keep-alive scenario")
-	fs.IntVar(&cfg.conns, "conns", 32, "concurrent client connections (workers)")
+	fs.IntVar(&cfg.conns, "conns", 32, "concurrent clients (workers): keep-alive connections, or streams on one connection in the h2 scenario")
 	only := fs.String("only", strings.Join(allScenarios, ","), "comma-separated `scenarios` to run")
+	origins := fs.String("origin", "both", "`kind` of origin the HTTPS scenarios run against: h1 (ALPN http/1.1 only), h2 (ALPN h2,http/1.1) or both, each scenario once per kind (h2 runs against h2 only, http against plain HTTP/1.1 always)")
 	proxies := fs.String("proxies", strings.Join(slices.DeleteFunc(slices.Clone(allProxies), func(p string) bool { return p == proxyBaseline }), ","), "comma-separated `proxies` to measure (baseline: the build --baseline names)")
 	fs.BoolVar(&cfg.pin, "pin", false, "start every proxy under `taskset -c 0` (run proxybench itself under `taskset -c 1`)")
 	fs.StringVar(&cfg.binary, "binary", "", "interceptor-tui `binary` to measure (default: go build one into a temp directory)")
@@ -60,12 +64,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to `file` (- for stdout)")
 	fs.IntVar(&cfg.flows, "flows", 50000, "requests in the flows scenario")
 	fs.IntVar(&cfg.repeat, "repeat", 1, "measure each scenario and proxy `N` times, interleaved, and keep the one least disturbed by other processes")
-	fs.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of each bare goproxy and interceptor-tui run into `directory` (NAME-N.prof), to see where the difference goes")
+	fs.StringVar(&cfg.profiles, "profile", "", "write a CPU profile of each bare goproxy and interceptor-tui run into `directory` (PROXY-SCENARIO-ORIGIN-N.prof), to see where the difference goes")
 	fs.BoolVar(&cfg.bareClose, "bare-forward-close", false, "let the bare goproxy close its upstream connection when the client sends Connection: close, as stock goproxy does")
 	fs.Var(sizeValue{&cfg.download}, "download", "body `size` of the download scenario (1GiB, 256MiB, ...)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: proxybench [flags]\n       proxybench bare-goproxy --listen ADDR --ca-dir DIR [--upstream-ca FILE]\n\n")
-		fmt.Fprintf(stderr, "Scenarios: %s. Proxies: %s.\n\nFlags:\n", strings.Join(allScenarios, ", "), strings.Join(allProxies, ", "))
+		fmt.Fprintf(stderr, "Scenarios: %s. Origin kinds: %s. Proxies: %s.\n\nFlags:\n", strings.Join(allScenarios, ", "), strings.Join(allOrigins, ", "), strings.Join(allProxies, ", "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -77,6 +81,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	var err error
 	if cfg.scenarios, err = pickList(*only, allScenarios, "scenario"); err != nil {
 		return nil, err
+	}
+	if *origins == "both" {
+		*origins = strings.Join(allOrigins, ",")
+	}
+	if cfg.origins, err = pickList(*origins, allOrigins, "origin kind"); err != nil {
+		return nil, err
+	}
+	if cfg.cases, cfg.dropped = planCases(cfg.scenarios, cfg.origins); len(cfg.cases) == 0 {
+		return nil, fmt.Errorf("nothing to run: %s", strings.Join(cfg.dropped, "; "))
 	}
 	if cfg.proxies, err = pickList(*proxies, allProxies, "proxy"); err != nil {
 		return nil, err
@@ -264,10 +277,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer org.close()
 	env.originCA = org.caFile
 
+	for _, d := range cfg.dropped {
+		fmt.Fprintln(stderr, "proxybench: skipping scenario", d)
+	}
 	b := &bench{cfg: cfg, env: env, origin: org}
 	rs := results{}
 	started := time.Now()
-	for _, sc := range cfg.scenarios {
+	for _, c := range cfg.cases {
 		for rep := 0; rep < cfg.repeat; rep++ {
 			for _, px := range cfg.proxies {
 				if ctx.Err() != nil {
@@ -275,13 +291,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 				}
 				var r *result
 				if why, ok := skip[px]; ok {
-					r = &result{Scenario: sc, Proxy: px, Skipped: why}
+					r = b.newResult(c, px)
+					r.Skipped = why
 				} else {
-					r = b.measure(ctx, sc, px)
+					r = b.measure(ctx, c, px)
 				}
 				r.Repeats = cfg.repeat
 				progress(stderr, r)
-				old := rs[sc][px]
+				old := rs[c][px]
 				var rounds []*result
 				if old != nil {
 					rounds = old.rounds
@@ -289,7 +306,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				if old == nil || better(r, old) {
 					rs.add(r)
 				}
-				rs[sc][px].rounds = append(rounds, r)
+				rs[c][px].rounds = append(rounds, r)
 			}
 		}
 	}
@@ -302,13 +319,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	meta := runMeta(cfg, args, time.Since(started), env.mitmdump, built)
 	meta.Checkout = builtFrom
 	fmt.Fprintln(stdout, meta.markdown())
-	writeResults(stdout, rs, cfg.scenarios, cfg.proxies)
+	writeResults(stdout, rs, cfg.cases, cfg.proxies)
 	fmt.Fprintln(stdout)
-	writeRatios(stdout, rs, cfg.scenarios)
+	writeRatios(stdout, rs, cfg.cases)
 	fmt.Fprintln(stdout)
 	targets := evalTargets(rs)
 	writeTargets(stdout, targets)
-	notes(stdout, rs, cfg.scenarios, cfg.proxies)
+	notes(stdout, rs, cfg.cases, cfg.proxies)
 
 	if cfg.jsonFile != "" {
 		if err := writeJSON(cfg.jsonFile, stdout, meta, rs, cfg, targets); err != nil {
@@ -350,18 +367,21 @@ func has(list []string, s string) bool {
 func progress(w io.Writer, r *result) {
 	switch {
 	case r.Skipped != "":
-		fmt.Fprintf(w, "  %-10s %-15s skipped: %s\n", r.Scenario, r.Proxy, r.Skipped)
+		fmt.Fprintf(w, "  %-10s %-5s %-15s skipped: %s\n", r.Scenario, r.Origin, r.Proxy, r.Skipped)
 		return
 	case r.Requests == 0:
-		fmt.Fprintf(w, "  %-10s %-15s FAILED: %s\n", r.Scenario, r.Proxy, r.FirstError)
+		fmt.Fprintf(w, "  %-10s %-5s %-15s FAILED: %s\n", r.Scenario, r.Origin, r.Proxy, r.FirstError)
 		return
 	}
-	fmt.Fprintf(w, "  %-10s %-15s %8.0f/s  p50 %.3f ms  p99 %.3f ms", r.Scenario, r.Proxy, r.Rate, r.P50, r.P99)
+	fmt.Fprintf(w, "  %-10s %-5s %-15s %8.0f/s  p50 %.3f ms  p99 %.3f ms", r.Scenario, r.Origin, r.Proxy, r.Rate, r.P50, r.P99)
 	if r.Scenario == scDownload {
 		fmt.Fprintf(w, "  %.0f MiB/s", r.MiBps)
 	}
 	if r.PeakKiB > 0 {
 		fmt.Fprintf(w, "  RSS %s MiB, peak %s MiB", fmtMiB(r.RSSKiB), fmtMiB(r.PeakKiB))
+	}
+	if r.Upstream != "" {
+		fmt.Fprintf(w, "  upstream %s", r.Upstream)
 	}
 	if r.OtherCPU >= 0 {
 		fmt.Fprintf(w, "  other CPU %.0f%%", r.OtherCPU)
@@ -377,11 +397,12 @@ func progress(w io.Writer, r *result) {
 const disturbed = 10
 
 // notes lists what the table cannot hold: errors, flows counted.
-func notes(w io.Writer, rs results, scenarios, proxies []string) {
+func notes(w io.Writer, rs results, cases []benchCase, proxies []string) {
 	var lines []string
-	for _, sc := range scenarios {
+	for _, c := range cases {
+		sc := c.Scenario + " (" + c.Origin + " origin)"
 		for _, px := range proxies {
-			r := rs[sc][px]
+			r := rs[c][px]
 			if r == nil {
 				continue
 			}

@@ -26,6 +26,7 @@ type meta struct {
 	Pinning  string   `json:"pinning"`
 	Duration string   `json:"duration"`
 	Conns    int      `json:"conns"`
+	Origins  []string `json:"origins"` // origin kinds and what each offers in ALPN
 	Repeat   int      `json:"repeat"`
 	Checkout string   `json:"checkout,omitempty"` // what interceptor-tui was built from
 	Mitmdump string   `json:"mitmdump,omitempty"`
@@ -42,6 +43,7 @@ func runMeta(cfg *config, args []string, took time.Duration, mitmdump, binary st
 		Go:       runtime.Version(),
 		Duration: cfg.duration.String(),
 		Conns:    cfg.conns,
+		Origins:  originNotes(cfg.origins),
 		Repeat:   cfg.repeat,
 		Took:     took.Round(time.Second).String(),
 		Pinning:  "none: proxies, client and origin share all CPUs",
@@ -61,7 +63,8 @@ func runMeta(cfg *config, args []string, took time.Duration, mitmdump, binary st
 			m.Proxies = append(m.Proxies, "relay: `proxybench relay`, a TCP relay to the origin (the client's TLS goes through it untouched); no proxy's added latency can go below what this one more process on the path costs; measured in the keep-alive scenarios only")
 		case proxyGoproxy:
 			s := "goproxy: `proxybench bare-goproxy`, goproxy " + moduleVersion("github.com/elazarl/goproxy") +
-				", ECDSA P-256 CA, leaves by SNI from certs.Leaves (LRU + singleflight), no capture, logger discarded"
+				", ECDSA P-256 CA, leaves by SNI from certs.Leaves (LRU + singleflight), no capture, logger discarded" +
+				", AllowHTTP2 (HTTP/2 to clients that offer it), its Transport speaking HTTP/1.1 to every origin"
 			if cfg.bareClose {
 				s += "; a client's Connection: close also closes its upstream connection (stock goproxy)"
 			} else {
@@ -69,11 +72,11 @@ func runMeta(cfg *config, args []string, took time.Duration, mitmdump, binary st
 			}
 			m.Proxies = append(m.Proxies, s)
 		case proxyOurs:
-			m.Proxies = append(m.Proxies, fmt.Sprintf("interceptor-tui: `%s --headless --upstream-ca ORIGIN-CA` (built by go build from this checkout unless --binary), defaults (`--max-flows %d` in the flows scenario), one line per flow on stdout, read and counted", binary, 2*cfg.flows))
+			m.Proxies = append(m.Proxies, fmt.Sprintf("interceptor-tui: `%s --headless --upstream-ca ORIGIN-CA` (built by go build from this checkout unless --binary), defaults (`--max-flows %d` in the flows scenario), one line per flow on stdout, read and counted; it offers h2 to clients and speaks to the origin the HTTP version the client spoke where the origin offers it", binary, 2*cfg.flows))
 		case proxyBaseline:
 			m.Proxies = append(m.Proxies, fmt.Sprintf("baseline: `%s`, started as interceptor-tui is", cfg.baseline))
 		case proxyMitmdump:
-			m.Proxies = append(m.Proxies, "mitmdump: `-q --ssl-insecure --set stream_large_bodies=1m` (streaming on, so it can finish the download)")
+			m.Proxies = append(m.Proxies, "mitmdump: `-q --ssl-insecure --set stream_large_bodies=1m` (streaming on, so it can finish the download); HTTP/2 on, as by default")
 		}
 	}
 	if mitmdump != "" {
@@ -93,7 +96,8 @@ func (m meta) markdown() string {
 	fmt.Fprintf(&b, "`%s` — %s\n\n", m.Command, m.Date)
 	fmt.Fprintf(&b, "- machine: %d × %s, %s\n", m.NumCPU, m.CPU, m.Go)
 	fmt.Fprintf(&b, "- pinning: %s\n", m.Pinning)
-	fmt.Fprintf(&b, "- load: %d connections, %s per timed scenario; origin and client in proxybench, HTTP/1.1\n", m.Conns, m.Duration)
+	fmt.Fprintf(&b, "- load: %d connections, %s per timed scenario; origin and client in proxybench; the client speaks HTTP/1.1 except in the h2 scenario (\"request mix\" says what each row sent)\n", m.Conns, m.Duration)
+	fmt.Fprintf(&b, "- origins: %s; \"upstream\" says which HTTP versions the origin served in each row\n", strings.Join(m.Origins, "; "))
 	if m.Repeat > 1 {
 		fmt.Fprintf(&b, "- each row is the least disturbed of %d interleaved rounds (see \"other CPU %%\"); each ratio and each \"p50 added\" is the median of the %d rounds' own\n", m.Repeat, m.Repeat)
 	}
@@ -110,11 +114,20 @@ func (m meta) markdown() string {
 	return b.String()
 }
 
+// originNotes describes the origin kinds selected, for the report.
+func originNotes(kinds []string) []string {
+	var out []string
+	for _, k := range kinds {
+		out = append(out, fmt.Sprintf("%s (ALPN %s)", k, originTitles[k]))
+	}
+	return out
+}
+
 func writeJSON(path string, stdout io.Writer, m meta, rs results, cfg *config, ts []target) error {
 	var list []*result
-	for _, sc := range cfg.scenarios {
+	for _, c := range cfg.cases {
 		for _, px := range cfg.proxies {
-			if r := rs[sc][px]; r != nil {
+			if r := rs[c][px]; r != nil {
 				list = append(list, r)
 			}
 		}

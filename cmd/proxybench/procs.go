@@ -56,6 +56,7 @@ type benchEnv struct {
 	bareClose bool
 	relayTo   string // the origin address the relay forwards to
 	profiles  string // directory for CPU profiles, "" for none
+	tag       string // scenario and origin kind of the next start, for profile names
 	mitmdump  string
 	procsLive sync.Map // *proxyProc → struct{}, for the signal handler
 }
@@ -72,10 +73,10 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 		return launch{argv: []string{e.self, "relay", "--listen", addr, "--to", e.relayTo}, settings: "a TCP relay to " + e.relayTo}, nil
 	case proxyGoproxy:
 		argv := []string{e.self, "bare-goproxy", "--listen", addr, "--ca-dir", dir, "--upstream-ca", e.originCA}
-		settings := "upstream connections kept when the client closes"
+		settings := "AllowHTTP2 (h2 to clients that offer it), HTTP/1.1 upstream, upstream connections kept when the client closes"
 		if e.bareClose {
 			argv = append(argv, "--forward-close")
-			settings = "--forward-close: a client's Connection: close closes upstream too"
+			settings = "AllowHTTP2, HTTP/1.1 upstream, --forward-close: a client's Connection: close closes upstream too"
 		}
 		argv = append(argv, e.profileArgs(name)...)
 		return launch{argv: argv, caFile: filepath.Join(dir, "ca.pem"), settings: settings}, nil
@@ -109,12 +110,17 @@ func (e *benchEnv) launchFor(name, addr string) (launch, error) {
 }
 
 // profileArgs asks a proxy of ours (bare goproxy or interceptor-tui) for a
-// CPU profile named after the proxy and this start.
+// CPU profile named after the proxy, the scenario and origin kind, and this
+// start (NAME-SCENARIO-ORIGIN-N.prof).
 func (e *benchEnv) profileArgs(name string) []string {
 	if e.profiles == "" {
 		return nil
 	}
-	return []string{"--cpuprofile", filepath.Join(e.profiles, fmt.Sprintf("%s-%d.prof", name, e.sequence))}
+	base := name
+	if e.tag != "" {
+		base += "-" + e.tag
+	}
+	return []string{"--cpuprofile", filepath.Join(e.profiles, fmt.Sprintf("%s-%d.prof", base, e.sequence))}
 }
 
 // startProxy starts a fresh instance of the named proxy and waits until it

@@ -104,31 +104,49 @@ func TestParseStatusMemory(t *testing.T) {
 func TestEvalTargets(t *testing.T) {
 	rs := results{}
 	for _, r := range []*result{
-		{Scenario: scHTTPS, Proxy: proxyDirect, Requests: 1, Rate: 32000, P50: 1.0},
-		{Scenario: scHTTPS, Proxy: proxyGoproxy, Requests: 1, Rate: 26000, P50: 1.2},
-		{Scenario: scHTTPS, Proxy: proxyOurs, Requests: 1, Rate: 20000, P50: 1.3},
-		{Scenario: scHTTPS, Proxy: proxyMitmdump, Requests: 1, Rate: 1300, P50: 25},
-		{Scenario: scDownload, Proxy: proxyGoproxy, Requests: 1, MiBps: 1000},
-		{Scenario: scDownload, Proxy: proxyOurs, Requests: 1, MiBps: 900, PeakKiB: 70 << 10},
-		{Scenario: scFlows, Proxy: proxyOurs, Requests: 1, RSSKiB: 100 << 10},
-		{Scenario: scHandshakes, Proxy: proxyMitmdump, Skipped: "not installed"},
+		{Scenario: scHTTPS, Origin: originH1, Proxy: proxyDirect, Requests: 1, Rate: 32000, P50: 1.0},
+		{Scenario: scHTTPS, Origin: originH1, Proxy: proxyGoproxy, Requests: 1, Rate: 26000, P50: 1.2},
+		{Scenario: scHTTPS, Origin: originH1, Proxy: proxyOurs, Requests: 1, Rate: 20000, P50: 1.3},
+		{Scenario: scHTTPS, Origin: originH1, Proxy: proxyMitmdump, Requests: 1, Rate: 1300, P50: 25},
+		{Scenario: scHTTPS, Origin: originH2, Proxy: proxyGoproxy, Requests: 1, Rate: 20000},
+		{Scenario: scHTTPS, Origin: originH2, Proxy: proxyOurs, Requests: 1, Rate: 19000},
+		{Scenario: scPost, Origin: originH2, Proxy: proxyGoproxy, Requests: 1, Rate: 10000},
+		{Scenario: scPost, Origin: originH2, Proxy: proxyOurs, Requests: 1, Rate: 8000},
+		{Scenario: scH2, Origin: originH2, Proxy: proxyGoproxy, Requests: 1, Rate: 10000},
+		{Scenario: scH2, Origin: originH2, Proxy: proxyOurs, Requests: 1, Rate: 12000},
+		{Scenario: scDownload, Origin: originH1, Proxy: proxyGoproxy, Requests: 1, MiBps: 1000},
+		{Scenario: scDownload, Origin: originH1, Proxy: proxyOurs, Requests: 1, MiBps: 900, PeakKiB: 20 << 10},
+		{Scenario: scDownload, Origin: originH2, Proxy: proxyOurs, Requests: 1, MiBps: 900, PeakKiB: 30 << 10},
+		{Scenario: scFlows, Origin: originH1, Proxy: proxyOurs, Requests: 1, RSSKiB: 100 << 10},
+		{Scenario: scFlows, Origin: originH2, Proxy: proxyOurs, Requests: 1, RSSKiB: 200 << 10},
+		{Scenario: scHandshakes, Origin: originH1, Proxy: proxyMitmdump, Skipped: "not installed"},
 	} {
 		rs.add(r)
 	}
 	got := map[string]string{}
 	for _, tg := range evalTargets(rs) {
-		got[tg.Name] = tg.Measured + " " + tg.Verdict
+		got[tg.Issue+" "+tg.Name+" @ "+tg.Origin] = tg.Measured + " " + tg.Verdict
 	}
 	want := map[string]string{
-		"keep-alive HTTPS req/s, ours / bare goproxy":       "77% FAIL",
-		"keep-alive HTTPS req/s, ours / mitmdump":           "15.4× PASS",
-		"keep-alive HTTPS p50 added over direct, all conns": "+0.300 ms FAIL",
-		"keep-alive HTTPS p50 added over direct, 1 conn":    "– n/a",
-		"new-host handshakes/s, ours / bare goproxy":        "– n/a",
-		"new-host handshakes/s, ours / mitmdump":            "– n/a",
-		"download MiB/s, ours / bare goproxy":               "90% PASS",
-		"download: ours peak RSS (VmHWM)":                   "70.0 MiB FAIL",
-		"after the flows: ours RSS (VmRSS)":                 "100.0 MiB PASS",
+		"#21 keep-alive HTTPS GET req/s, ours / bare goproxy @ http/1.1":           "77% FAIL",
+		"#21 keep-alive HTTPS GET req/s, ours / mitmdump @ http/1.1":               "15.4× PASS",
+		"#21 keep-alive HTTPS POST 4 KiB req/s, ours / bare goproxy @ http/1.1":    "– n/a",
+		"#21 download MiB/s, ours / bare goproxy @ http/1.1":                       "90% PASS",
+		"#21 download: ours peak RSS (VmHWM) @ http/1.1":                           "20.0 MiB PASS",
+		"#21 keep-alive HTTPS GET req/s, ours / bare goproxy @ h2,http/1.1":        "95% PASS",
+		"#21 keep-alive HTTPS GET req/s, ours / mitmdump @ h2,http/1.1":            "– n/a",
+		"#21 keep-alive HTTPS POST 4 KiB req/s, ours / bare goproxy @ h2,http/1.1": "80% FAIL",
+		"#21 download MiB/s, ours / bare goproxy @ h2,http/1.1":                    "– n/a",
+		"#21 download: ours peak RSS (VmHWM) @ h2,http/1.1":                        "30.0 MiB FAIL",
+		// The HTTP/2 client's ratio is a figure, with no target yet.
+		"#21 HTTP/2 client req/s, ours / bare goproxy @ h2,http/1.1": "120% figure",
+		"#21 HTTP/2 client req/s, ours / mitmdump @ h2,http/1.1":     "– n/a",
+		// Issue 2's own targets stay with the HTTP/1.1-only origin.
+		"#2 keep-alive HTTPS p50 added over direct, all conns @ http/1.1": "+0.300 ms FAIL",
+		"#2 keep-alive HTTPS p50 added over direct, 1 conn @ http/1.1":    "– n/a",
+		"#2 new-host handshakes/s, ours / bare goproxy @ http/1.1":        "– n/a",
+		"#2 new-host handshakes/s, ours / mitmdump @ http/1.1":            "– n/a",
+		"#2 after the flows: ours RSS (VmRSS) @ http/1.1":                 "100.0 MiB PASS",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -137,6 +155,34 @@ func TestEvalTargets(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("got %d targets, want %d: %v", len(got), len(want), got)
+	}
+}
+
+// Each row of the ratio table says which origin and request mix it measured.
+func TestRatioRowsSayOriginAndMix(t *testing.T) {
+	rs := results{}
+	for _, r := range []*result{
+		{Scenario: scPost, Origin: originH1, Proxy: proxyGoproxy, Requests: 1, Rate: 100},
+		{Scenario: scPost, Origin: originH1, Proxy: proxyOurs, Requests: 1, Rate: 90, Mix: "POST mix"},
+		{Scenario: scPost, Origin: originH2, Proxy: proxyGoproxy, Requests: 1, Rate: 100},
+		{Scenario: scPost, Origin: originH2, Proxy: proxyOurs, Requests: 1, Rate: 70, Mix: "POST mix"},
+	} {
+		rs.add(r)
+	}
+	var b strings.Builder
+	writeRatios(&b, rs, []benchCase{{scPost, originH1}, {scPost, originH2}})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want a header, a rule and two rows:\n%s", b.String())
+	}
+	for i, want := range []string{"| http/1.1 ", "| h2,http/1.1 "} {
+		row := lines[2+i]
+		if !strings.Contains(row, want) || !strings.Contains(row, "POST mix") {
+			t.Errorf("row %d does not say origin %q and its mix: %s", i, want, row)
+		}
+	}
+	if !strings.Contains(lines[2], "90%") || !strings.Contains(lines[3], "70%") {
+		t.Errorf("ratios mixed up between origin kinds:\n%s", b.String())
 	}
 }
 
