@@ -36,20 +36,25 @@ type conn1 struct {
 	final   bool       // the final answer's head is going out: no 1xx after it
 	sent100 bool
 	http10  bool // the current request's version
+	scratch flowstore.Headers
 
 	// Watching for the client hanging up while a request is served (see
-	// watch): the flow then ends, and so does its upstream exchange.
+	// watch): the connection's context then ends, and with it the flow's
+	// upstream exchange.
+	ctx       context.Context
+	cancel    context.CancelFunc
 	watchMu   sync.Mutex
 	inFlight  bool
 	body      *clientBody
-	cancel    context.CancelFunc
 	gone      chan struct{}
 	stopWatch func()
 }
 
 func newConn1(p *Proxy, nc net.Conn, tun *tunnel, remote string) *conn1 {
 	cw := &clientConn{Conn: nc}
-	return &conn1{p: p, nc: nc, cw: cw, br: bufio.NewReaderSize(cw, 4096), bw: bufio.NewWriterSize(nc, 4096), tun: tun, remote: remote}
+	cc := &conn1{p: p, nc: nc, cw: cw, br: bufio.NewReaderSize(cw, 4096), bw: bufio.NewWriterSize(nc, 4096), tun: tun, remote: remote}
+	cc.ctx, cc.cancel = context.WithCancel(p.ctx)
+	return cc
 }
 
 func (p *Proxy) limits() headLimits {
@@ -59,6 +64,7 @@ func (p *Proxy) limits() headLimits {
 // serve reads and answers requests until the client leaves, a limit is
 // passed, or an answer ends the connection.
 func (cc *conn1) serve() {
+	defer cc.cancel()
 	defer cc.nc.Close()
 	p := cc.p
 	for p.ctx.Err() == nil {
@@ -77,7 +83,7 @@ func (cc *conn1) serve() {
 			return
 		}
 		_ = cc.nc.SetReadDeadline(time.Now().Add(p.opts.HeaderTimeout))
-		h, err := readHead(cc.br, p.limits(), true)
+		h, err := readHead(cc.br, p.limits(), true, &cc.scratch)
 		_ = cc.nc.SetReadDeadline(time.Time{})
 		if err != nil {
 			cc.refuse(err)
@@ -174,13 +180,12 @@ func (cc *conn1) handle(h *head) bool {
 			r.Body = &expectContinue{clientBody: body, cc: cc}
 		}
 	}
-	ctx, cancel := context.WithCancel(p.ctx)
-	r = r.WithContext(ctx)
 	cc.watchMu.Lock()
-	cc.inFlight, cc.body, cc.cancel = true, body, cancel
+	cc.inFlight, cc.body = true, body
 	cc.watchMu.Unlock()
 	defer cc.endRequest()
 	if strings.EqualFold(fr.Host, LocalHost) {
+		r.Header = h.hs.HTTP() // the pages are a handler, which reads a map
 		return cc.writeResponse(nil, r, p.serveLocal(r)) && body.finished()
 	}
 	ex := p.begin(r, cc.tun, fr, h.size, cc)
@@ -217,9 +222,7 @@ func (cc *conn1) watch() <-chan struct{} {
 		cc.gone = g
 		cc.stopWatch = cc.cw.watchFunc(func() {
 			close(g)
-			if cancel != nil {
-				cancel()
-			}
+			cancel() // the client is gone: so is whatever it waits for
 		})
 	}
 	return cc.gone
@@ -256,23 +259,23 @@ func (cc *conn1) endRequest() {
 	cc.unwatch()
 	cc.watchMu.Lock()
 	cc.body = nil
-	cancel := cc.cancel
-	cc.cancel = nil
 	cc.watchMu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
 }
 
 // request builds the *http.Request the exchange works on, and the flow's
 // request as the client sent it. It answers requests that are not for the
 // proxy to pass on (the proxy's own pages) and returns nil for them.
 func (cc *conn1) request(h *head) (*http.Request, *flowstore.Request, error) {
-	hosts := h.hs.Values("Host")
-	if len(hosts) > 1 {
+	hosts, hostHeader := 0, ""
+	for _, hd := range h.hs {
+		if strings.EqualFold(hd.Name, "Host") {
+			hosts, hostHeader = hosts+1, hd.Value
+		}
+	}
+	if hosts > 1 {
 		return nil, nil, badRequest("more than one Host header")
 	}
-	if len(hosts) == 0 && !cc.http10 {
+	if hosts == 0 && !cc.http10 {
 		return nil, nil, badRequest("missing required Host header")
 	}
 	target := h.b
@@ -295,10 +298,6 @@ func (cc *conn1) request(h *head) (*http.Request, *flowstore.Request, error) {
 		if authority == "" {
 			return nil, nil, badRequest("no host in the request target")
 		}
-	}
-	hostHeader := ""
-	if len(hosts) == 1 {
-		hostHeader = hosts[0]
 	}
 	switch {
 	case cc.tun != nil:
@@ -337,16 +336,18 @@ func (cc *conn1) request(h *head) (*http.Request, *flowstore.Request, error) {
 		u.Path = rawPath
 	}
 	major, minor, _ := parseVersion(h.c)
+	// No header map: the exchange reads the lines (fr), and a map per
+	// request costs as much as the rest of the request's bookkeeping.
 	r := &http.Request{
 		Method: h.a, URL: u, Proto: h.c, ProtoMajor: major, ProtoMinor: minor,
-		Header: h.hs.HTTP(), Host: hostHeader, RemoteAddr: cc.remote, RequestURI: target,
+		Host: hostHeader, RemoteAddr: cc.remote, RequestURI: target,
 		Body: http.NoBody, Close: wantsClose(h.hs, cc.http10),
 	}
 	if r.Host == "" {
 		r.Host = authority
 	}
 	fr := &flowstore.Request{Method: h.a, Scheme: scheme, Host: host, Port: port, Path: path, Proto: h.c, Headers: h.hs}
-	return r.WithContext(cc.p.ctx), fr, nil
+	return r.WithContext(cc.ctx), fr, nil
 }
 
 func stripPort(hostport string) string {

@@ -236,6 +236,9 @@ func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*htt
 		// Go's HTTP/2 server adds a Date, and a Content-Type it guesses from
 		// the body, to an answer without them; a name present without a
 		// value stops it and is not sent. (The flow has the headers already.)
+		if resp.Header == nil {
+			resp.Header = make(http.Header)
+		}
 		for _, name := range []string{"Date", "Content-Type"} {
 			if _, ok := resp.Header[name]; !ok {
 				resp.Header[name] = []string{}
@@ -337,12 +340,15 @@ func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 		return ex.respondWith(req, w.Response), nil
 	}
 	k := ex.origin(req)
-	if ws := isWebSocket(req.Header); ws && len(ex.wsHooks()) > 0 {
+	if ws := isWebSocket(ex.out.Headers); ws && len(ex.wsHooks()) > 0 {
 		// Hooks may rewrite messages; compressed ones with context takeover
 		// cannot be rewritten without breaking the peers' shared window, so
 		// such a connection is negotiated without compression.
 		req.Header.Del("Sec-WebSocket-Extensions")
-		ex.out.Headers.Del("Sec-WebSocket-Extensions")
+		out := *ex.out
+		out.Headers = out.Headers.Clone()
+		out.Headers.Del("Sec-WebSocket-Extensions")
+		ex.out = &out
 	}
 	var resp *http.Response
 	var err error
@@ -408,7 +414,12 @@ func (ex *exchange) send1(req *http.Request, k originKey, c *upConn) (*http.Resp
 	resp := &http.Response{
 		StatusCode: in.status, Status: in.head.b + " " + in.head.c,
 		Proto: in.head.a, ProtoMajor: major, ProtoMinor: minor,
-		Header: in.head.hs.HTTP(), Body: in.body, ContentLength: in.length, Request: req,
+		Body: in.body, ContentLength: in.length, Request: req,
+	}
+	if ex.cc == nil {
+		// goproxy writes the answer to an HTTP/2 client from the map; an
+		// HTTP/1 client's is written from the lines (respOut).
+		resp.Header = in.head.hs.HTTP()
 	}
 	if in.frame == frameChunked {
 		resp.TransferEncoding = []string{"chunked"}
@@ -612,8 +623,8 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 			ex.finish(flowstore.Body{}, nil, headSize+in, out)
 		}}
 		resp.Body = u
-		if isWebSocket(req.Header) {
-			resp.Body = ex.newWSRelay(u, resp.Header)
+		if isWebSocket(ex.out.Headers) {
+			resp.Body = ex.newWSRelay(u, ex.respHeaders(resp))
 		}
 		return resp
 	case resp.Body == nil || resp.Body == http.NoBody || !bodyAllowed(req.Method, resp.StatusCode):
@@ -641,7 +652,7 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 			}
 		})
 	}
-	if isEventStream(resp.Header) {
+	if isEventStream(ex.respHeaders(resp)) {
 		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
 	}
 	trailer := resp
@@ -756,19 +767,16 @@ func (ex *exchange) runEndHooks(f *flowstore.Flow) {
 	}
 }
 
-func isWebSocket(h http.Header) bool {
-	return headerHasToken(h, "Connection", "upgrade") && strings.EqualFold(h.Get("Upgrade"), "websocket")
+func isWebSocket(hs flowstore.Headers) bool {
+	return hasToken(hs, "Connection", "upgrade") && strings.EqualFold(hs.Get("Upgrade"), "websocket")
 }
 
-func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h[name] {
-		for part := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(part), token) {
-				return true
-			}
-		}
+// respHeaders are the lines of the answer resp as they go out.
+func (ex *exchange) respHeaders(resp *http.Response) flowstore.Headers {
+	if ex.respFor == resp && ex.respOut != nil {
+		return ex.respOut.hs
 	}
-	return false
+	return flowstore.FromHTTP(resp.Header)
 }
 
 type nopCloser struct{ *strings.Reader }
@@ -777,7 +785,7 @@ func (nopCloser) Close() error { return nil }
 
 // isEventStream reports a Server-Sent Events response. It runs for every
 // response, so the media type is parsed only when it can match.
-func isEventStream(h http.Header) bool {
-	ct := h.Get("Content-Type")
+func isEventStream(hs flowstore.Headers) bool {
+	ct := hs.Get("Content-Type")
 	return strings.Contains(ct, "event-stream") && content.MediaType(ct) == "text/event-stream"
 }

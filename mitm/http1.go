@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,8 +64,19 @@ var (
 // lines, no control characters; a response's are read as leniently as
 // browsers do, since the origin is what the user is debugging. io.EOF
 // means the peer closed before sending anything.
-func readHead(br *bufio.Reader, lim headLimits, request bool) (*head, error) {
+//
+// scratch, when not nil, is where the lines are gathered (one slice per
+// connection, reused); the head gets a copy of exactly its size, which is
+// what a flow keeps.
+func readHead(br *bufio.Reader, lim headLimits, request bool, scratch *flowstore.Headers) (*head, error) {
 	h := &head{}
+	if scratch != nil {
+		h.hs = (*scratch)[:0]
+		defer func() {
+			*scratch = h.hs[:0]
+			h.hs = slices.Clone(h.hs)
+		}()
+	}
 	var line []byte
 	var err error
 	// A client may send empty lines before a request (RFC 9112 §2.2).
@@ -517,6 +529,8 @@ type lengthReader struct {
 	r    io.Reader
 	left int64
 }
+
+func (l *lengthReader) Close() error { return nil }
 
 func (l *lengthReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {

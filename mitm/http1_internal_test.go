@@ -105,7 +105,7 @@ func FuzzHead(f *testing.F) {
 		f.Add([]byte(strings.Replace(s, "GET / HTTP/1.1", "HTTP/1.1 200 OK", 1)), false)
 	}
 	f.Fuzz(func(t *testing.T, in []byte, request bool) {
-		h, err := readHead(bufio.NewReader(bytes.NewReader(in)), testLimits, request)
+		h, err := readHead(bufio.NewReader(bytes.NewReader(in)), testLimits, request, nil)
 		if err != nil {
 			return
 		}
@@ -113,7 +113,7 @@ func FuzzHead(f *testing.F) {
 		bw := bufio.NewWriter(&out)
 		writeHead(bw, h.a, h.b, h.c, h.hs)
 		bw.Flush()
-		again, err := readHead(bufio.NewReader(&out), testLimits, request)
+		again, err := readHead(bufio.NewReader(&out), testLimits, request, nil)
 		if err != nil {
 			t.Fatalf("%q read, written as %q, does not read again: %v", in, out.String(), err)
 		}

@@ -268,7 +268,7 @@ func (h *pool1) finish(ex *exchange, c *upConn, o *out1, hd *head, status, seen 
 	case frameNone:
 		in.body = noBody{}
 	case frameLength:
-		in.body = io.NopCloser(&lengthReader{r: c.br, left: n})
+		in.body = &lengthReader{r: c.br, left: n}
 		in.ready = func() bool { return int64(c.br.Buffered()) >= n }
 	case frameChunked:
 		cr := newChunkedReader(c.br, headLimits{bytes: 64 << 10, lines: 1000})
@@ -280,7 +280,7 @@ func (h *pool1) finish(ex *exchange, c *upConn, o *out1, hd *head, status, seen 
 }
 
 func readResponseHead(c *upConn) (*head, int, error) {
-	hd, err := readHead(c.br, headLimits{bytes: maxResponseHead, lines: 100000}, false)
+	hd, err := readHead(c.br, headLimits{bytes: maxResponseHead, lines: 100000}, false, &c.scratch)
 	if err != nil {
 		if c.lim.n <= 0 {
 			return nil, 0, fmt.Errorf("upstream response headers exceeded %d bytes; aborted", maxResponseHead)

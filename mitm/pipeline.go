@@ -214,7 +214,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	complete := false // the flow holds none of the body until it is read
 	// An event stream or a WebSocket never ends: buffering it would hold the
 	// client forever, so hooks and people see it without its body.
-	streaming := isEventStream(resp.Header) || resp.StatusCode == http.StatusSwitchingProtocols
+	streaming := isEventStream(ex.respHeaders(resp)) || resp.StatusCode == http.StatusSwitchingProtocols
 	if needBody && !streaming {
 		body, whole, err := ex.bufferResponse(resp)
 		if err != nil {

@@ -40,6 +40,7 @@ type upConn struct {
 	bw        *bufio.Writer
 	lim       limitedConn // under br: bounds a response head
 	idleSince time.Time
+	scratch   flowstore.Headers // lines of a head as it is read
 }
 
 func newUpConn(nc, raw net.Conn, info *flowstore.TLSInfo) *upConn {

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -42,9 +41,9 @@ type deflateParams struct {
 	clientMaxWindowNonZero bool
 }
 
-func parseDeflate(h http.Header) deflateParams {
+func parseDeflate(extensions []string) deflateParams {
 	var d deflateParams
-	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+	for _, v := range extensions {
 		for _, ext := range strings.Split(v, ",") {
 			parts := strings.Split(ext, ";")
 			if strings.TrimSpace(parts[0]) != "permessage-deflate" {
@@ -456,8 +455,8 @@ func (r *wsRelay) Write(p []byte) (int, error) {
 }
 
 // newWSRelay wires message capture (and hooks) into an upgraded body.
-func (ex *exchange) newWSRelay(u *upgradedBody, respHeader http.Header) io.ReadWriteCloser {
-	d := parseDeflate(respHeader)
+func (ex *exchange) newWSRelay(u *upgradedBody, respHeader flowstore.Headers) io.ReadWriteCloser {
+	d := parseDeflate(respHeader.Values("Sec-WebSocket-Extensions"))
 	// Rewrite only when compression is off: a rewritten message goes out
 	// uncompressed, which would break the peers' shared window.
 	rewrite := len(ex.wsHooks()) > 0 && !d.on
