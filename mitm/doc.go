@@ -2,25 +2,35 @@
 // intercepts TLS with certificates from package certs and records every
 // exchange as a flow in a flowstore.Store.
 //
-// A request's way, file by file:
+// A request's way, file by file, in the order it takes them:
 //
-//	proxy.go      the listener: Serve accepts clients, Close ends everything
-//	client1.go    an HTTP/1 client connection: read a request (http1.go), run
-//	              its exchange, write the answer; limits, refusals, 1xx, upgrades
-//	connect.go    CONNECT: TLS terminated with a leaf for the client's SNI, the
-//	              tunnel served as HTTP/1 (client1.go) or handed to goproxy for
-//	              HTTP/2; anything else tunnelled blind
-//	exchange.go   one flow in flight: begin, the round trip, the answer's head,
-//	              deliver (capture as it streams), the end
-//	pipeline.go   the request and response phases: hooks, mocks, breakpoints,
-//	              edits; replay
+//	proxy.go      the Proxy: Serve accepts clients, Close ends everything
+//	client1.go    an HTTP/1 client connection: read a request (http1.go,
+//	              chunked.go), refuse what cannot be read, hand it on
+//	connect.go    CONNECT: TLS terminated with a leaf for the client's SNI,
+//	              the tunnel served as HTTP/1 (client1.go) or handed to
+//	              goproxy for HTTP/2 (h2client.go); anything else blind
+//	exchange.go   one flow in flight: begin, when it enters the store, timings
+//	request.go    the request phase: hooks, mocks, breakpoints, edits
+//	pause.go      a flow held at a breakpoint; killing one
+//	roundtrip.go  where the request goes and over what; the answer's head
 //	origin1.go    HTTP/1 to origins, on connections kept per originKey
-//	origin2.go    HTTP/2 to origins (for HTTP/2 clients), likewise kept
-//	upstream.go   dialling origins, and what a failure tells the client
-//	http1.go      the HTTP/1 codec: heads in wire order, strict framing
-//	capture.go    capped copies of bodies as they stream
-//	websocket.go  WebSocket frames and Server-Sent Events, seen as they pass
+//	origin2.go    HTTP/2 to origins (for HTTP/2 clients), likewise
+//	upstream.go   dialling origins; what a failure tells the client
+//	response.go   the response phase: hooks, breakpoints, edits, answers
+//	              written by a hook, a mock or a person
+//	deliver.go    the body captured as it streams (capture.go), the end
+//	answer1.go    the answer written to an HTTP/1 client; 1xx; upgrades
+//	watch.go      noticing a client that hangs up while its flow waits
+//	websocket.go  WebSocket frames, sse.go Server-Sent Events, as they pass
+//	replay.go     a flow's request sent again
 //	hooks.go, breakpoints.go, serverreplay.go   what may act on a flow
+//	local.go      the proxy's own pages (interceptor.tui)
+//
+// The phases, in order: request headers hooks, request hooks, standing
+// mocks, request breakpoint; the round trip; response headers hooks,
+// response hooks, response breakpoint; response chunk hooks while the body
+// streams; error and done hooks at the end.
 //
 // The engine passes messages on as they were sent: HTTP/1 is read and
 // written here, not by net/http, so header order, case and repeats survive
