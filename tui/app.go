@@ -280,8 +280,14 @@ func (m *Model) toFocused(msg tea.Msg) tea.Cmd {
 		return m.now(cmd)
 	case focusView:
 		m.view, cmd = m.view.Update(msg)
-		if k, ok := msg.(tea.KeyMsg); ok && m.keys.FlowView.Flow.Which(k) != "" {
-			return m.now(cmd) // an intent, like the list's
+		// The view's intents (back, search, flow actions) are acted on at
+		// once, like the list's, so that in "qj" the j reaches the list;
+		// its other commands are work (rendering) and run off this goroutine.
+		if k, ok := msg.(tea.KeyMsg); ok {
+			kv := &m.keys.FlowView
+			if kv.Flow.Which(k) != "" || key.Matches(k, kv.Back, kv.Search) {
+				return m.now(cmd)
+			}
 		}
 	case focusLog:
 		m.elog, cmd = m.elog.Update(msg)

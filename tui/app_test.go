@@ -63,6 +63,7 @@ type harness struct {
 	store *flowstore.Store
 	log   *flowstore.EventLog
 	eng   *fakeEngine
+	seen  []byte // every byte the program wrote that a wait has read
 }
 
 // start runs the TUI over opts; a nil Store gets the sample flows, a nil
@@ -118,7 +119,10 @@ func (h *harness) typeText(s string) {
 // waitFor waits until every string has been drawn since the last wait.
 func (h *harness) waitFor(subs ...string) {
 	h.t.Helper()
+	var last []byte
+	defer func() { h.seen = append(h.seen, last...) }()
 	teatest.WaitFor(h.t, h.tm.Output(), func(b []byte) bool {
+		last = b
 		for _, s := range subs {
 			if !bytes.Contains(b, []byte(s)) {
 				return false

@@ -103,16 +103,13 @@ func Line(e flowstore.LogEntry, width int, st *theme.Styles) string {
 	case flowstore.LevelDebug:
 		lvl = st.Muted.Render(lvl)
 	}
-	msg := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, e.Msg)
+	// Messages quote what came from the network and from scripts:
+	// escaped (\x1b), never obeyed.
+	msg := flowstore.EscapeControl(e.Msg)
 	if e.FlowID != "" {
 		msg += st.Muted.Render(" (flow " + e.FlowID + ")")
 	}
-	s := " " + st.Muted.Render(e.Time.Local().Format("15:04:05.000")) + " " + lvl + " " + st.Accent.Render("["+e.Source+"]") + " " + msg
+	s := " " + st.Muted.Render(e.Time.Local().Format("15:04:05.000")) + " " + lvl + " " + st.Accent.Render("["+flowstore.EscapeControl(e.Source)+"]") + " " + msg
 	return ansi.Truncate(s, width, "…")
 }
 

@@ -110,7 +110,7 @@ func Row(f *flowstore.Summary, l Layout, st *theme.Styles, selected bool, now ti
 	ms := st.MethodStyle(f.Method)
 	cell(f.Method, l.Method, false, &ms)
 	cell(f.Authority(), l.Host, false, nil)
-	cell(Middle(f.Path, l.Path), l.Path, false, nil)
+	cell(Middle(flowstore.EscapeControl(f.Path), l.Path), l.Path, false, nil)
 	status, sstyle := StatusCell(f, st)
 	cell(status, l.Status, true, &sstyle)
 	cell(TypeCell(f, l.Type), l.Type, false, &st.Muted)
@@ -371,9 +371,9 @@ func takeTail(s string, w int) string {
 }
 
 // fit pads or truncates s (plain text) to exactly w cells, control bytes
-// replaced so a hostile header cannot move the cursor.
+// escaped (\x1b) so a hostile method or host cannot drive the terminal.
 func fit(s string, w int, right bool) string {
-	s = sanitize(s)
+	s = flowstore.EscapeControl(s)
 	n := width(s)
 	if n > w {
 		s = ansi.Truncate(s, w, "…")
@@ -387,18 +387,4 @@ func fit(s string, w int, right bool) string {
 		return pad + s
 	}
 	return s + pad
-}
-
-func sanitize(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
-			return strings.Map(func(r rune) rune {
-				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-					return '·'
-				}
-				return r
-			}, s)
-		}
-	}
-	return s
 }

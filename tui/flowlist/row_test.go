@@ -69,7 +69,14 @@ func TestRow(t *testing.T) {
 			f.Request.Path = "/a\x1b[2J\u009bb"
 			return f
 		}(), 80, false,
-			"    15:04:05 GET    example.test     /a·[2J·b              200 text     5B   7ms"},
+			`    15:04:05 GET    example.test     /a\x1b[2J\u009bb      200 text     5B   7ms`},
+		{"hostile method and host", func() *flowstore.Flow {
+			f := flowtest.New()
+			f.Request.Method = "G\x1b]0;x\x07"
+			f.Request.Host = "ev\x1bil"
+			return f
+		}(), 80, false,
+			`    15:04:05 G\x1b… ev\x1bil         /path                 200 text     5B   7ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

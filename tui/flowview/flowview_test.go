@@ -339,3 +339,32 @@ func TestFlowActionsAndPausedBanner(t *testing.T) {
 		t.Fatalf("a = %#v", msgs)
 	}
 }
+
+// TestControlBytesInBodyWrap: a text body full of control bytes is shown
+// escaped (\x1b), and its lines are cut where the escapes make them full:
+// no line is wider than the screen, none is cut short, nothing is lost.
+func TestControlBytesInBodyWrap(t *testing.T) {
+	line := strings.Repeat("ab\x1b[2J\x07\u009b\xff", 6)
+	f := flowtest.New(flowtest.RespBody("text/plain", []byte(line+"\n")))
+	m := open(t, f, 40, 30)
+	m, _ = press(t, m, "tab")
+	var body []string
+	for _, l := range strings.Split(m.View(), "\n") {
+		if w := lipgloss.Width(l); w > 40 {
+			t.Errorf("line %q is %d cells wide, the screen 40", l, w)
+		}
+		for _, c := range []byte(l) {
+			if c < 0x20 || c == 0x7f {
+				t.Errorf("raw control byte %#x in %q", c, l)
+			}
+		}
+		if strings.HasPrefix(l, " ab") || strings.HasPrefix(l, " [2J") || strings.HasPrefix(l, ` \`) {
+			body = append(body, strings.TrimPrefix(l, " "))
+		}
+	}
+	got := strings.Join(body, "")
+	want := strings.Repeat(`ab\x1b[2J\x07\u009b\xff`, 6)
+	if strings.TrimRight(got, " ") != want {
+		t.Errorf("body shown as\n%q\nwant\n%q", got, want)
+	}
+}
