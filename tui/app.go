@@ -201,7 +201,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case deepDoneMsg:
 		return m.deepDone(msg)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keyIn(msg)
 	case tea.MouseMsg:
 		if msg.Y >= m.mainHeight() || m.prompt.Active() {
 			return nil
@@ -216,6 +216,39 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	m.view, c1 = m.view.Update(msg)
 	m.status, c2 = m.status.Update(msg)
 	return tea.Batch(c1, c2)
+}
+
+// keyIn takes a key message as the terminal's reader made it. Keys that
+// arrive together (key repeat under load, typing over SSH, tmux send-keys
+// jjj) come as one message with several runes, which no binding matches:
+// outside a text field each rune is a key of its own, acted on in order,
+// and once one opens a text field the rest is its text. A bracketed paste
+// is text, never keys: outside a text field it is dropped, with a word.
+func (m *Model) keyIn(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || m.prompt.Typing() {
+		return m.key(msg)
+	}
+	if msg.Paste {
+		return m.status.Flash("pasted text ignored: no text field is open (f filters, / searches a body)", true)
+	}
+	if len(msg.Runes) < 2 {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.ctx.Err() != nil {
+			break // one of them quit
+		}
+		if m.prompt.Typing() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.key(rest))
+			break
+		}
+		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		m.layout() // as between two messages: a prompt may have opened
+	}
+	return tea.Batch(cmds...)
 }
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {

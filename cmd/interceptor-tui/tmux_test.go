@@ -194,7 +194,6 @@ func TestTUIInterceptInTmux(t *testing.T) {
 
 	done = curlInBackground(curl, addr, origin.URL+"/pause/edit")
 	s.waitFor(`/pause/edit\s+‖req`)
-	// One key per send: runes that arrive together are one key to Bubble Tea.
 	s.keys("G") // the newest flow
 	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/edit`)
 	s.keys("e") // in $EDITOR, the terminal handed over and back

@@ -116,6 +116,10 @@ func (m *Model) Close() {
 // Active reports whether the prompt is open.
 func (m Model) Active() bool { return m.open }
 
+// Typing reports whether the prompt is open for text (not a question
+// answered with one key): runes typed are its text, not keys.
+func (m Model) Typing() bool { return m.open && !m.spec.Confirm && len(m.spec.Choices) == 0 }
+
 // Tag is the tag of the open prompt.
 func (m Model) Tag() string { return m.spec.Tag }
 
