@@ -257,7 +257,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		if m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
 			return m.quit() // asked twice
 		}
-		return m.requestQuit()
+		return m.requestQuit(false)
 	}
 	if m.prompt.Active() {
 		var cmd tea.Cmd

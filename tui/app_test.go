@@ -205,8 +205,47 @@ func TestMarkAndQuitAsks(t *testing.T) {
 	h.waitFor("cleared 2 mark(s)")
 	h.press("M")
 	h.waitFor("│ 5 flows")
-	h.press("q") // nothing would be lost now: quits at once
+	h.press("q") // nothing would be lost now, but q asks all the same
+	h.waitFor("Quit interceptor-tui? (y/n)")
+	h.press("y")
 	h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestQuitKeys: q is "back" in every view and asks in the list, where one
+// q too many would end the session; n or another q stays; y quits. Q quits
+// at once, and so does ctrl+c when nothing would be lost.
+func TestQuitKeys(t *testing.T) {
+	t.Run("q asks", func(t *testing.T) {
+		h := start(t, 100, 10, tui.Options{})
+		h.waitFor("5 flows")
+		h.press("enter")
+		h.waitFor("[Request]")
+		h.press("q") // back
+		h.waitFor("METHOD")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("n", "j")
+		h.waitFor("/v1/login")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("q") // q again is no, not yes
+		h.waitFor("enter open flow")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("y")
+		out := h.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+		if !selectedLine(out, "/v1/login") {
+			t.Fatalf("n or q at the question did not keep the session:\n%s", out)
+		}
+	})
+	for _, k := range []string{"Q", "ctrl+c"} {
+		t.Run(k+" quits at once", func(t *testing.T) {
+			h := start(t, 100, 10, tui.Options{})
+			h.waitFor("5 flows")
+			h.press(k)
+			h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+		})
+	}
 }
 
 func TestCommentDeleteClear(t *testing.T) {

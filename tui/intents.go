@@ -90,7 +90,9 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.prompt.Open(prompt.Spec{Tag: tagFilter, Label: "filter: ", Value: v, History: true,
 			Validate: validateFilter, Placeholder: "~d example.com & ~m POST   (empty: all flows)"})
 	case flowlist.QuitMsg:
-		return m.requestQuit(), true
+		// q is "back" everywhere else: one too many must not end the
+		// session, so the list's q always asks (mitmproxy's does too).
+		return m.requestQuit(true), true
 	case flowlist.FlowActionMsg:
 		return m.flowAction(msg.Action, msg.ID), true
 	case flowview.FlowActionMsg:
@@ -264,9 +266,10 @@ func (m *Model) selected() *flowstore.Flow {
 	return m.selFlow
 }
 
-// requestQuit quits at once unless something would be lost, and asks then:
-// with flows paused, whether to resume them all or kill them all.
-func (m *Model) requestQuit() tea.Cmd {
+// requestQuit quits at once unless something would be lost or always is
+// set, and asks then: with flows paused, whether to resume them all or kill
+// them all.
+func (m *Model) requestQuit(always bool) tea.Cmd {
 	// The last wake-up may be a frame old: ask the store.
 	for id := range m.paused {
 		m.recountOne(id)
@@ -284,10 +287,14 @@ func (m *Model) requestQuit() tea.Cmd {
 			{Key: "r", Label: "resume them and quit"}, {Key: "k", Label: "kill them and quit"}}})
 		return nil
 	}
-	if len(lost) == 0 {
+	if len(lost) == 0 && !always {
 		return m.quit()
 	}
-	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: "Quit? " + strings.Join(lost, ", ") + "."})
+	label := "Quit interceptor-tui?"
+	if len(lost) > 0 {
+		label = "Quit? " + strings.Join(lost, ", ") + "."
+	}
+	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: label})
 	return nil
 }
 

@@ -47,3 +47,23 @@ func TestTmuxKeysTypedTogether(t *testing.T) {
 	s.keys("Q")
 	s.waitFor(`EXIT=0`)
 }
+
+// TestTmuxQuitAsks: q in the list asks before ending the session; n keeps
+// it, y ends it; the terminal is given back.
+func TestTmuxQuitAsks(t *testing.T) {
+	needTmux(t)
+	s := startTmux(t, t.TempDir(), "--load", flowsFile(t, 2))
+	s.waitFor(`/n1\s`)
+	s.keys("Enter")
+	s.waitFor(`\[Request\]`)
+	s.keys("q") // back
+	s.waitFor(`TIME`)
+	s.keys("q")
+	s.waitFor(`Quit interceptor-tui\? \(y/n\)`)
+	s.keys("n")
+	s.waitFor(`enter open flow`)
+	s.keys("q")
+	s.waitFor(`Quit interceptor-tui\? \(y/n\)`)
+	s.keys("y")
+	s.waitFor(`EXIT=0`)
+}

@@ -112,7 +112,9 @@ func TestTUIInTmux(t *testing.T) {
 	s.waitFor(`"greeting": "hello from the origin"`)
 	s.keys("q") // back to the list
 	s.waitFor(`TIME`)
-	s.keys("q") // quit: nothing would be lost, so no question
+	s.keys("q") // quit: q in the list asks
+	s.waitFor(`Quit interceptor-tui\? \(y/n\)`)
+	s.keys("y")
 	s.waitFor(`EXIT=0`)
 	if scr := s.screen(); strings.Contains(scr, "/api/hello") {
 		t.Fatalf("the terminal was not restored (the alternate screen is still shown):\n%s", scr)
@@ -237,6 +239,6 @@ func TestTUIInterceptInTmux(t *testing.T) {
 		t.Fatalf("the origin was contacted: %s", got)
 	default:
 	}
-	s.keys("q") // nothing paused, nothing marked: quits at once
+	s.keys("Q") // nothing paused, nothing marked: quits at once
 	s.waitFor(`EXIT=0`)
 }
