@@ -91,6 +91,9 @@ type Model struct {
 	job      *writeJob         // what the file prompt writes
 	creator  har.Creator       // us, in HAR files
 	mouse    bool              // the program reports the mouse (Run)
+
+	resumeWait time.Duration // how long "resume them and quit" waits
+	quitting   bool          // resumed flows are finishing; then the program ends
 }
 
 // New builds the root model over a store. It subscribes to the store at
@@ -132,6 +135,10 @@ func New(opts Options) (*Model, error) {
 	}
 	if m.clock == nil {
 		m.clock = time.Now
+	}
+	m.resumeWait = opts.ResumeWait
+	if m.resumeWait <= 0 {
+		m.resumeWait = DefaultResumeWait
 	}
 	if len(probs) > 0 {
 		m.startup = append(m.startup, fmt.Sprintf("%d key binding(s) in %s not applied; see the event log (E)", len(probs), keys.FileName))
@@ -254,10 +261,18 @@ func (m *Model) keyIn(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	g := m.keys.Global
 	if key.Matches(msg, g.Quit) {
-		if m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
+		if m.quitting || m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
 			return m.quit() // asked twice
 		}
 		return m.requestQuit(false)
+	}
+	if m.quitting {
+		// Resumed flows are finishing before the program ends: Q and
+		// ctrl+c quit now, other keys wait with it.
+		if key.Matches(msg, g.QuitNow) {
+			return m.quit()
+		}
+		return nil
 	}
 	if m.prompt.Active() {
 		var cmd tea.Cmd

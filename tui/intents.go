@@ -104,6 +104,11 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 			cmd = tea.Batch(tea.EnableMouseCellMotion, cmd)
 		}
 		return cmd, true
+	case resumedDoneMsg:
+		if msg.left > 0 {
+			m.log.Add(flowstore.LevelWarn, "quit", "", fmt.Sprintf("%d resumed flow(s) had not finished after %s; quitting cuts them off", msg.left, flowstore.FormatDuration(m.resumeWait)))
+		}
+		return m.quit(), true
 	case copiedMsg:
 		return m.copied(msg), true
 	case writtenMsg:
@@ -189,10 +194,9 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 	case msg.Tag == tagQuitPaused:
 		if m.engine != nil {
 			if msg.Value == "r" {
-				m.engine.ResumeAll()
-			} else {
-				m.engine.KillAll()
+				return m.resumeAndQuit()
 			}
+			m.engine.KillAll()
 		}
 		return m.quit()
 	}

@@ -232,6 +232,63 @@ func TestQuickEditsOriginalAndRevert(t *testing.T) {
 	h.final()
 }
 
+// TestResumeAndQuitLetsFlowsFinish: "r resume them and quit" turns the
+// breakpoints off, resumes, and quits once the resumed flows have finished:
+// a flow paused on a breakpoint for both phases is not paused again at its
+// response and killed by the exit. One that pauses again anyway is resumed
+// again; one that never finishes is waited for a bounded time.
+func TestResumeAndQuitLetsFlowsFinish(t *testing.T) {
+	quitResuming := func(t *testing.T, e *fakeEngine, s *flowstore.Store, wait time.Duration) *harness {
+		t.Helper()
+		e.bps = []flowstore.Breakpoint{{Filter: "~u /pause", Request: true, Response: true}}
+		h := start(t, 140, 12, tui.Options{Store: s, Engine: e, ResumeWait: wait})
+		h.waitFor("‖req")
+		h.press("ctrl+c")
+		h.waitFor("Quit? 1 paused flow(s) wait")
+		h.press("r")
+		h.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		return h
+	}
+	t.Run("both phases", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.pauseResponses = true
+		h := quitResuming(t, e, s, 0)
+		if f := h.flow(pausedID); f.State != flowstore.StateDone {
+			t.Fatalf("the resumed flow is %v at the exit, want done", f.State)
+		}
+		c := h.eng.Calls()
+		if off, all := strings.Index(c, "set_intercepting false"), strings.Index(c, "resume_all"); off < 0 || all < off {
+			t.Fatalf("breakpoints not turned off before resuming:\n%s", c)
+		}
+	})
+	t.Run("paused again anyway", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.late = 1
+		h := quitResuming(t, e, s, 0)
+		if f := h.flow(pausedID); f.State != flowstore.StateDone {
+			t.Fatalf("the resumed flow is %v at the exit, want done", f.State)
+		}
+		if n := strings.Count(h.eng.Calls(), "resume_all"); n != 2 {
+			t.Fatalf("resume_all called %d times, want 2 (once more for the flow paused again):\n%s", n, h.eng.Calls())
+		}
+	})
+	t.Run("never finishes: the wait is bounded", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.stall = true
+		h := quitResuming(t, e, s, 100*time.Millisecond)
+		var msgs []string
+		for _, en := range h.log.Entries() {
+			msgs = append(msgs, en.Msg)
+		}
+		if got := strings.Join(msgs, "\n"); !strings.Contains(got, "1 resumed flow(s) had not finished") {
+			t.Fatalf("the event log does not say a flow was cut off:\n%s", got)
+		}
+	})
+}
+
 func TestQuitWithPausedFlowsAsks(t *testing.T) {
 	for _, tc := range []struct{ key, call string }{{"k", "kill_all"}, {"r", "resume_all"}} {
 		t.Run(tc.call, func(t *testing.T) {

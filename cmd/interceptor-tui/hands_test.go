@@ -5,9 +5,14 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
@@ -65,5 +70,48 @@ func TestTmuxQuitAsks(t *testing.T) {
 	s.keys("q")
 	s.waitFor(`Quit interceptor-tui\? \(y/n\)`)
 	s.keys("y")
+	s.waitFor(`EXIT=0`)
+}
+
+// TestTmuxResumeAndQuit: with a flow paused on a breakpoint for both
+// phases, ctrl+c then r resumes it and quits once it has finished: the
+// origin sees the request, the client gets the whole response (not an
+// empty reply, curl's 52), and the program exits cleanly.
+func TestTmuxResumeAndQuit(t *testing.T) {
+	needTmux(t)
+	curl := needCurl(t)
+	body := strings.Repeat("0123456789abcdef", 16<<10) // 256 KiB
+	seen := make(chan string, 1)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.URL.Path
+		fmt.Fprint(w, body)
+	}))
+	defer origin.Close()
+	s := startTmux(t, t.TempDir(), "--intercept", "~u /pause")
+	addr := s.waitFor(`(127\.0\.0\.1:\d+) │`)[1]
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := exec.Command(curl, "-sS", "--max-time", "30", "--proxy", "http://"+addr, origin.URL+"/pause").Output()
+		done <- result{out, err}
+	}()
+	s.waitFor(`/pause\s+‖req`)
+	s.keys("C-c")
+	s.waitFor(`Quit\? 1 paused flow\(s\) wait`)
+	s.keys("r")
+	select {
+	case r := <-done:
+		if r.err != nil || string(r.out) != body {
+			t.Fatalf("curl: %v, %d bytes of %d", r.err, len(r.out), len(body))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("curl did not complete")
+	}
+	if got := <-seen; got != "/pause" {
+		t.Fatalf("origin saw %q", got)
+	}
 	s.waitFor(`EXIT=0`)
 }
