@@ -106,7 +106,7 @@ func TestKeyBurstsActInEveryView(t *testing.T) {
 		h := start(t, 100, 12, tui.Options{Clipboard: c})
 		h.waitFor("5 flows")
 		h.burst("jyu") // second flow, copy…, URL
-		h.waitFor("copied URL")
+		h.waitFor("sent URL")
 		h.final()
 		if got := c.Copied(); len(got) != 1 || got[0] != "https://api.example.com/v1/login" {
 			t.Fatalf("copied %q", got)

@@ -19,6 +19,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 	"github.com/interceptor-tui/interceptor-tui/tui/clip"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
 
@@ -233,7 +234,14 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 		}
 		return m.askPath(j, "not copied ("+why+")")
 	}
-	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.what, flowstore.FormatSize(int64(len(j.data))), strings.Join(r.Via, " and "), j.note)
+	size := flowstore.FormatSize(int64(len(j.data)))
+	if !r.Sure() {
+		// OSC 52 has no answer: say what was done, and the way to a file.
+		x := keys.Label(m.keys.FlowList.Flow.Export.Keys())
+		return m.status.Flash(fmt.Sprintf("sent %s (%s) to the terminal's clipboard with OSC 52%s; the terminal does not say whether it took it: if it did not, %s writes a file",
+			j.what, size, j.note, x), false)
+	}
+	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.what, size, strings.Join(r.Via, " and the "), j.note)
 	if r.TooBig {
 		text += "; too large for the terminal clipboard"
 	}

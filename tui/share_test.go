@@ -160,10 +160,10 @@ func TestCopy(t *testing.T) {
 		h.press("j", "y")
 		h.waitFor("copy: u URL · c curl · h httpie · r raw request · s raw response · b response body · a HAR · esc cancel")
 		h.press("c")
-		h.waitFor("copied curl", "to the terminal (OSC 52)")
-		for _, k := range []string{"u", "h", "r", "s", "b", "a"} {
-			h.press("y", k)
-			h.waitFor("copied")
+		h.waitFor("sent curl", "to the terminal's clipboard with OSC 52", "if it did not, x writes a file")
+		for _, k := range []string{"u URL", "h httpie", "r raw request", "s raw response", "b response body", "a HAR"} {
+			h.press("y", k[:1])
+			h.waitFor("sent " + k[2:])
 		}
 		got := c.Copied()
 		req := fs[1].Request
@@ -187,10 +187,18 @@ func TestCopy(t *testing.T) {
 		h := start(t, 140, 12, tui.Options{Clipboard: &clip.System{Out: &term}})
 		h.waitFor("5 flows")
 		h.press("y", "u")
-		h.waitFor("copied URL (39B) to the terminal (OSC 52)")
+		h.waitFor("sent URL (39B) to the terminal's clipboard with OSC 52")
 		if got, want := term.String(), "\x1b]52;c;aHR0cHM6Ly9hcGkuZXhhbXBsZS5jb20vdjEvdXNlcnM/cGFnZT0y\x07"; got != want {
 			t.Errorf("terminal got %q, want %q", got, want)
 		}
+		h.final()
+	})
+	t.Run("known to have worked", func(t *testing.T) {
+		c := &fakeClip{res: clip.Result{Via: []string{clip.ViaOSC52, clip.ViaTmux}}}
+		h := start(t, 140, 12, tui.Options{Clipboard: c})
+		h.waitFor("5 flows")
+		h.press("y", "u")
+		h.waitFor("copied URL (39B) to the terminal (OSC 52) and the tmux paste buffer")
 		h.final()
 	})
 	t.Run("nowhere to copy: a file instead", func(t *testing.T) {

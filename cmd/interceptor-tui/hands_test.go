@@ -115,3 +115,37 @@ func TestTmuxResumeAndQuit(t *testing.T) {
 	}
 	s.waitFor(`EXIT=0`)
 }
+
+// TestTmuxCopy: y inside tmux with set-clipboard on leaves the text in
+// tmux's paste buffer, where prefix ] pastes it: through tmux load-buffer,
+// and, without a tmux program to run, through the OSC 52 sequence tmux's
+// set-clipboard takes. The status line says which, and that an OSC 52 alone
+// gets no answer.
+func TestTmuxCopy(t *testing.T) {
+	needTmux(t)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		says string
+	}{
+		{"tmux buffer", nil, `copied URL \(\d+B\) to the terminal \(OSC 52\) and the tmux paste buffer`},
+		{"OSC 52 alone", []string{"PATH=" + t.TempDir()}, `sent URL \(\d+B\) to the terminal's clipboard with OSC 52`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startTmuxEnv(t, t.TempDir(), tc.env, "--load", flowsFile(t, 3))
+			s.tmux("set-option", "-g", "set-clipboard", "on")
+			s.waitFor(`/n2\s`)
+			s.keys("j")
+			s.waitFor(`>\s+\S+\s+GET\s+\S+\s+/n1\s`)
+			s.keys("y")
+			s.waitFor(`copy: u URL`)
+			s.keys("u")
+			s.waitFor(tc.says)
+			if got, want := s.tmux("show-buffer"), "http://site.test/n1"; got != want {
+				t.Fatalf("tmux show-buffer = %q, want %q", got, want)
+			}
+			s.keys("Q")
+			s.waitFor(`EXIT=0`)
+		})
+	}
+}

@@ -64,6 +64,16 @@ func (s *tmuxSession) screen() string {
 	return string(out)
 }
 
+// tmux runs a tmux command on the session's server and returns its output.
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
 	args := append([]string{"-S", s.sock, "send-keys", "-t", s.name}, keys...)
