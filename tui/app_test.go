@@ -347,6 +347,56 @@ func TestBodySearch(t *testing.T) {
 	golden.RequireEqual(t, []byte(h.final()))
 }
 
+// TestSearchPromptOpensEmpty: / opens empty with the last query one up
+// away (typing does not append to it), and a search stays with its flow:
+// another flow opens without it, and n searches it there when asked.
+func TestSearchPromptOpensEmpty(t *testing.T) {
+	body := func(n int) []byte {
+		var b strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&b, "line %02d", i)
+			if i%(40/n) == 0 {
+				b.WriteString(" user1999")
+			}
+			b.WriteString("\n")
+		}
+		return []byte(b.String())
+	}
+	a := flowtest.New(flowtest.URL("https://one.example/a"), flowtest.RespBody("text/plain", body(2)))
+	b := flowtest.New(flowtest.URL("https://two.example/b"), flowtest.RespBody("text/plain", body(4)), flowtest.At(time.Second))
+	h := start(t, 80, 14, tui.Options{Store: newStore(a, b)})
+	h.waitFor("2 flows")
+	h.press("enter", "tab", "/")
+	h.typeText("user1999")
+	h.press("enter")
+	h.waitFor("/user1999 1 of 2")
+	h.press("/")
+	h.waitFor("text to find (↑ the last search)")
+	h.typeText("x")
+	h.waitFor("search: x")
+	h.press("ctrl+u", "up")
+	h.waitFor("search: user1999")
+	h.press("esc", "q", "j", "enter")
+	h.waitFor("two.example")
+	h.press("G")
+	out := h.final()
+	if strings.Contains(out, "/user1999") {
+		t.Fatalf("the search followed to another flow:\n%s", out)
+	}
+
+	h = start(t, 80, 14, tui.Options{Store: newStore(a, b)})
+	h.waitFor("2 flows")
+	h.press("enter", "tab", "/")
+	h.typeText("user1999")
+	h.press("enter")
+	h.waitFor("/user1999 1 of 2")
+	h.press("q", "j", "enter")
+	h.waitFor("two.example")
+	h.press("n") // asked: the last search, in this flow
+	h.waitFor("/user1999 1 of 4")
+	h.final()
+}
+
 func TestFilterWithParseError(t *testing.T) {
 	h := start(t, 100, 12, tui.Options{})
 	h.waitFor("5 flows")

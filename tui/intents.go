@@ -126,7 +126,8 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.view.Close()
 		m.focus = focusList
 	case flowview.SearchPromptMsg:
-		m.prompt.Open(prompt.Spec{Tag: tagSearch, Label: "search: ", Value: msg.Query, History: true})
+		// Empty, as a shell's prompt: the last query is one up away.
+		m.prompt.Open(prompt.Spec{Tag: tagSearch, Label: "search: ", History: true, Placeholder: "text to find (↑ the last search)"})
 	case eventlog.ClearMsg:
 		m.log.Clear()
 		m.elog.SetEntries(nil)

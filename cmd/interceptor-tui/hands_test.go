@@ -22,6 +22,16 @@ import (
 // as a JSON lines file to load.
 func flowsFile(t *testing.T, n int) string {
 	t.Helper()
+	fs := make([]*flowstore.Flow, n)
+	for i := range fs {
+		fs[i] = flowtest.New(flowtest.URL(fmt.Sprintf("http://site.test/n%d", i)))
+	}
+	return saveFlows(t, fs...)
+}
+
+// saveFlows writes flows as a JSON lines file to load.
+func saveFlows(t *testing.T, fs ...*flowstore.Flow) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "flows.jsonl")
 	f, err := os.Create(path)
 	if err != nil {
@@ -29,8 +39,8 @@ func flowsFile(t *testing.T, n int) string {
 	}
 	defer f.Close()
 	s := flowstore.NewSaver(f)
-	for i := range n {
-		if err := s.Save(flowtest.New(flowtest.URL(fmt.Sprintf("http://site.test/n%d", i)))); err != nil {
+	for _, fl := range fs {
+		if err := s.Save(fl); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,4 +158,40 @@ func TestTmuxCopy(t *testing.T) {
 			s.waitFor(`EXIT=0`)
 		})
 	}
+}
+
+// TestTmuxSearchPrompt: / opens empty (what is typed is not appended to
+// the last query), up brings the last query back, and the search stays
+// with its flow until n asks for it in another.
+func TestTmuxSearchPrompt(t *testing.T) {
+	needTmux(t)
+	one := flowtest.New(flowtest.URL("http://site.test/one"), flowtest.RespBody("text/plain", []byte("a\nuser1999\nb\n")))
+	two := flowtest.New(flowtest.URL("http://site.test/two"), flowtest.RespBody("text/plain", []byte("user1999\nc\nuser1999\n")))
+	s := startTmux(t, t.TempDir(), "--load", saveFlows(t, one, two))
+	s.waitFor(`/two\s`)
+	s.keys("Enter")
+	s.waitFor(`\[Request\]`)
+	s.keys("Tab")
+	s.waitFor(`\[Response\]`)
+	s.keys("/")
+	s.waitFor(`search:`)
+	s.keys("user1999", "Enter")
+	s.waitFor(`/user1999 1 of 1`)
+	s.keys("/")
+	s.waitFor(`search: text to find`)
+	s.keys("x")
+	s.waitFor(`search: x\s*\n`)
+	s.keys("BSpace", "Up")
+	s.waitFor(`search: user1999\s*\n`)
+	s.keys("Escape") // alone: ESC and q in one read are alt+q to a terminal
+	s.waitFor(`/user1999 1 of 1`)
+	s.keys("q", "j", "Enter")
+	s.waitFor(`GET site\.test/two`)
+	if scr := s.screen(); strings.Contains(scr, "/user1999") {
+		t.Fatalf("the search followed to another flow:\n%s", scr)
+	}
+	s.keys("n")
+	s.waitFor(`/user1999 1 of 2`)
+	s.keys("Q")
+	s.waitFor(`EXIT=0`)
 }
