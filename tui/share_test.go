@@ -261,6 +261,65 @@ func TestExportAndSaveBody(t *testing.T) {
 	h.final()
 }
 
+// TestDraftsInSavedFiles: a HAR file leaves an unsent draft out, and says
+// so (an entry with status 0 would read back as a failed request); JSON
+// lines keeps it as a draft; y offers no HAR entry for one.
+func TestDraftsInSavedFiles(t *testing.T) {
+	useEditor(t, "true")
+	dir := t.TempDir()
+	h := start(t, 140, 12, tui.Options{Dir: dir})
+	h.waitFor("5 flows")
+	h.press("j", "D")
+	h.waitFor("6 flows", "NEW")
+	h.press("y")
+	h.waitFor("copy: u URL · c curl · h httpie · r raw request · esc cancel")
+	h.press("esc")
+	harPath, jl := filepath.Join(dir, "all.har"), filepath.Join(dir, "all.jsonl")
+	h.press("w", "a", "ctrl+u")
+	h.typeText(harPath)
+	h.press("enter")
+	h.waitFor("wrote 5 flows as HAR to "+harPath, "1 unsent draft(s) left out")
+	h.press("w", "a", "ctrl+u")
+	h.typeText(jl)
+	h.press("enter")
+	h.waitFor("wrote 6 flows as JSON lines to " + jl)
+	h.final()
+
+	f, err := os.Open(harPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err := har.Read(f)
+	f.Close()
+	if err != nil || len(flows) != 5 {
+		t.Fatalf("HAR holds %d flows (%v), want the 5 sent ones", len(flows), err)
+	}
+	logins := 0
+	for _, fl := range flows {
+		if fl.Request.URL() == "https://api.example.com/v1/login" {
+			logins++
+		}
+	}
+	if logins != 1 {
+		t.Errorf("HAR holds %d /v1/login entries, want 1 (the sent one, not its draft)", logins)
+	}
+	f, err = os.Open(jl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err = flowstore.ReadLines(f)
+	f.Close()
+	drafts := 0
+	for _, fl := range flows {
+		if fl.State == flowstore.StateDraft {
+			drafts++
+		}
+	}
+	if err != nil || len(flows) != 6 || drafts != 1 {
+		t.Fatalf("JSON lines hold %d flows, %d drafts (%v)", len(flows), drafts, err)
+	}
+}
+
 func TestSaveFlows(t *testing.T) {
 	dir := t.TempDir()
 	h := start(t, 140, 12, tui.Options{Dir: dir})

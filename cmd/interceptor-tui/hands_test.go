@@ -195,3 +195,67 @@ func TestTmuxSearchPrompt(t *testing.T) {
 	s.keys("Q")
 	s.waitFor(`EXIT=0`)
 }
+
+// TestLoadedDraftsAreCountedApart: --load of a JSON lines file holding an
+// unsent draft says "loaded 2 flows and 1 unsent draft(s)", prints the two
+// flows, and --har writes those two, not the draft as a status-0 entry.
+func TestLoadedDraftsAreCountedApart(t *testing.T) {
+	draft := flowtest.New(flowtest.URL("http://site.test/draft"), flowtest.NoResponse())
+	draft.State = flowstore.StateDraft
+	file := saveFlows(t, flowtest.New(flowtest.URL("http://site.test/a")), draft, flowtest.New(flowtest.URL("http://site.test/b")))
+	out := filepath.Join(t.TempDir(), "out.har")
+	p := startHeadless(t, t.TempDir(), "--load", file, "--har", out)
+	lines := p.waitLines(2)
+	if code := p.stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "/draft") {
+			t.Errorf("the draft was printed: %q", l)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.errText(), "wrote 2 flows to "+out) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	errs := p.errText()
+	for _, want := range []string{"loaded 2 flows and 1 unsent draft(s)", "wrote 2 flows to " + out} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), `"startedDateTime"`); n != 2 || strings.Contains(string(data), "/draft") {
+		t.Fatalf("the HAR holds %d entries (or the draft):\n%s", n, data)
+	}
+}
+
+// TestTmuxDraftLeftOutOfHAR: D makes a draft; w saves every flow as HAR,
+// which leaves the draft out and says so.
+func TestTmuxDraftLeftOutOfHAR(t *testing.T) {
+	needTmux(t)
+	out := filepath.Join(t.TempDir(), "saved.har")
+	s := startTmuxEnv(t, t.TempDir(), []string{"EDITOR=true"}, "--load", flowsFile(t, 2))
+	s.waitFor(`/n1\s`)
+	s.keys("D")
+	s.waitFor(`/n0\s+NEW`)
+	s.keys("w")
+	s.waitFor(`save flows: a all \(3\)`)
+	s.keys("a")
+	s.waitFor(`save 3 flows to`)
+	s.keys("C-u")
+	s.keys(out, "Enter")
+	s.waitFor(`wrote 2 flows as HAR to .*1 unsent draft\(s\) left out`)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), `"startedDateTime"`); n != 2 {
+		t.Fatalf("the HAR holds %d entries, want 2", n)
+	}
+	s.keys("Q")
+	s.waitFor(`EXIT=0`)
+}
