@@ -259,3 +259,22 @@ func TestTmuxDraftLeftOutOfHAR(t *testing.T) {
 	s.keys("Q")
 	s.waitFor(`EXIT=0`)
 }
+
+// TestTmuxCAScreenNamesTheConfdir: C shows how to trust the CA with the
+// commands naming the directory the running proxy uses.
+func TestTmuxCAScreenNamesTheConfdir(t *testing.T) {
+	needTmux(t)
+	dir := filepath.Join(t.TempDir(), "conf")
+	s := startTmux(t, t.TempDir(), "--confdir", dir)
+	s.waitFor(`\d+ flows`)
+	s.keys("C")
+	s.waitFor(`trust it`)
+	scr := strings.Join(strings.Fields(s.screen()), " ") // the hint wraps
+	for _, want := range []string{"interceptor-tui ca install --nss --confdir " + dir, "sudo interceptor-tui ca install --system --confdir " + dir} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("the CA screen lacks %q:\n%s", want, s.screen())
+		}
+	}
+	s.keys("Q")
+	s.waitFor(`EXIT=0`)
+}

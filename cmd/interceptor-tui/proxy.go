@@ -41,7 +41,7 @@ func loadCA(dir string, stderr io.Writer) (*certs.CA, error) {
 	}
 	if created {
 		fmt.Fprintf(stderr, "interceptor-tui: created a new CA in %s\n", dir)
-		fmt.Fprintf(stderr, "  trust it: interceptor-tui ca install --nss, or visit http://interceptor.tui/ through the proxy\n")
+		fmt.Fprintf(stderr, "  trust it: interceptor-tui ca install --nss %s, or visit http://interceptor.tui/ through the proxy\n", confFlag(dir))
 	}
 	return ca, nil
 }
