@@ -3,6 +3,7 @@ package tui_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -413,4 +414,20 @@ func TestCAInfoAndBrowser(t *testing.T) {
 		t.Fatal("the browser launcher was not called")
 	}
 	h.final()
+}
+
+// TestBrowserThatExitsAtOnce: a launcher that reports an early exit (no
+// display) is shown as an error with its reason, never as started.
+func TestBrowserThatExitsAtOnce(t *testing.T) {
+	h := start(t, 140, 12, tui.Options{
+		Browser: func(context.Context) (string, error) {
+			return "", errors.New("Chromium exited (exit status 1) at once: Missing X server or $DISPLAY. It needs a display; E (event log) says what else to do")
+		},
+	})
+	h.waitFor("5 flows")
+	h.press("B")
+	h.waitFor("browser: Chromium exited (exit status 1) at once: Missing X server or $DISPLAY")
+	if out := h.final(); strings.Contains(out, "started") {
+		t.Fatalf("says started:\n%s", out)
+	}
 }

@@ -278,3 +278,38 @@ func TestTmuxCAScreenNamesTheConfdir(t *testing.T) {
 	s.keys("Q")
 	s.waitFor(`EXIT=0`)
 }
+
+// TestTmuxBrowserWithoutDisplay: B with a Chromium that cannot start (no
+// display) says so, with the line that says why, not "browser started";
+// the event log says what to do instead. Run with a stand-in that fails as
+// Debian's Chromium does, and with the real one when it is installed.
+func TestTmuxBrowserWithoutDisplay(t *testing.T) {
+	needTmux(t)
+	cases := []struct {
+		name string
+		env  []string
+	}{{"stand-in", []string{"PATH=" + failingChromium(t, chromiumWithoutDisplay) + string(os.PathListSeparator) + os.Getenv("PATH")}}}
+	if _, err := exec.LookPath("chromium"); err == nil {
+		cases = append(cases, struct {
+			name string
+			env  []string
+		}{"real Chromium", []string{"DISPLAY=", "WAYLAND_DISPLAY="}})
+	} else {
+		t.Log("chromium not found (Debian package chromium): only the stand-in runs")
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startTmuxEnv(t, t.TempDir(), tc.env)
+			s.waitFor(`\d+ flows`)
+			s.keys("B")
+			s.waitFor(`browser: Chromium exited .*at once: Missing X server or \$DISPLAY`)
+			if strings.Contains(s.screen(), "browser started") {
+				t.Fatalf("says started:\n%s", s.screen())
+			}
+			s.keys("E")
+			s.waitFor(`It needs a display:\s+start interceptor-tui in a desktop session`)
+			s.keys("Q")
+			s.waitFor(`EXIT=0`)
+		})
+	}
+}

@@ -50,8 +50,16 @@ type browsers struct {
 
 func (b *browsers) launch(context.Context) (string, error) {
 	// The program's context, not the caller's: the browser outlives the key press.
-	s, err := launchBrowser(b.ctx, b.proxy.ListenAddr(), b.ca, browserStartURL)
+	opts := browserOptions{ProxyAddr: b.proxy.ListenAddr(), SPKI: b.ca.SPKIHash(), URL: browserStartURL}
+	s, err := startBrowser(b.ctx, opts)
 	if err != nil {
+		return "", err
+	}
+	// A browser that cannot start (no display) exits at once: say so, and
+	// why, rather than "started".
+	if s.exitedWithin(earlyExit) && b.ctx.Err() == nil {
+		err, full := earlyExitError(s, opts, b.ca.Dir)
+		b.log.Add(flowstore.LevelWarn, "browser", "", full)
 		return "", err
 	}
 	b.mu.Lock()
