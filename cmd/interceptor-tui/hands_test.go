@@ -4,6 +4,7 @@ package main
 // the way people drive it: keys typed together, quitting, copying.
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,4 +314,40 @@ func TestTmuxBrowserWithoutDisplay(t *testing.T) {
 			s.waitFor(`EXIT=0`)
 		})
 	}
+}
+
+// TestNoTerminalSuggestsHeadless: without a terminal the program does not
+// fail with Bubble Tea's "could not open a new TTY" but says to use
+// --headless, before it listens or makes a CA.
+func TestNoTerminalSuggestsHeadless(t *testing.T) {
+	t.Run("output to a pipe", func(t *testing.T) {
+		home := t.TempDir()
+		cmd := exec.Command(binary, "--listen", "127.0.0.1:0")
+		cmd.Env = append(os.Environ(), "INTERCEPTOR_TUI_HOME="+home)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal either
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("exit: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "use --headless") || strings.Contains(string(out), "TTY") {
+			t.Fatalf("no --headless suggestion:\n%s", out)
+		}
+		if _, err := os.Stat(filepath.Join(home, "ca.pem")); err == nil {
+			t.Error("a CA was made before the terminal was checked")
+		}
+	})
+	t.Run("a terminal to draw on, none to read keys from", func(t *testing.T) {
+		needTmux(t)
+		if _, err := exec.LookPath("setsid"); err != nil {
+			t.Skip("setsid not found: install Debian package util-linux")
+		}
+		s := &tmuxSession{t: t, name: "itui", sock: filepath.Join(t.TempDir(), "tmux.sock")}
+		script := fmt.Sprintf("INTERCEPTOR_TUI_HOME='%s' setsid '%s' --listen 127.0.0.1:0 </dev/null; echo EXIT=$?; sleep 60", t.TempDir(), binary)
+		if out, err := exec.Command("tmux", "-S", s.sock, "new-session", "-d", "-s", s.name, "-x", "120", "-y", "30", script).CombinedOutput(); err != nil {
+			t.Fatalf("tmux: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+		s.waitFor(`needs a terminal to read keys from[\s\S]*use --headless[\s\S]*EXIT=1`)
+	})
 }

@@ -141,6 +141,11 @@ func configureIntercept(proxy *mitm.Proxy, cfg *config) error {
 }
 
 func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	if !cfg.headless {
+		if err := needTerminal(stdout); err != nil {
+			return err
+		}
+	}
 	dir, err := confDir(cfg.confdir)
 	if err != nil {
 		return err

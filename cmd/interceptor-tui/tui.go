@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"sync"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/interceptor-tui/interceptor-tui/certs"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
@@ -34,6 +38,29 @@ func runTUI(ctx context.Context, cfg *config, dir string, store *flowstore.Store
 		Browser: b.launch,
 		Version: version,
 	})
+}
+
+// needTerminal fails before anything starts when the TUI would have no
+// terminal to draw on and read keys from (a pipe, a service, cron), and
+// says what to use instead, rather than Bubble Tea's "could not open a
+// new TTY".
+func needTerminal(stdout io.Writer) error {
+	const instead = "run it in a terminal, or use --headless to print one line per flow (with --save or --har to keep them)"
+	// term.IsTerminal, as Bubble Tea decides: /dev/null is a character
+	// device too, and no terminal.
+	if f, ok := stdout.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+		return errors.New("the interface needs a terminal and standard output is not one; " + instead)
+	}
+	if runtime.GOOS == "windows" || term.IsTerminal(os.Stdin.Fd()) {
+		return nil
+	}
+	// Keys come from the controlling terminal when standard input is not one.
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return fmt.Errorf("the interface needs a terminal to read keys from and there is none (%v); %s", err, instead)
+	}
+	tty.Close()
+	return nil
 }
 
 // browsers are the browsers B started; they close with the program and
