@@ -330,21 +330,23 @@ func whyExited(stderr string) string {
 	return "it said nothing on its standard error"
 }
 
-// earlyExitError says why a browser exited as it started, for the status
-// line, and in full, with everything one can do instead, for the log.
-func earlyExitError(b *browserSession, opts browserOptions, confdir string) (err error, full string) {
+// earlyExitError says why a browser exited as it started (when: "at
+// once", "after 3s"), for the status line, and in full, with everything
+// one can do instead, for the log.
+func earlyExitError(b *browserSession, opts browserOptions, confdir, when string) (err error, full string) {
 	why := whyExited(b.Stderr())
 	status := "exited"
 	if b.err != nil {
 		status = "exited (" + b.err.Error() + ")"
 	}
+	status += " " + when
 	others := fmt.Sprintf("open %s in any browser that uses the proxy (%s) to install the CA (or: interceptor-tui ca install --nss %s)", browserStartURL, dialableAddr(opts.ProxyAddr), confFlag(confdir))
 	var flags []string
 	for _, a := range chromiumArgs(opts, "", false)[1:4] { // proxy, no bypass, our CA
 		flags = append(flags, shellQuote(a))
 	}
 	headless := fmt.Sprintf("run Chromium headless yourself: chromium --headless=new --user-data-dir=$(mktemp -d) %s %s", strings.Join(flags, " "), opts.URL)
-	what := fmt.Sprintf("Chromium %s at once: %s", status, why)
+	what := fmt.Sprintf("Chromium %s: %s", status, why)
 	if displayTrouble.MatchString(why) {
 		return fmt.Errorf("%s. It needs a display; E (event log) says what else to do", what),
 			what + ". It needs a display: start interceptor-tui in a desktop session (DISPLAY or WAYLAND_DISPLAY set, or ssh -X); or " + headless + "; or " + others

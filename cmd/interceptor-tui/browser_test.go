@@ -579,6 +579,28 @@ func TestBrowserKeyWaitsForAnEarlyExit(t *testing.T) {
 			}
 		}
 	})
+	t.Run("slower than the wait", func(t *testing.T) {
+		dir := failingChromium(t, chromiumWithoutDisplay)
+		script := filepath.Join(dir, "chromium")
+		body, _ := os.ReadFile(script)
+		os.WriteFile(script, []byte(strings.Replace(string(body), "#!/bin/sh\n", "#!/bin/sh\nsleep 0.3\n", 1)), 0o755)
+		t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		old := earlyExit
+		earlyExit = 10 * time.Millisecond
+		defer func() { earlyExit = old }()
+		lg := flowstore.NewEventLog(10)
+		b := &browsers{ctx: context.Background(), proxy: proxy, ca: ca, log: lg}
+		text, err := b.launch(context.Background())
+		if err != nil || !strings.HasPrefix(text, "browser started") {
+			t.Fatalf("launch = %q, %v", text, err)
+		}
+		defer b.close()
+		var es []flowstore.LogEntry
+		waitFor(t, func() bool { es = lg.Entries(); return len(es) > 0 })
+		if len(es) != 1 || es[0].Level != flowstore.LevelError || !regexp.MustCompile(`exited \(exit status 1\) after [\d.]+m?s: Missing X server or \$DISPLAY\. It needs a display`).MatchString(es[0].Msg) {
+			t.Fatalf("event log: %+v", es)
+		}
+	})
 	t.Run("runs", func(t *testing.T) {
 		fakeChromium(t, true)
 		b := &browsers{ctx: context.Background(), proxy: proxy, ca: ca, log: flowstore.NewEventLog(10)}

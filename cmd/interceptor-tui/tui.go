@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/interceptor-tui/interceptor-tui/certs"
@@ -73,6 +74,7 @@ type browsers struct {
 
 	mu       sync.Mutex
 	sessions []*browserSession
+	closing  bool // close stops them: their exit is no news
 }
 
 func (b *browsers) launch(context.Context) (string, error) {
@@ -82,10 +84,11 @@ func (b *browsers) launch(context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	started := time.Now()
 	// A browser that cannot start (no display) exits at once: say so, and
 	// why, rather than "started".
 	if s.exitedWithin(earlyExit) && b.ctx.Err() == nil {
-		err, full := earlyExitError(s, opts, b.ca.Dir)
+		err, full := earlyExitError(s, opts, b.ca.Dir, "at once")
 		b.log.Add(flowstore.LevelWarn, "browser", "", full)
 		return "", err
 	}
@@ -96,8 +99,18 @@ func (b *browsers) launch(context.Context) (string, error) {
 		err := s.Wait()
 		msg := "browser closed; its profile is removed"
 		level := flowstore.LevelInfo
-		if err != nil && b.ctx.Err() == nil {
-			msg = fmt.Sprintf("browser exited: %v %s", err, lastLines(s.Stderr(), 3))
+		b.mu.Lock()
+		closing := b.closing
+		b.mu.Unlock()
+		switch {
+		case err == nil || b.ctx.Err() != nil || closing:
+		case time.Since(started) < 10*time.Second:
+			// It never got going (slower than the wait above, on a busy
+			// machine): the same word, as an error that the status line shows.
+			_, msg = earlyExitError(s, opts, b.ca.Dir, "after "+flowstore.FormatDuration(time.Since(started).Round(100*time.Millisecond)))
+			level = flowstore.LevelError
+		default:
+			msg = fmt.Sprintf("browser exited: %v: %s", err, whyExited(s.Stderr()))
 			level = flowstore.LevelWarn
 		}
 		b.log.Add(level, "browser", "", msg)
@@ -109,7 +122,7 @@ func (b *browsers) launch(context.Context) (string, error) {
 func (b *browsers) close() {
 	b.mu.Lock()
 	ss := b.sessions
-	b.sessions = nil
+	b.sessions, b.closing = nil, true
 	b.mu.Unlock()
 	for _, s := range ss {
 		s.Stop()
