@@ -549,11 +549,31 @@ func (m *Model) mainHeight() int {
 // shrunk by a line.
 func (m *Model) layout() {
 	h := m.mainHeight()
+	if m.focus == focusList {
+		m.list.SetNote(selectionNote(m.selected()))
+	}
 	m.list.SetSize(m.width, h)
 	m.elog.SetSize(m.width, h)
 	m.help.SetSize(m.width, h)
 	m.rules.SetSize(m.width, h)
 	m.view.SetSize(m.width, h) // the width is set already: no new work
+}
+
+// selectionNote is what the list says under its rows of the selected
+// flow: its comment (the row shows only ¶) and its whole error (the row
+// only its end).
+func selectionNote(f *flowstore.Flow) string {
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	if f.Comment != "" {
+		parts = append(parts, "¶ "+f.Comment)
+	}
+	if f.Error != nil {
+		parts = append(parts, "✗ "+f.Error.Error())
+	}
+	return strings.Join(parts, "  ")
 }
 
 // View draws the focused view, the status line and the hint or prompt line.

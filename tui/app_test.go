@@ -248,6 +248,25 @@ func TestQuitKeys(t *testing.T) {
 	}
 }
 
+// TestRowsShowSchemeCommentAndError: rows tell HTTP from HTTPS, and the
+// line under the rows reads the selected flow's comment (its row shows ¶)
+// and its whole error (its row shows ERR).
+func TestRowsShowSchemeCommentAndError(t *testing.T) {
+	h := start(t, 100, 12, tui.Options{})
+	h.waitFor("https://api.example.com", "http://cdn.example.net")
+	h.press(";")
+	h.typeText("look here")
+	h.press("enter")
+	h.waitFor("¶ look here")
+	h.burst("jjj")
+	h.waitFor("✗ request: dial tcp 10.0.0.1:443: connection refused")
+	h.press("j")
+	out := h.final()
+	if strings.Contains(out, "look here") || strings.Contains(out, "connection refused") {
+		t.Fatalf("the note stayed on a flow with nothing to say:\n%s", out)
+	}
+}
+
 func TestCommentDeleteClear(t *testing.T) {
 	h := start(t, 100, 10, tui.Options{})
 	h.waitFor("5 flows")

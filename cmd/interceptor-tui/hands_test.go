@@ -188,7 +188,7 @@ func TestTmuxSearchPrompt(t *testing.T) {
 	s.keys("Escape") // alone: ESC and q in one read are alt+q to a terminal
 	s.waitFor(`/user1999 1 of 1`)
 	s.keys("q", "j", "Enter")
-	s.waitFor(`GET site\.test/two`)
+	s.waitFor(`GET http://site\.test/two`)
 	if scr := s.screen(); strings.Contains(scr, "/user1999") {
 		t.Fatalf("the search followed to another flow:\n%s", scr)
 	}
@@ -304,10 +304,9 @@ func TestTmuxBrowserWithoutDisplay(t *testing.T) {
 			s := startTmuxEnv(t, t.TempDir(), tc.env)
 			s.waitFor(`\d+ flows`)
 			s.keys("B")
-			s.waitFor(`browser: Chromium exited .*at once: Missing X server or \$DISPLAY`)
-			if strings.Contains(s.screen(), "browser started") {
-				t.Fatalf("says started:\n%s", s.screen())
-			}
+			// At once; or, on a machine so busy that Chromium took longer
+			// than the wait, as soon as it exits.
+			s.waitFor(`browser: Chromium exited .*(at once|after [\d.]+m?s): Missing X server or \$DISPLAY`)
 			s.keys("E")
 			s.waitFor(`It needs a display:\s+start interceptor-tui in a desktop session`)
 			s.keys("Q")

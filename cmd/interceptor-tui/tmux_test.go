@@ -115,7 +115,7 @@ func TestTUIInTmux(t *testing.T) {
 	if err != nil {
 		t.Fatalf("curl: %v %s", err, out)
 	}
-	s.waitFor(`GET\s+127\.0\.0\.1:\d+\s+/api/hello\s+200`)
+	s.waitFor(`GET\s+http://127\.0\.0\.1:\d+\s+/api/hello\s+200`)
 	s.keys("Enter") // open the flow
 	s.waitFor(`\[Request\]`)
 	s.keys("Tab") // the response tab
@@ -191,7 +191,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	s.waitFor(`break: ~u /pause`)
 
 	done := curlInBackground(curl, addr, origin.URL+"/pause")
-	s.waitFor(`POST|GET\s+127\.0\.0\.1:\d+\s+/pause\s+‖req`)
+	s.waitFor(`GET\s+http://127\.0\.0\.1:\d+\s+/pause\s+‖req`)
 	s.waitFor(`‖ 1 paused`)
 	stillWaiting(t, done)
 	s.keys("a")                // the cursor is on the only flow
@@ -207,7 +207,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	done = curlInBackground(curl, addr, origin.URL+"/pause/edit")
 	s.waitFor(`/pause/edit\s+‖req`)
 	s.keys("G") // the newest flow
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/edit`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/edit`)
 	s.keys("e") // in $EDITOR, the terminal handed over and back
 	s.waitFor(`request edited: a sends it on`)
 	s.waitFor(`✎ .*/pause/edit`)
@@ -223,7 +223,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	done = curlInBackground(curl, addr, origin.URL+"/pause/answer")
 	s.waitFor(`/pause/answer\s+‖req`)
 	s.keys("G")
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/answer`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/answer`)
 	s.keys("R") // the template, saved as it is (the script changes no Host line)
 	s.waitFor(`answered with 200 OK`)
 	waitCurl(t, done, "answered by interceptor-tui") // an answer is not paused again
@@ -233,7 +233,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	done = curlInBackground(curl, addr, origin.URL+"/pause/kill")
 	s.waitFor(`/pause/kill\s+‖req`)
 	s.keys("G")
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/kill`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/kill`)
 	s.keys("X")
 	select {
 	case r := <-done:

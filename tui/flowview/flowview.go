@@ -653,7 +653,7 @@ func (m Model) tabBar() string {
 		}
 	}
 	if r := m.shown.Request; r != nil {
-		s += "  " + m.st.Muted.Render(clean(r.Method+" "+r.Authority()+r.PathOnly()))
+		s += "  " + m.st.Muted.Render(clean(r.Method+" "+r.URL()))
 	}
 	return ansi.Truncate(s, m.width, "…")
 }
@@ -749,10 +749,16 @@ func (m Model) footer() string {
 	}
 	n := m.contentLines()
 	rows := m.rows()
+	// Where the screen is, as less and vim say it: the share scrolled.
 	pos := "all"
-	if n > rows {
-		last := min(m.off[m.tab]+rows, n)
-		pos = fmt.Sprintf("%d%%", last*100/n)
+	switch off := m.off[m.tab]; {
+	case n <= rows:
+	case off == 0:
+		pos = "top"
+	case off >= n-rows:
+		pos = "end"
+	default:
+		pos = fmt.Sprintf("%d%%", off*100/(n-rows))
 	}
 	parts = append(parts, m.st.Muted.Render(fmt.Sprintf("line %d of %d · %s", min(m.off[m.tab]+1, n), n, pos)))
 	return ansi.Truncate(" "+strings.Join(parts, "  "), m.width, "…")
