@@ -88,6 +88,7 @@ type Model struct {
 
 	kept     map[string][]byte // text of edits that did not parse, by editKey
 	answered map[string]bool   // flows answered with R: K may keep them
+	resumed  map[string]bool   // flows resumed at their request, until done or paused again
 	job      *writeJob         // what the file prompt writes
 	creator  har.Creator       // us, in HAR files
 	mouse    bool              // the program reports the mouse (Run)
@@ -130,7 +131,7 @@ func New(opts Options) (*Model, error) {
 		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st), rules: rules.New(km.Rules, st),
 		paused: map[string]bool{}, marked: map[string]bool{},
 		clip: opts.Clipboard, ca: opts.CA, browser: opts.Browser, clock: opts.Now, dir: opts.Dir,
-		kept: map[string][]byte{}, answered: map[string]bool{},
+		kept: map[string][]byte{}, answered: map[string]bool{}, resumed: map[string]bool{},
 		creator: har.Creator{Name: "interceptor-tui", Version: opts.Version},
 	}
 	if m.clock == nil {
@@ -397,6 +398,9 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 		if g, _, ok := m.store.Peek(f.ID); ok && g != nil && g != f {
 			cmds = append(cmds, m.view.SetFlow(g))
 		}
+	}
+	if len(m.resumed) > 0 {
+		cmds = append(cmds, m.noteRepaused())
 	}
 	if msg.log {
 		cmds = append(cmds, m.readLog())

@@ -76,9 +76,7 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		}
 		m.prompt.Open(prompt.Spec{Tag: tagComment + msg.ID, Label: "comment: ", Value: f.Comment})
 	case flowlist.DeleteMsg:
-		m.store.Delete(msg.ID)
-		m.list.Remove(msg.ID)
-		m.forgetCount(msg.ID)
+		return m.deleteFlow(msg.ID), true
 	case flowlist.ClearAllMsg:
 		m.prompt.Open(prompt.Spec{Tag: tagClear, Confirm: true,
 			Label: fmt.Sprintf("Clear all %d flows? Paused and unfinished ones stay.", m.store.Len())})
@@ -143,6 +141,33 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// deleteFlow deletes a flow from the list and the store, and says which;
+// a flow someone is waiting on (paused, in flight) is not deleted under
+// the engine: it is resolved first.
+func (m *Model) deleteFlow(id string) tea.Cmd {
+	f, ok := m.store.Get(id)
+	if !ok {
+		return m.status.Flash("that flow is gone", true)
+	}
+	switch {
+	case f.State == flowstore.StatePaused:
+		return m.status.Flash("this flow is paused and its client waits: a resumes it, X kills it; then d deletes it", true)
+	case !f.State.Final() && f.State != flowstore.StateDraft:
+		return m.status.Flash("this flow is still in flight: d deletes it once it is done", true)
+	}
+	m.store.Delete(id)
+	m.list.Remove(id)
+	m.forgetCount(id)
+	what := "flow"
+	if f.State == flowstore.StateDraft {
+		what = "draft"
+	}
+	if r := f.Request; r != nil {
+		what += " " + r.Method + " " + r.URL()
+	}
+	return m.status.Flash("deleted "+what+" (it is gone from the list and the store)", false)
 }
 
 func (m *Model) viewFocus() focus {

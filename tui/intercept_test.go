@@ -186,11 +186,72 @@ func TestEditPausedResponse(t *testing.T) {
 	h.final()
 }
 
+// TestQuickEditBody: c b changes a paused message's body without leaving
+// the TUI: the one-line body is offered to change, Content-Length follows
+// and Content-Encoding goes (the text is the body as sent).
+func TestQuickEditBody(t *testing.T) {
+	s := pausedStore(flowstore.PhaseRequest)
+	s.Update(pausedID, func(f *flowstore.Flow) {
+		f.Request.Headers.Set("Content-Length", "15")
+		f.Request.Headers.Set("Content-Encoding", "identity")
+	})
+	h := start(t, 140, 16, tui.Options{Store: s})
+	h.waitFor("‖req")
+	h.press("G", "c", "b")
+	h.waitFor(`body: {"name":"old"}`)
+	h.press("ctrl+u")
+	h.typeText(`{"name":"new one"}`)
+	h.press("enter")
+	h.waitFor("body set (18B); Content-Encoding removed; Content-Length updated")
+	f := h.flow(pausedID)
+	r := f.Request
+	if string(r.Body.Data) != `{"name":"new one"}` || r.Headers.Get("Content-Length") != "18" || r.Headers.Has("Content-Encoding") || f.Original == nil {
+		t.Fatalf("after c b: %q %v", r.Body.Data, r.Headers)
+	}
+	h.final()
+}
+
+// TestResumeSaysWhenAFlowPausesAgain: A on flows held by a breakpoint for
+// both phases says when they pause again at their response, rather than
+// "resumed" beside a status bar that still counts them paused.
+func TestResumeSaysWhenAFlowPausesAgain(t *testing.T) {
+	for _, k := range []string{"A", "a"} {
+		t.Run(k, func(t *testing.T) {
+			s := pausedStore(flowstore.PhaseRequest)
+			e := newEngine(s)
+			e.pauseResponses = true
+			e.bps = []flowstore.Breakpoint{{Filter: "~u /pause", Request: true, Response: true}}
+			h := start(t, 160, 12, tui.Options{Store: s, Engine: e})
+			h.waitFor("‖req")
+			h.press("G", k)
+			h.waitFor("1 resumed flow(s) paused again, at the response")
+			h.final()
+		})
+	}
+}
+
+// TestDeleteSaysWhat: d says which flow it deleted, and does not delete
+// one that a client is waiting on.
+func TestDeleteSaysWhat(t *testing.T) {
+	h := start(t, 140, 12, tui.Options{Store: pausedStore(flowstore.PhaseRequest)})
+	h.waitFor("6 flows")
+	h.press("j", "d")
+	h.waitFor("deleted flow POST https://api.example.com/v1/login", "5 flows")
+	h.press("G", "d")
+	h.waitFor("this flow is paused and its client waits")
+	if out := h.final(); !strings.Contains(out, "5 flows") {
+		t.Fatalf("the paused flow was deleted:\n%s", out)
+	}
+	if _, ok := h.store.Get(pausedID); !ok {
+		t.Fatal("the paused flow is gone from the store")
+	}
+}
+
 func TestQuickEditsOriginalAndRevert(t *testing.T) {
 	h := start(t, 120, 16, tui.Options{Store: pausedStore(flowstore.PhaseRequest)})
 	h.waitFor("‖req")
 	h.press("G", "c")
-	h.waitFor("quick edit of the request: m method · u URL · h add/replace header · d delete header")
+	h.waitFor("quick edit of the request: m method · u URL · h add/replace header · d delete header · b body")
 	h.press("m")
 	h.waitFor("method: POST")
 	h.press("backspace", "backspace", "backspace", "backspace")

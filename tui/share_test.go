@@ -41,25 +41,24 @@ func TestReplaySingleAndMarked(t *testing.T) {
 	h.final()
 }
 
-// D duplicates a flow as a draft, e edits it in a real $EDITOR, r sends it,
-// again and again; the draft keeps its edits.
+// D duplicates a flow as a draft and opens it in a real $EDITOR at once,
+// r sends it, again and again; the draft keeps its edits, and e edits it
+// again.
 func TestDuplicateEditAndSend(t *testing.T) {
 	useEditor(t, `sed -i -e 's#/v1/login#/v1/login?debug=1#' -e 's/secret/hunter2/' "$1"`)
 	h := start(t, 140, 14, tui.Options{})
 	h.waitFor("5 flows")
 	h.press("j", "D")
-	h.waitFor("duplicated as a draft", "NEW", "6 flows")
+	h.waitFor("NEW", "6 flows", "request edited: r sends it")
 	var draft *flowstore.Flow
 	for _, f := range h.store.List() {
 		if f.State == flowstore.StateDraft {
 			draft = f
 		}
 	}
-	if draft == nil || draft.Request.URL() != "https://api.example.com/v1/login" || draft.Response != nil {
+	if draft == nil || draft.Request.URL() != "https://api.example.com/v1/login?debug=1" || draft.Response != nil || draft.Original == nil {
 		t.Fatalf("draft: %+v", draft)
 	}
-	h.press("e") // the draft is selected
-	h.waitFor("request edited: r sends it")
 	h.press("r")
 	h.waitFor("replaying POST https://api.example.com/v1/login?debug=1")
 	h.press("r")
