@@ -577,7 +577,7 @@ func (m Model) handleMouse(msg tea.MouseMsg) (Model, tea.Cmd) {
 	case tea.MouseButtonWheelDown:
 		m.moveTo(m.cur + 3)
 	case tea.MouseButtonLeft:
-		if msg.Action != tea.MouseActionPress || msg.Y < 1 {
+		if msg.Action != tea.MouseActionPress || msg.Y < 1 || msg.Y > m.rows() { // the header, the note
 			return m, nil
 		}
 		i := m.off + msg.Y - 1
