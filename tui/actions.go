@@ -29,6 +29,7 @@ func (m *Model) flowAction(act, id string) tea.Cmd {
 	case keys.ActResume:
 		return m.resume(f)
 	case keys.ActResumeAll:
+		m.watchRepause(m.pausedAtRequest()...)
 		return m.status.Flash(fmt.Sprintf("resumed %d paused flow(s)", m.engine.ResumeAll()), false)
 	case keys.ActKill:
 		if err := m.engine.Kill(f.ID); err != nil {
@@ -167,6 +168,9 @@ func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
 		return m.status.Flash("resume: "+err.Error(), true)
 	}
 	m.forget(f.ID)
+	if f.Paused == flowstore.PhaseRequest {
+		m.watchRepause(f.ID)
+	}
 	msg := "resumed"
 	if f.Edited() {
 		msg += " with your edits"
@@ -175,6 +179,49 @@ func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
 		msg += "; the text that did not parse was dropped"
 	}
 	return m.status.Flash(msg, false)
+}
+
+// pausedAtRequest are the flows paused at their request now.
+func (m *Model) pausedAtRequest() []string {
+	var ids []string
+	for id := range m.paused {
+		if f, _, _ := m.store.Peek(id); f != nil && f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseRequest {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// watchRepause remembers flows resumed at their request: a breakpoint for
+// both phases pauses them again at the response, and the status bar would
+// go on counting them paused after "resumed" with no word why.
+func (m *Model) watchRepause(ids ...string) {
+	for _, id := range ids {
+		m.resumed[id] = true
+	}
+}
+
+// noteRepaused says when flows resumed at their request have paused
+// again at their response, and forgets those that are done.
+func (m *Model) noteRepaused() tea.Cmd {
+	n := 0
+	for id := range m.resumed {
+		f, sum, ok := m.store.Peek(id)
+		switch {
+		case !ok, f == nil && sum.State.Final():
+			delete(m.resumed, id)
+		case f == nil:
+		case f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseResponse:
+			n++
+			delete(m.resumed, id)
+		case f.State.Final():
+			delete(m.resumed, id)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return m.status.Flash(fmt.Sprintf("%d resumed flow(s) paused again, at the response (a breakpoint for both phases): a resumes, I lists breakpoints", n), false)
 }
 
 // revert puts the original messages back.
@@ -242,7 +289,8 @@ func (m *Model) duplicate(f *flowstore.Flow) tea.Cmd {
 	if m.focus == focusView {
 		cmd = m.view.Open(d)
 	}
-	return tea.Batch(cmd, m.status.Flash("duplicated as a draft: e edits it, r sends it (again and again)", false))
+	// A draft is made to be changed: straight into $EDITOR with it.
+	return tea.Batch(cmd, m.status.Flash("duplicated as a draft: r sends it (again and again), e edits it again", false), m.edit(d))
 }
 
 // submitAction handles the answers to the prompts the flow actions open;

@@ -88,9 +88,13 @@ type Model struct {
 
 	kept     map[string][]byte // text of edits that did not parse, by editKey
 	answered map[string]bool   // flows answered with R: K may keep them
+	resumed  map[string]bool   // flows resumed at their request, until done or paused again
 	job      *writeJob         // what the file prompt writes
 	creator  har.Creator       // us, in HAR files
 	mouse    bool              // the program reports the mouse (Run)
+
+	resumeWait time.Duration // how long "resume them and quit" waits
+	quitting   bool          // resumed flows are finishing; then the program ends
 }
 
 // New builds the root model over a store. It subscribes to the store at
@@ -127,11 +131,15 @@ func New(opts Options) (*Model, error) {
 		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st), rules: rules.New(km.Rules, st),
 		paused: map[string]bool{}, marked: map[string]bool{},
 		clip: opts.Clipboard, ca: opts.CA, browser: opts.Browser, clock: opts.Now, dir: opts.Dir,
-		kept: map[string][]byte{}, answered: map[string]bool{},
+		kept: map[string][]byte{}, answered: map[string]bool{}, resumed: map[string]bool{},
 		creator: har.Creator{Name: "interceptor-tui", Version: opts.Version},
 	}
 	if m.clock == nil {
 		m.clock = time.Now
+	}
+	m.resumeWait = opts.ResumeWait
+	if m.resumeWait <= 0 {
+		m.resumeWait = DefaultResumeWait
 	}
 	if len(probs) > 0 {
 		m.startup = append(m.startup, fmt.Sprintf("%d key binding(s) in %s not applied; see the event log (E)", len(probs), keys.FileName))
@@ -201,7 +209,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case deepDoneMsg:
 		return m.deepDone(msg)
 	case tea.KeyMsg:
-		return m.key(msg)
+		return m.keyIn(msg)
 	case tea.MouseMsg:
 		if msg.Y >= m.mainHeight() || m.prompt.Active() {
 			return nil
@@ -218,13 +226,54 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return tea.Batch(c1, c2)
 }
 
+// keyIn takes a key message as the terminal's reader made it. Keys that
+// arrive together (key repeat under load, typing over SSH, tmux send-keys
+// jjj) come as one message with several runes, which no binding matches:
+// outside a text field each rune is a key of its own, acted on in order,
+// and once one opens a text field the rest is its text. A bracketed paste
+// is text, never keys: outside a text field it is dropped, with a word.
+func (m *Model) keyIn(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type != tea.KeyRunes || m.prompt.Typing() {
+		return m.key(msg)
+	}
+	if msg.Paste {
+		return m.status.Flash("pasted text ignored: no text field is open (f filters, / searches a body)", true)
+	}
+	if len(msg.Runes) < 2 {
+		return m.key(msg)
+	}
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if m.ctx.Err() != nil {
+			break // one of them quit
+		}
+		if m.prompt.Typing() {
+			rest := msg
+			rest.Runes = msg.Runes[i:]
+			cmds = append(cmds, m.key(rest))
+			break
+		}
+		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		m.layout() // as between two messages: a prompt may have opened
+	}
+	return tea.Batch(cmds...)
+}
+
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	g := m.keys.Global
 	if key.Matches(msg, g.Quit) {
-		if m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
+		if m.quitting || m.prompt.Active() && (m.prompt.Tag() == tagQuit || m.prompt.Tag() == tagQuitPaused) {
 			return m.quit() // asked twice
 		}
-		return m.requestQuit()
+		return m.requestQuit(false)
+	}
+	if m.quitting {
+		// Resumed flows are finishing before the program ends: Q and
+		// ctrl+c quit now, other keys wait with it.
+		if key.Matches(msg, g.QuitNow) {
+			return m.quit()
+		}
+		return nil
 	}
 	if m.prompt.Active() {
 		var cmd tea.Cmd
@@ -280,8 +329,14 @@ func (m *Model) toFocused(msg tea.Msg) tea.Cmd {
 		return m.now(cmd)
 	case focusView:
 		m.view, cmd = m.view.Update(msg)
-		if k, ok := msg.(tea.KeyMsg); ok && m.keys.FlowView.Flow.Which(k) != "" {
-			return m.now(cmd) // an intent, like the list's
+		// The view's intents (back, search, flow actions) are acted on at
+		// once, like the list's, so that in "qj" the j reaches the list;
+		// its other commands are work (rendering) and run off this goroutine.
+		if k, ok := msg.(tea.KeyMsg); ok {
+			kv := &m.keys.FlowView
+			if kv.Flow.Which(k) != "" || key.Matches(k, kv.Back, kv.Search) {
+				return m.now(cmd)
+			}
 		}
 	case focusLog:
 		m.elog, cmd = m.elog.Update(msg)
@@ -343,6 +398,9 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 		if g, _, ok := m.store.Peek(f.ID); ok && g != nil && g != f {
 			cmds = append(cmds, m.view.SetFlow(g))
 		}
+	}
+	if len(m.resumed) > 0 {
+		cmds = append(cmds, m.noteRepaused())
 	}
 	if msg.log {
 		cmds = append(cmds, m.readLog())
@@ -495,11 +553,31 @@ func (m *Model) mainHeight() int {
 // shrunk by a line.
 func (m *Model) layout() {
 	h := m.mainHeight()
+	if m.focus == focusList {
+		m.list.SetNote(selectionNote(m.selected()))
+	}
 	m.list.SetSize(m.width, h)
 	m.elog.SetSize(m.width, h)
 	m.help.SetSize(m.width, h)
 	m.rules.SetSize(m.width, h)
 	m.view.SetSize(m.width, h) // the width is set already: no new work
+}
+
+// selectionNote is what the list says under its rows of the selected
+// flow: its comment (the row shows only ¶) and its whole error (the row
+// only its end).
+func selectionNote(f *flowstore.Flow) string {
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	if f.Comment != "" {
+		parts = append(parts, "¶ "+f.Comment)
+	}
+	if f.Error != nil {
+		parts = append(parts, "✗ "+f.Error.Error())
+	}
+	return strings.Join(parts, "  ")
 }
 
 // View draws the focused view, the status line and the hint or prompt line.

@@ -63,6 +63,7 @@ type harness struct {
 	store *flowstore.Store
 	log   *flowstore.EventLog
 	eng   *fakeEngine
+	seen  []byte // every byte the program wrote that a wait has read
 }
 
 // start runs the TUI over opts; a nil Store gets the sample flows, a nil
@@ -118,7 +119,10 @@ func (h *harness) typeText(s string) {
 // waitFor waits until every string has been drawn since the last wait.
 func (h *harness) waitFor(subs ...string) {
 	h.t.Helper()
+	var last []byte
+	defer func() { h.seen = append(h.seen, last...) }()
 	teatest.WaitFor(h.t, h.tm.Output(), func(b []byte) bool {
+		last = b
 		for _, s := range subs {
 			if !bytes.Contains(b, []byte(s)) {
 				return false
@@ -201,8 +205,66 @@ func TestMarkAndQuitAsks(t *testing.T) {
 	h.waitFor("cleared 2 mark(s)")
 	h.press("M")
 	h.waitFor("│ 5 flows")
-	h.press("q") // nothing would be lost now: quits at once
+	h.press("q") // nothing would be lost now, but q asks all the same
+	h.waitFor("Quit interceptor-tui? (y/n)")
+	h.press("y")
 	h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestQuitKeys: q is "back" in every view and asks in the list, where one
+// q too many would end the session; n or another q stays; y quits. Q quits
+// at once, and so does ctrl+c when nothing would be lost.
+func TestQuitKeys(t *testing.T) {
+	t.Run("q asks", func(t *testing.T) {
+		h := start(t, 100, 10, tui.Options{})
+		h.waitFor("5 flows")
+		h.press("enter")
+		h.waitFor("[Request]")
+		h.press("q") // back
+		h.waitFor("METHOD")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("n", "j")
+		h.waitFor("/v1/login")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("q") // q again is no, not yes
+		h.waitFor("enter open flow")
+		h.press("q")
+		h.waitFor("Quit interceptor-tui? (y/n)")
+		h.press("y")
+		out := h.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+		if !selectedLine(out, "/v1/login") {
+			t.Fatalf("n or q at the question did not keep the session:\n%s", out)
+		}
+	})
+	for _, k := range []string{"Q", "ctrl+c"} {
+		t.Run(k+" quits at once", func(t *testing.T) {
+			h := start(t, 100, 10, tui.Options{})
+			h.waitFor("5 flows")
+			h.press(k)
+			h.tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+		})
+	}
+}
+
+// TestRowsShowSchemeCommentAndError: rows tell HTTP from HTTPS, and the
+// line under the rows reads the selected flow's comment (its row shows ¶)
+// and its whole error (its row shows ERR).
+func TestRowsShowSchemeCommentAndError(t *testing.T) {
+	h := start(t, 100, 12, tui.Options{})
+	h.waitFor("https://api.example.com", "http://cdn.example.net")
+	h.press(";")
+	h.typeText("look here")
+	h.press("enter")
+	h.waitFor("¶ look here")
+	h.burst("jjj")
+	h.waitFor("✗ request: dial tcp 10.0.0.1:443: connection refused")
+	h.press("j")
+	out := h.final()
+	if strings.Contains(out, "look here") || strings.Contains(out, "connection refused") {
+		t.Fatalf("the note stayed on a flow with nothing to say:\n%s", out)
+	}
 }
 
 func TestCommentDeleteClear(t *testing.T) {
@@ -302,6 +364,56 @@ func TestBodySearch(t *testing.T) {
 	h.press("n", "n", "N")
 	h.waitFor("/needle 3 of 3")
 	golden.RequireEqual(t, []byte(h.final()))
+}
+
+// TestSearchPromptOpensEmpty: / opens empty with the last query one up
+// away (typing does not append to it), and a search stays with its flow:
+// another flow opens without it, and n searches it there when asked.
+func TestSearchPromptOpensEmpty(t *testing.T) {
+	body := func(n int) []byte {
+		var b strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&b, "line %02d", i)
+			if i%(40/n) == 0 {
+				b.WriteString(" user1999")
+			}
+			b.WriteString("\n")
+		}
+		return []byte(b.String())
+	}
+	a := flowtest.New(flowtest.URL("https://one.example/a"), flowtest.RespBody("text/plain", body(2)))
+	b := flowtest.New(flowtest.URL("https://two.example/b"), flowtest.RespBody("text/plain", body(4)), flowtest.At(time.Second))
+	h := start(t, 80, 14, tui.Options{Store: newStore(a, b)})
+	h.waitFor("2 flows")
+	h.press("enter", "tab", "/")
+	h.typeText("user1999")
+	h.press("enter")
+	h.waitFor("/user1999 1 of 2")
+	h.press("/")
+	h.waitFor("text to find (↑ the last search)")
+	h.typeText("x")
+	h.waitFor("search: x")
+	h.press("ctrl+u", "up")
+	h.waitFor("search: user1999")
+	h.press("esc", "q", "j", "enter")
+	h.waitFor("two.example")
+	h.press("G")
+	out := h.final()
+	if strings.Contains(out, "/user1999") {
+		t.Fatalf("the search followed to another flow:\n%s", out)
+	}
+
+	h = start(t, 80, 14, tui.Options{Store: newStore(a, b)})
+	h.waitFor("2 flows")
+	h.press("enter", "tab", "/")
+	h.typeText("user1999")
+	h.press("enter")
+	h.waitFor("/user1999 1 of 2")
+	h.press("q", "j", "enter")
+	h.waitFor("two.example")
+	h.press("n") // asked: the last search, in this flow
+	h.waitFor("/user1999 1 of 4")
+	h.final()
 }
 
 func TestFilterWithParseError(t *testing.T) {

@@ -151,23 +151,24 @@ func TestDeepFilterKnowsFlowsSpooledLater(t *testing.T) {
 	fs := addFlows(s, 0, n, "x")
 	drainInto(m) // the list sees the flows while they are in memory
 	waitSpooled(t, s, fs[n/2].ID)
-	// Let the spiller finish, then hand the UI the spill events, as its
-	// wake-ups would.
-	for prev := s.Stats(); ; {
-		time.Sleep(100 * time.Millisecond)
-		st := s.Stats()
-		if st == prev {
-			break
-		}
-		prev = st
-	}
-	drainInto(m)
+	// Hand the UI the spill events, as its wake-ups would, until the
+	// spiller has finished: on a loaded machine it can rest longer than
+	// any fixed pause, so the test waits for the cache, not for a quiet
+	// moment. A cache that spill events do not fill never catches up.
 	miss := 0
-	for _, sm := range s.Summaries() {
-		if sm.Flow == nil {
-			if _, ok := m.deep.get(sm.Seq); !ok {
-				miss++
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		time.Sleep(100 * time.Millisecond)
+		drainInto(m)
+		miss = 0
+		for _, sm := range s.Summaries() {
+			if sm.Flow == nil {
+				if _, ok := m.deep.get(sm.Seq); !ok {
+					miss++
+				}
 			}
+		}
+		if miss == 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	t0 := time.Now()

@@ -91,4 +91,7 @@ type Options struct {
 	Dir string
 	// Version names this build in the HAR files it writes.
 	Version string
+	// ResumeWait bounds how long "resume them and quit" waits for the
+	// resumed flows to finish; 0 is DefaultResumeWait.
+	ResumeWait time.Duration
 }

@@ -29,6 +29,16 @@ type fakeEngine struct {
 	mocks     []flowstore.Mock
 	responded map[string]*flowstore.Response
 	replays   []*flowstore.Flow // the new flows, in order
+
+	// pauseResponses makes a flow resumed at its request pause again at
+	// its response while a response breakpoint is on, as the engine does;
+	// late makes that many resumed flows pause again whatever the switch
+	// says (they were past the check when it went off).
+	pauseResponses bool
+	late           int
+	// stall leaves resumed flows in flight for ever (an origin that never
+	// answers).
+	stall bool
 }
 
 var _ tui.Engine = (*fakeEngine)(nil)
@@ -71,7 +81,35 @@ func (e *fakeEngine) release(id string, fn func(*flowstore.Flow)) error {
 
 func (e *fakeEngine) Resume(id string) error {
 	e.record("resume %s", id)
+	if f, ok := e.store.Get(id); ok && f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseRequest && e.againAtResponse() {
+		e.store.Update(id, func(f *flowstore.Flow) {
+			f.Paused, f.Since = flowstore.PhaseResponse, clock
+			f.Response = &flowstore.Response{Status: 200, Reason: "OK", Proto: "HTTP/1.1", Body: flowstore.NewBody([]byte("from the origin"))}
+		})
+		return nil
+	}
+	if e.stall {
+		return e.release(id, func(f *flowstore.Flow) { f.State, f.Response = flowstore.StateActive, nil })
+	}
 	return e.release(id, func(*flowstore.Flow) {})
+}
+
+func (e *fakeEngine) againAtResponse() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.late > 0 {
+		e.late--
+		return true
+	}
+	if !e.pauseResponses || !e.on {
+		return false
+	}
+	for _, b := range e.bps {
+		if b.Response && !b.Disabled {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *fakeEngine) Kill(id string) error {

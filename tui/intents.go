@@ -76,9 +76,7 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		}
 		m.prompt.Open(prompt.Spec{Tag: tagComment + msg.ID, Label: "comment: ", Value: f.Comment})
 	case flowlist.DeleteMsg:
-		m.store.Delete(msg.ID)
-		m.list.Remove(msg.ID)
-		m.forgetCount(msg.ID)
+		return m.deleteFlow(msg.ID), true
 	case flowlist.ClearAllMsg:
 		m.prompt.Open(prompt.Spec{Tag: tagClear, Confirm: true,
 			Label: fmt.Sprintf("Clear all %d flows? Paused and unfinished ones stay.", m.store.Len())})
@@ -90,7 +88,9 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.prompt.Open(prompt.Spec{Tag: tagFilter, Label: "filter: ", Value: v, History: true,
 			Validate: validateFilter, Placeholder: "~d example.com & ~m POST   (empty: all flows)"})
 	case flowlist.QuitMsg:
-		return m.requestQuit(), true
+		// q is "back" everywhere else: one too many must not end the
+		// session, so the list's q always asks (mitmproxy's does too).
+		return m.requestQuit(true), true
 	case flowlist.FlowActionMsg:
 		return m.flowAction(msg.Action, msg.ID), true
 	case flowview.FlowActionMsg:
@@ -102,6 +102,11 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 			cmd = tea.Batch(tea.EnableMouseCellMotion, cmd)
 		}
 		return cmd, true
+	case resumedDoneMsg:
+		if msg.left > 0 {
+			m.log.Add(flowstore.LevelWarn, "quit", "", fmt.Sprintf("%d resumed flow(s) had not finished after %s; quitting cuts them off", msg.left, flowstore.FormatDuration(m.resumeWait)))
+		}
+		return m.quit(), true
 	case copiedMsg:
 		return m.copied(msg), true
 	case writtenMsg:
@@ -119,7 +124,8 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.view.Close()
 		m.focus = focusList
 	case flowview.SearchPromptMsg:
-		m.prompt.Open(prompt.Spec{Tag: tagSearch, Label: "search: ", Value: msg.Query, History: true})
+		// Empty, as a shell's prompt: the last query is one up away.
+		m.prompt.Open(prompt.Spec{Tag: tagSearch, Label: "search: ", History: true, Placeholder: "text to find (↑ the last search)"})
 	case eventlog.ClearMsg:
 		m.log.Clear()
 		m.elog.SetEntries(nil)
@@ -135,6 +141,33 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// deleteFlow deletes a flow from the list and the store, and says which;
+// a flow someone is waiting on (paused, in flight) is not deleted under
+// the engine: it is resolved first.
+func (m *Model) deleteFlow(id string) tea.Cmd {
+	f, ok := m.store.Get(id)
+	if !ok {
+		return m.status.Flash("that flow is gone", true)
+	}
+	switch {
+	case f.State == flowstore.StatePaused:
+		return m.status.Flash("this flow is paused and its client waits: a resumes it, X kills it; then d deletes it", true)
+	case !f.State.Final() && f.State != flowstore.StateDraft:
+		return m.status.Flash("this flow is still in flight: d deletes it once it is done", true)
+	}
+	m.store.Delete(id)
+	m.list.Remove(id)
+	m.forgetCount(id)
+	what := "flow"
+	if f.State == flowstore.StateDraft {
+		what = "draft"
+	}
+	if r := f.Request; r != nil {
+		what += " " + r.Method + " " + r.URL()
+	}
+	return m.status.Flash("deleted "+what+" (it is gone from the list and the store)", false)
 }
 
 func (m *Model) viewFocus() focus {
@@ -187,10 +220,9 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 	case msg.Tag == tagQuitPaused:
 		if m.engine != nil {
 			if msg.Value == "r" {
-				m.engine.ResumeAll()
-			} else {
-				m.engine.KillAll()
+				return m.resumeAndQuit()
 			}
+			m.engine.KillAll()
 		}
 		return m.quit()
 	}
@@ -264,9 +296,10 @@ func (m *Model) selected() *flowstore.Flow {
 	return m.selFlow
 }
 
-// requestQuit quits at once unless something would be lost, and asks then:
-// with flows paused, whether to resume them all or kill them all.
-func (m *Model) requestQuit() tea.Cmd {
+// requestQuit quits at once unless something would be lost or always is
+// set, and asks then: with flows paused, whether to resume them all or kill
+// them all.
+func (m *Model) requestQuit(always bool) tea.Cmd {
 	// The last wake-up may be a frame old: ask the store.
 	for id := range m.paused {
 		m.recountOne(id)
@@ -284,10 +317,14 @@ func (m *Model) requestQuit() tea.Cmd {
 			{Key: "r", Label: "resume them and quit"}, {Key: "k", Label: "kill them and quit"}}})
 		return nil
 	}
-	if len(lost) == 0 {
+	if len(lost) == 0 && !always {
 		return m.quit()
 	}
-	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: "Quit? " + strings.Join(lost, ", ") + "."})
+	label := "Quit interceptor-tui?"
+	if len(lost) > 0 {
+		label = "Quit? " + strings.Join(lost, ", ") + "."
+	}
+	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: label})
 	return nil
 }
 

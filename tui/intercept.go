@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/httptext"
 	"github.com/interceptor-tui/interceptor-tui/tui/editor"
@@ -151,7 +153,8 @@ func (m *Model) quickEdit(f *flowstore.Flow) tea.Cmd {
 		label = "quick edit of the response:"
 		cs = []prompt.Choice{{Key: "s", Label: "status"}}
 	}
-	cs = append(cs, prompt.Choice{Key: "h", Label: "add/replace header"}, prompt.Choice{Key: "d", Label: "delete header"})
+	cs = append(cs, prompt.Choice{Key: "h", Label: "add/replace header"}, prompt.Choice{Key: "d", Label: "delete header"},
+		prompt.Choice{Key: "b", Label: "body"})
 	m.prompt.Open(prompt.Spec{Tag: tagQuick + f.ID, Label: label, Choices: cs})
 	return nil
 }
@@ -175,6 +178,15 @@ func (m *Model) askQuickValue(id, part string) tea.Cmd {
 		spec.Label, spec.Value, spec.Validate = "status: ", strconv.Itoa(f.Response.Status), validateStatus
 	case "h":
 		spec.Label, spec.Placeholder, spec.Validate = "header: ", "Name: value (replaces a header of that name)", validateHeader
+	case "b":
+		b, hdr := f.Request.Body, f.Request.Headers
+		if strings.HasPrefix(editKey(f), "response:") {
+			b, hdr = f.Response.Body, f.Response.Headers
+		}
+		spec.Label, spec.Placeholder = "body: ", "the new body, on one line (e edits a longer one in $EDITOR)"
+		if oneLine(b, hdr) {
+			spec.Value = string(b.Data)
+		}
 	case "d":
 		var names []string
 		for _, h := range hs {
@@ -192,9 +204,19 @@ func (m *Model) askQuickValue(id, part string) tea.Cmd {
 	return nil
 }
 
-// applyQuick makes a quick edit; the values were validated as typed.
+// oneLine reports whether a body can be shown in a one-line prompt as it
+// is: short, text, one line, not encoded.
+func oneLine(b flowstore.Body, h flowstore.Headers) bool {
+	return !b.Truncated && len(b.Data) <= 4<<10 && len(content.Encodings(h.Get("Content-Encoding"))) == 0 &&
+		utf8.Valid(b.Data) && !strings.ContainsAny(string(b.Data), "\r\n\t") && flowstore.EscapeControl(string(b.Data)) == string(b.Data)
+}
+
+// applyQuick makes a quick edit; the values were validated as typed. An
+// empty value changes nothing (e empties a body).
 func (m *Model) applyQuick(id, part, v string) tea.Cmd {
-	v = strings.TrimSpace(v)
+	if part != "b" { // a body's spaces are its own
+		v = strings.TrimSpace(v)
+	}
 	if v == "" {
 		return nil
 	}
@@ -231,6 +253,24 @@ func (m *Model) applyQuick(id, part, v string) tea.Cmd {
 		case "d":
 			hs.Del(v)
 			done = "header deleted: " + v
+		case "b":
+			body := flowstore.NewBody([]byte(v))
+			if onResponse {
+				f.Response.Body = body
+			} else {
+				f.Request.Body = body
+			}
+			done = "body set (" + flowstore.FormatSize(int64(len(v))) + ")"
+			// The text is the body as sent: no encoding left to undo, and
+			// the length is the new one.
+			if hs.Has("Content-Encoding") {
+				hs.Del("Content-Encoding")
+				done += "; Content-Encoding removed"
+			}
+			if hs.Has("Content-Length") {
+				hs.Set("Content-Length", strconv.Itoa(len(v)))
+				done += "; Content-Length updated"
+			}
 		}
 	})
 	return tea.Batch(cmd, m.status.Flash(done, false))

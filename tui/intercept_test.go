@@ -186,11 +186,72 @@ func TestEditPausedResponse(t *testing.T) {
 	h.final()
 }
 
+// TestQuickEditBody: c b changes a paused message's body without leaving
+// the TUI: the one-line body is offered to change, Content-Length follows
+// and Content-Encoding goes (the text is the body as sent).
+func TestQuickEditBody(t *testing.T) {
+	s := pausedStore(flowstore.PhaseRequest)
+	s.Update(pausedID, func(f *flowstore.Flow) {
+		f.Request.Headers.Set("Content-Length", "15")
+		f.Request.Headers.Set("Content-Encoding", "identity")
+	})
+	h := start(t, 140, 16, tui.Options{Store: s})
+	h.waitFor("‖req")
+	h.press("G", "c", "b")
+	h.waitFor(`body: {"name":"old"}`)
+	h.press("ctrl+u")
+	h.typeText(`{"name":"new one"}`)
+	h.press("enter")
+	h.waitFor("body set (18B); Content-Encoding removed; Content-Length updated")
+	f := h.flow(pausedID)
+	r := f.Request
+	if string(r.Body.Data) != `{"name":"new one"}` || r.Headers.Get("Content-Length") != "18" || r.Headers.Has("Content-Encoding") || f.Original == nil {
+		t.Fatalf("after c b: %q %v", r.Body.Data, r.Headers)
+	}
+	h.final()
+}
+
+// TestResumeSaysWhenAFlowPausesAgain: A on flows held by a breakpoint for
+// both phases says when they pause again at their response, rather than
+// "resumed" beside a status bar that still counts them paused.
+func TestResumeSaysWhenAFlowPausesAgain(t *testing.T) {
+	for _, k := range []string{"A", "a"} {
+		t.Run(k, func(t *testing.T) {
+			s := pausedStore(flowstore.PhaseRequest)
+			e := newEngine(s)
+			e.pauseResponses = true
+			e.bps = []flowstore.Breakpoint{{Filter: "~u /pause", Request: true, Response: true}}
+			h := start(t, 160, 12, tui.Options{Store: s, Engine: e})
+			h.waitFor("‖req")
+			h.press("G", k)
+			h.waitFor("1 resumed flow(s) paused again, at the response")
+			h.final()
+		})
+	}
+}
+
+// TestDeleteSaysWhat: d says which flow it deleted, and does not delete
+// one that a client is waiting on.
+func TestDeleteSaysWhat(t *testing.T) {
+	h := start(t, 140, 12, tui.Options{Store: pausedStore(flowstore.PhaseRequest)})
+	h.waitFor("6 flows")
+	h.press("j", "d")
+	h.waitFor("deleted flow POST https://api.example.com/v1/login", "5 flows")
+	h.press("G", "d")
+	h.waitFor("this flow is paused and its client waits")
+	if out := h.final(); !strings.Contains(out, "5 flows") {
+		t.Fatalf("the paused flow was deleted:\n%s", out)
+	}
+	if _, ok := h.store.Get(pausedID); !ok {
+		t.Fatal("the paused flow is gone from the store")
+	}
+}
+
 func TestQuickEditsOriginalAndRevert(t *testing.T) {
 	h := start(t, 120, 16, tui.Options{Store: pausedStore(flowstore.PhaseRequest)})
 	h.waitFor("‖req")
 	h.press("G", "c")
-	h.waitFor("quick edit of the request: m method · u URL · h add/replace header · d delete header")
+	h.waitFor("quick edit of the request: m method · u URL · h add/replace header · d delete header · b body")
 	h.press("m")
 	h.waitFor("method: POST")
 	h.press("backspace", "backspace", "backspace", "backspace")
@@ -230,6 +291,63 @@ func TestQuickEditsOriginalAndRevert(t *testing.T) {
 		t.Fatalf("after revert: %s %v", f.Request.Method, f.Request.Headers)
 	}
 	h.final()
+}
+
+// TestResumeAndQuitLetsFlowsFinish: "r resume them and quit" turns the
+// breakpoints off, resumes, and quits once the resumed flows have finished:
+// a flow paused on a breakpoint for both phases is not paused again at its
+// response and killed by the exit. One that pauses again anyway is resumed
+// again; one that never finishes is waited for a bounded time.
+func TestResumeAndQuitLetsFlowsFinish(t *testing.T) {
+	quitResuming := func(t *testing.T, e *fakeEngine, s *flowstore.Store, wait time.Duration) *harness {
+		t.Helper()
+		e.bps = []flowstore.Breakpoint{{Filter: "~u /pause", Request: true, Response: true}}
+		h := start(t, 140, 12, tui.Options{Store: s, Engine: e, ResumeWait: wait})
+		h.waitFor("‖req")
+		h.press("ctrl+c")
+		h.waitFor("Quit? 1 paused flow(s) wait")
+		h.press("r")
+		h.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		return h
+	}
+	t.Run("both phases", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.pauseResponses = true
+		h := quitResuming(t, e, s, 0)
+		if f := h.flow(pausedID); f.State != flowstore.StateDone {
+			t.Fatalf("the resumed flow is %v at the exit, want done", f.State)
+		}
+		c := h.eng.Calls()
+		if off, all := strings.Index(c, "set_intercepting false"), strings.Index(c, "resume_all"); off < 0 || all < off {
+			t.Fatalf("breakpoints not turned off before resuming:\n%s", c)
+		}
+	})
+	t.Run("paused again anyway", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.late = 1
+		h := quitResuming(t, e, s, 0)
+		if f := h.flow(pausedID); f.State != flowstore.StateDone {
+			t.Fatalf("the resumed flow is %v at the exit, want done", f.State)
+		}
+		if n := strings.Count(h.eng.Calls(), "resume_all"); n != 2 {
+			t.Fatalf("resume_all called %d times, want 2 (once more for the flow paused again):\n%s", n, h.eng.Calls())
+		}
+	})
+	t.Run("never finishes: the wait is bounded", func(t *testing.T) {
+		s := pausedStore(flowstore.PhaseRequest)
+		e := newEngine(s)
+		e.stall = true
+		h := quitResuming(t, e, s, 100*time.Millisecond)
+		var msgs []string
+		for _, en := range h.log.Entries() {
+			msgs = append(msgs, en.Msg)
+		}
+		if got := strings.Join(msgs, "\n"); !strings.Contains(got, "1 resumed flow(s) had not finished") {
+			t.Fatalf("the event log does not say a flow was cut off:\n%s", got)
+		}
+	})
 }
 
 func TestQuitWithPausedFlowsAsks(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 	"github.com/interceptor-tui/interceptor-tui/tui/clip"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
 
@@ -58,6 +59,7 @@ type writeJob struct {
 	creator har.Creator // for HAR
 	chosen  int         // flows chosen; fewer are written when some go meanwhile
 	written int         // flows written, counted by flows as it yields them
+	drafts  int         // of those, drafts a HAR file leaves out
 }
 
 // exportKind is one thing y copies and x exports.
@@ -96,6 +98,9 @@ func exportKinds(f *flowstore.Flow, creator har.Creator) []exportKind {
 				b, note := decoded(f.Response.Body, f.Response.Headers)
 				return b, note, nil
 			}})
+	}
+	if !har.Holds(f) { // a draft: no exchange to describe yet
+		return ks
 	}
 	return append(ks, exportKind{"a", "HAR", ".har", func(f *flowstore.Flow, file bool) ([]byte, string, error) {
 		var buf bytes.Buffer
@@ -233,7 +238,14 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 		}
 		return m.askPath(j, "not copied ("+why+")")
 	}
-	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.what, flowstore.FormatSize(int64(len(j.data))), strings.Join(r.Via, " and "), j.note)
+	size := flowstore.FormatSize(int64(len(j.data)))
+	if !r.Sure() {
+		// OSC 52 has no answer: say what was done, and the way to a file.
+		x := keys.Label(m.keys.FlowList.Flow.Export.Keys())
+		return m.status.Flash(fmt.Sprintf("sent %s (%s) to the terminal's clipboard with OSC 52%s; the terminal does not say whether it took it: if it did not, %s writes a file",
+			j.what, size, j.note, x), false)
+	}
+	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.what, size, strings.Join(r.Via, " and the "), j.note)
 	if r.TooBig {
 		text += "; too large for the terminal clipboard"
 	}
@@ -459,9 +471,12 @@ func (m *Model) written(msg writtenMsg) tea.Cmd {
 	what, note := j.what, j.note
 	if j.flows != nil {
 		// The file holds the flows still there when it was written.
-		what = countFlows(j.written) + map[string]string{"har": " as HAR", "jsonl": " as JSON lines"}[j.format]
+		what = countFlows(j.written-j.drafts) + map[string]string{"har": " as HAR", "jsonl": " as JSON lines"}[j.format]
 		if gone := j.chosen - j.written; gone > 0 {
 			note += fmt.Sprintf("; %s of those chosen had gone meanwhile (past --max-flows, or cleared)", countFlows(gone))
+		}
+		if j.drafts > 0 {
+			note += fmt.Sprintf("; %d unsent draft(s) left out (HAR holds exchanges; JSON lines keeps drafts)", j.drafts)
 		}
 	}
 	return m.status.Flash(fmt.Sprintf("wrote %s to %s (%s)%s", what, j.path, flowstore.FormatSize(msg.n), note), false)
@@ -496,7 +511,17 @@ func writeFile(j *writeJob) (int64, error) {
 	case j.flows == nil:
 		_, err = cw.Write(j.data)
 	case j.format == "har":
-		err = har.WriteSeq(cw, j.flows, j.creator)
+		j.drafts = 0
+		err = har.WriteSeq(cw, func(yield func(*flowstore.Flow) bool) {
+			for f := range j.flows {
+				if !har.Holds(f) {
+					j.drafts++
+				}
+				if !yield(f) {
+					return
+				}
+			}
+		}, j.creator)
 	default:
 		s := flowstore.NewSaver(cw)
 		for f := range j.flows {

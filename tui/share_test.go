@@ -3,6 +3,7 @@ package tui_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,25 +41,24 @@ func TestReplaySingleAndMarked(t *testing.T) {
 	h.final()
 }
 
-// D duplicates a flow as a draft, e edits it in a real $EDITOR, r sends it,
-// again and again; the draft keeps its edits.
+// D duplicates a flow as a draft and opens it in a real $EDITOR at once,
+// r sends it, again and again; the draft keeps its edits, and e edits it
+// again.
 func TestDuplicateEditAndSend(t *testing.T) {
 	useEditor(t, `sed -i -e 's#/v1/login#/v1/login?debug=1#' -e 's/secret/hunter2/' "$1"`)
 	h := start(t, 140, 14, tui.Options{})
 	h.waitFor("5 flows")
 	h.press("j", "D")
-	h.waitFor("duplicated as a draft", "NEW", "6 flows")
+	h.waitFor("NEW", "6 flows", "request edited: r sends it")
 	var draft *flowstore.Flow
 	for _, f := range h.store.List() {
 		if f.State == flowstore.StateDraft {
 			draft = f
 		}
 	}
-	if draft == nil || draft.Request.URL() != "https://api.example.com/v1/login" || draft.Response != nil {
+	if draft == nil || draft.Request.URL() != "https://api.example.com/v1/login?debug=1" || draft.Response != nil || draft.Original == nil {
 		t.Fatalf("draft: %+v", draft)
 	}
-	h.press("e") // the draft is selected
-	h.waitFor("request edited: r sends it")
 	h.press("r")
 	h.waitFor("replaying POST https://api.example.com/v1/login?debug=1")
 	h.press("r")
@@ -160,10 +160,10 @@ func TestCopy(t *testing.T) {
 		h.press("j", "y")
 		h.waitFor("copy: u URL · c curl · h httpie · r raw request · s raw response · b response body · a HAR · esc cancel")
 		h.press("c")
-		h.waitFor("copied curl", "to the terminal (OSC 52)")
-		for _, k := range []string{"u", "h", "r", "s", "b", "a"} {
-			h.press("y", k)
-			h.waitFor("copied")
+		h.waitFor("sent curl", "to the terminal's clipboard with OSC 52", "if it did not, x writes a file")
+		for _, k := range []string{"u URL", "h httpie", "r raw request", "s raw response", "b response body", "a HAR"} {
+			h.press("y", k[:1])
+			h.waitFor("sent " + k[2:])
 		}
 		got := c.Copied()
 		req := fs[1].Request
@@ -187,10 +187,18 @@ func TestCopy(t *testing.T) {
 		h := start(t, 140, 12, tui.Options{Clipboard: &clip.System{Out: &term}})
 		h.waitFor("5 flows")
 		h.press("y", "u")
-		h.waitFor("copied URL (39B) to the terminal (OSC 52)")
+		h.waitFor("sent URL (39B) to the terminal's clipboard with OSC 52")
 		if got, want := term.String(), "\x1b]52;c;aHR0cHM6Ly9hcGkuZXhhbXBsZS5jb20vdjEvdXNlcnM/cGFnZT0y\x07"; got != want {
 			t.Errorf("terminal got %q, want %q", got, want)
 		}
+		h.final()
+	})
+	t.Run("known to have worked", func(t *testing.T) {
+		c := &fakeClip{res: clip.Result{Via: []string{clip.ViaOSC52, clip.ViaTmux}}}
+		h := start(t, 140, 12, tui.Options{Clipboard: c})
+		h.waitFor("5 flows")
+		h.press("y", "u")
+		h.waitFor("copied URL (39B) to the terminal (OSC 52) and the tmux paste buffer")
 		h.final()
 	})
 	t.Run("nowhere to copy: a file instead", func(t *testing.T) {
@@ -251,6 +259,65 @@ func TestExportAndSaveBody(t *testing.T) {
 	h.waitFor("exists. Replace it?")
 	h.press("n")
 	h.final()
+}
+
+// TestDraftsInSavedFiles: a HAR file leaves an unsent draft out, and says
+// so (an entry with status 0 would read back as a failed request); JSON
+// lines keeps it as a draft; y offers no HAR entry for one.
+func TestDraftsInSavedFiles(t *testing.T) {
+	useEditor(t, "true")
+	dir := t.TempDir()
+	h := start(t, 140, 12, tui.Options{Dir: dir})
+	h.waitFor("5 flows")
+	h.press("j", "D")
+	h.waitFor("6 flows", "NEW")
+	h.press("y")
+	h.waitFor("copy: u URL · c curl · h httpie · r raw request · esc cancel")
+	h.press("esc")
+	harPath, jl := filepath.Join(dir, "all.har"), filepath.Join(dir, "all.jsonl")
+	h.press("w", "a", "ctrl+u")
+	h.typeText(harPath)
+	h.press("enter")
+	h.waitFor("wrote 5 flows as HAR to "+harPath, "1 unsent draft(s) left out")
+	h.press("w", "a", "ctrl+u")
+	h.typeText(jl)
+	h.press("enter")
+	h.waitFor("wrote 6 flows as JSON lines to " + jl)
+	h.final()
+
+	f, err := os.Open(harPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err := har.Read(f)
+	f.Close()
+	if err != nil || len(flows) != 5 {
+		t.Fatalf("HAR holds %d flows (%v), want the 5 sent ones", len(flows), err)
+	}
+	logins := 0
+	for _, fl := range flows {
+		if fl.Request.URL() == "https://api.example.com/v1/login" {
+			logins++
+		}
+	}
+	if logins != 1 {
+		t.Errorf("HAR holds %d /v1/login entries, want 1 (the sent one, not its draft)", logins)
+	}
+	f, err = os.Open(jl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err = flowstore.ReadLines(f)
+	f.Close()
+	drafts := 0
+	for _, fl := range flows {
+		if fl.State == flowstore.StateDraft {
+			drafts++
+		}
+	}
+	if err != nil || len(flows) != 6 || drafts != 1 {
+		t.Fatalf("JSON lines hold %d flows, %d drafts (%v)", len(flows), drafts, err)
+	}
 }
 
 func TestSaveFlows(t *testing.T) {
@@ -346,4 +413,20 @@ func TestCAInfoAndBrowser(t *testing.T) {
 		t.Fatal("the browser launcher was not called")
 	}
 	h.final()
+}
+
+// TestBrowserThatExitsAtOnce: a launcher that reports an early exit (no
+// display) is shown as an error with its reason, never as started.
+func TestBrowserThatExitsAtOnce(t *testing.T) {
+	h := start(t, 140, 12, tui.Options{
+		Browser: func(context.Context) (string, error) {
+			return "", errors.New("Chromium exited (exit status 1) at once: Missing X server or $DISPLAY. It needs a display; E (event log) says what else to do")
+		},
+	})
+	h.waitFor("5 flows")
+	h.press("B")
+	h.waitFor("browser: Chromium exited (exit status 1) at once: Missing X server or $DISPLAY")
+	if out := h.final(); strings.Contains(out, "started") {
+		t.Fatalf("says started:\n%s", out)
+	}
 }

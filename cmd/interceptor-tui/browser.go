@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -269,11 +270,90 @@ func runBrowser(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintln(stdout, "close it (or press Ctrl-C) to end; the profile is removed then")
 	err = b.Wait()
 	if err != nil && ctx.Err() == nil {
-		fmt.Fprintf(stderr, "interceptor-tui browser: the browser exited: %v\n%s", err, lastLines(b.Stderr(), 10))
+		fmt.Fprintf(stderr, "interceptor-tui browser: the browser exited (%v): %s\n%s", err, whyExited(b.Stderr()), lastLines(b.Stderr(), 10))
 		return 1
 	}
 	fmt.Fprintln(stdout, "browser closed; profile removed")
 	return 0
+}
+
+// earlyExit is how long B waits for a browser that cannot start (no
+// display, a sandbox refused) before saying it started: Chromium gives up
+// within a fraction of a second.
+var earlyExit = 1500 * time.Millisecond
+
+// exitedWithin waits up to d for the browser to exit and says whether it did.
+func (b *browserSession) exitedWithin(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-b.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// chromiumLogPrefix is Chromium's "[pid:tid:date/time:LEVEL:file.cc:line] ".
+var chromiumLogPrefix = regexp.MustCompile(`^\[[0-9:/.]+:(?:[A-Z]+):[^\]]*\] ?`)
+
+// chromiumNoise are lines Chromium writes on every start without a desktop
+// session (D-Bus) or on its way out (the zygote's pipes), whatever went
+// wrong; the Debian wrapper script's own complaints too.
+var chromiumNoise = regexp.MustCompile(`(?i)dbus|failed to connect to the bus|zygote|broken pipe|^/usr/bin/chromium: `)
+
+// displayTrouble marks a reason that a display would cure.
+var displayTrouble = regexp.MustCompile(`(?i)x server|\$DISPLAY|cannot open display|wayland|ozone|platform failed to initialize`)
+
+// whyExited is the line of a browser's standard error that says why it
+// exited, without Chromium's log prefix: the first that speaks of the
+// display or the sandbox, else the first that is not noise, else the last.
+func whyExited(stderr string) string {
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(chromiumLogPrefix.ReplaceAllString(strings.TrimSpace(l), ""))
+		if l != "" && !chromiumNoise.MatchString(l) {
+			lines = append(lines, l)
+		}
+	}
+	for _, l := range lines {
+		if displayTrouble.MatchString(l) || strings.Contains(strings.ToLower(l), "sandbox") {
+			return l
+		}
+	}
+	if len(lines) > 0 {
+		return lines[0]
+	}
+	if l := strings.TrimSpace(lastLines(stderr, 1)); l != "" {
+		return chromiumLogPrefix.ReplaceAllString(l, "")
+	}
+	return "it said nothing on its standard error"
+}
+
+// earlyExitError says why a browser exited as it started (when: "at
+// once", "after 3s"), for the status line, and in full, with everything
+// one can do instead, for the log.
+func earlyExitError(b *browserSession, opts browserOptions, confdir, when string) (err error, full string) {
+	why := whyExited(b.Stderr())
+	status := "exited"
+	if b.err != nil {
+		status = "exited (" + b.err.Error() + ")"
+	}
+	status += " " + when
+	others := fmt.Sprintf("open %s in any browser that uses the proxy (%s) to install the CA (or: interceptor-tui ca install --nss %s)", browserStartURL, dialableAddr(opts.ProxyAddr), confFlag(confdir))
+	var flags []string
+	for _, a := range chromiumArgs(opts, "", false)[1:4] { // proxy, no bypass, our CA
+		flags = append(flags, shellQuote(a))
+	}
+	headless := fmt.Sprintf("run Chromium headless yourself: chromium --headless=new --user-data-dir=$(mktemp -d) %s %s", strings.Join(flags, " "), opts.URL)
+	what := fmt.Sprintf("Chromium %s: %s", status, why)
+	if displayTrouble.MatchString(why) {
+		return fmt.Errorf("%s. It needs a display; E (event log) says what else to do", what),
+			what + ". It needs a display: start interceptor-tui in a desktop session (DISPLAY or WAYLAND_DISPLAY set, or ssh -X); or " + headless + "; or " + others
+	}
+	last := strings.Split(strings.TrimSpace(lastLines(b.Stderr(), 5)), "\n")
+	return fmt.Errorf("%s; E (event log) has its last lines", what),
+		what + ". Its last lines: " + strings.Join(last, " | ") + ". Instead, " + others
 }
 
 func lastLines(s string, n int) string {

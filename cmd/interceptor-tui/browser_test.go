@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
 )
 
 func TestChromiumArgs(t *testing.T) {
@@ -502,4 +504,110 @@ func needCertutilBin(t *testing.T) {
 	if _, err := exec.LookPath("certutil"); err != nil {
 		t.Skip("certutil not found: install Debian package libnss3-tools")
 	}
+}
+
+// chromiumWithoutDisplay is what Debian's Chromium writes when it starts
+// without a display: D-Bus noise first, the reason after.
+const chromiumWithoutDisplay = `/usr/bin/chromium: 9: [: 25276157952: unexpected operator
+[10164:10209:1208/000443.174072:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Failed to connect to socket /run/dbus/system_bus_socket: No such file or directory
+[10164:10209:1208/000443.174186:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Could not parse server address: Unknown address type (examples of valid types are "tcp" and on UNIX "unix")
+[10164:10164:1208/000443.264339:ERROR:ui/ozone/platform/x11/ozone_platform_x11.cc:257] Missing X server or $DISPLAY
+[10164:10164:1208/000443.264396:ERROR:ui/aura/env.cc:253] The platform failed to initialize.  Exiting.
+[10199:10199:0100/000000.514544:ERROR:content/zygote/zygote_linux.cc:662] write: Broken pipe (32)
+`
+
+func TestWhyExited(t *testing.T) {
+	for _, tc := range []struct{ stderr, want string }{
+		{chromiumWithoutDisplay, "Missing X server or $DISPLAY"},
+		{"[1:1:1208/000439.900573:ERROR:content/browser/zygote_host/zygote_host_impl_linux.cc:103] Running as root without --no-sandbox is not supported. See https://crbug.com/638180.\n",
+			"Running as root without --no-sandbox is not supported. See https://crbug.com/638180."},
+		{"[1:1:1208/000443.1:ERROR:dbus/bus.cc:405] Failed to connect to the bus\nsomething else broke\n", "something else broke"},
+		{"", "it said nothing on its standard error"},
+	} {
+		if got := whyExited(tc.stderr); got != tc.want {
+			t.Errorf("whyExited(%q) = %q, want %q", tc.stderr, got, tc.want)
+		}
+	}
+}
+
+// failingChromium puts a "chromium" on PATH that writes stderr and exits 1
+// at once, as Chromium does without a display.
+func failingChromium(t *testing.T, stderr string) string {
+	t.Helper()
+	dir := t.TempDir()
+	msg := filepath.Join(dir, "stderr")
+	if err := os.WriteFile(msg, []byte(stderr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "chromium"), []byte("#!/bin/sh\ncat "+msg+" >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowserKeyWaitsForAnEarlyExit: B says why a browser that cannot
+// start exited (the display, not the D-Bus noise before it) and what to do,
+// instead of "browser started"; a browser that runs is reported started.
+func TestBrowserKeyWaitsForAnEarlyExit(t *testing.T) {
+	ca := newTestCA(t)
+	proxy, err := mitm.New(mitm.Options{Store: flowstore.NewStore(0), CA: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	proxy.Bind(ln)
+	t.Run("no display", func(t *testing.T) {
+		t.Setenv("PATH", failingChromium(t, chromiumWithoutDisplay)+string(os.PathListSeparator)+os.Getenv("PATH"))
+		lg := flowstore.NewEventLog(10)
+		b := &browsers{ctx: context.Background(), proxy: proxy, ca: ca, log: lg}
+		defer b.close()
+		text, err := b.launch(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "exited (exit status 1) at once: Missing X server or $DISPLAY") {
+			t.Fatalf("launch = %q, %v", text, err)
+		}
+		es := lg.Entries()
+		if len(es) != 1 {
+			t.Fatalf("event log: %v", es)
+		}
+		for _, want := range []string{"DISPLAY or WAYLAND_DISPLAY", "chromium --headless=new", "--ignore-certificate-errors-spki-list=" + ca.SPKIHash(), browserStartURL, "--confdir " + shellQuote(absDir(ca.Dir))} {
+			if !strings.Contains(es[0].Msg, want) {
+				t.Errorf("the advice lacks %q: %s", want, es[0].Msg)
+			}
+		}
+	})
+	t.Run("slower than the wait", func(t *testing.T) {
+		dir := failingChromium(t, chromiumWithoutDisplay)
+		script := filepath.Join(dir, "chromium")
+		body, _ := os.ReadFile(script)
+		os.WriteFile(script, []byte(strings.Replace(string(body), "#!/bin/sh\n", "#!/bin/sh\nsleep 0.3\n", 1)), 0o755)
+		t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+		old := earlyExit
+		earlyExit = 10 * time.Millisecond
+		defer func() { earlyExit = old }()
+		lg := flowstore.NewEventLog(10)
+		b := &browsers{ctx: context.Background(), proxy: proxy, ca: ca, log: lg}
+		text, err := b.launch(context.Background())
+		if err != nil || !strings.HasPrefix(text, "browser started") {
+			t.Fatalf("launch = %q, %v", text, err)
+		}
+		defer b.close()
+		var es []flowstore.LogEntry
+		waitFor(t, func() bool { es = lg.Entries(); return len(es) > 0 })
+		if len(es) != 1 || es[0].Level != flowstore.LevelError || !regexp.MustCompile(`exited \(exit status 1\) after [\d.]+m?s: Missing X server or \$DISPLAY\. It needs a display`).MatchString(es[0].Msg) {
+			t.Fatalf("event log: %+v", es)
+		}
+	})
+	t.Run("runs", func(t *testing.T) {
+		fakeChromium(t, true)
+		b := &browsers{ctx: context.Background(), proxy: proxy, ca: ca, log: flowstore.NewEventLog(10)}
+		defer b.close()
+		text, err := b.launch(context.Background())
+		if err != nil || !strings.HasPrefix(text, "browser started (pid ") {
+			t.Fatalf("launch = %q, %v", text, err)
+		}
+	})
 }

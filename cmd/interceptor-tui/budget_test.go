@@ -179,7 +179,7 @@ func BenchmarkMemoryBudget(b *testing.B) {
 	<-sampled
 	final := rssOf(pid)
 	spool := dirSize(spoolDir)
-	s.keys("q")
+	s.keys("Q")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(final)/(1<<20), "end-RSS-MiB")
 	b.ReportMetric(float64(budget)/(1<<20), "budget-MiB")

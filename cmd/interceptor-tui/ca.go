@@ -207,11 +207,17 @@ func caShow(_ context.Context, std caIO, args []string) error {
 	return nil
 }
 
+// confFlag is --confdir naming dir, for the commands hints print: followed
+// without it, a hint would make and trust another CA than the one in use
+// (sudo resets HOME, a shell may lack $INTERCEPTOR_TUI_HOME).
+func confFlag(dir string) string { return "--confdir " + shellQuote(absDir(dir)) }
+
 // installHint is the one line that gets this machine to trust the CA.
 func installHint(goos string, ca *certs.CA) string {
 	switch goos {
 	case "linux":
-		return "interceptor-tui ca install --nss (Chrome, Chromium; give a profile directory for Firefox), sudo interceptor-tui ca install --system (curl and most tools)"
+		c := confFlag(ca.Dir)
+		return "interceptor-tui ca install --nss " + c + " (Chrome, Chromium; give a profile directory for Firefox), sudo interceptor-tui ca install --system " + c + " (curl and most tools)"
 	case "darwin", "windows":
 		return truststore.ManualCommands(goos, ca.CertPath(), derPath(ca), ca.Cert).Install[0]
 	}
@@ -371,7 +377,7 @@ func installSystem(ctx context.Context, std caIO, ca *certs.CA) error {
 		return err
 	}
 	fmt.Fprintf(std.stdout, "copied the certificate to %s and ran update-ca-certificates\n", debianStore.Path())
-	fmt.Fprintln(std.stdout, "curl, OpenSSL, Go and most tools trust it now; Chromium and Firefox do not read this store: use ca install --nss")
+	fmt.Fprintln(std.stdout, "curl, OpenSSL, Go and most tools trust it now; Chromium and Firefox do not read this store: use interceptor-tui ca install --nss "+confFlag(ca.Dir))
 	return nil
 }
 
@@ -379,11 +385,7 @@ func installSystem(ctx context.Context, std caIO, ca *certs.CA) error {
 // out: sudo resets HOME and INTERCEPTOR_TUI_HOME, and would otherwise
 // find (or make) root's CA instead of this one.
 func needRoot(verb string, ca *certs.CA) error {
-	dir := ca.Dir
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return fmt.Errorf("changing the system store needs root; run: sudo interceptor-tui ca %s --system --confdir %s", verb, shellQuote(dir))
+	return fmt.Errorf("changing the system store needs root; run: sudo interceptor-tui ca %s --system %s", verb, confFlag(ca.Dir))
 }
 
 func printManual(w io.Writer, ca *certs.CA, install bool) {
@@ -484,7 +486,7 @@ func caRegenerate(ctx context.Context, std caIO, args []string) error {
 		return err
 	}
 	fmt.Fprintf(std.stdout, "new CA in %s\nSHA-256: %s\n", dir, ca.FingerprintSHA256())
-	fmt.Fprintln(std.stdout, "restart a running interceptor-tui to use it, then install it again (interceptor-tui ca install, or http://interceptor.tui/)")
+	fmt.Fprintf(std.stdout, "restart a running interceptor-tui to use it, then install it again (interceptor-tui ca install --nss %s, or http://interceptor.tui/)\n", confFlag(dir))
 	for _, w := range trustedIn {
 		fmt.Fprintf(std.stdout, "the old CA is still trusted in %s\n", w)
 	}
@@ -547,15 +549,15 @@ func caDoctor(ctx context.Context, std caIO, args []string) error {
 	ca, dir, err := loadExistingCA(*confdir)
 	switch {
 	case errors.Is(err, certs.ErrNoCA):
-		found = append(found, finding{"!!", "CA", "no CA in " + dir + " yet", "start interceptor-tui once, or run: interceptor-tui ca show"})
+		found = append(found, finding{"!!", "CA", "no CA in " + dir + " yet", "start interceptor-tui " + confFlag(dir) + " once, or run: interceptor-tui ca show " + confFlag(dir)})
 	case err != nil:
-		found = append(found, finding{"!!", "CA", err.Error(), "fix the file it names, or make a new CA: interceptor-tui ca regenerate"})
+		found = append(found, finding{"!!", "CA", err.Error(), "fix the file it names, or make a new CA: interceptor-tui ca regenerate " + confFlag(dir)})
 	default:
 		found = append(found, checkCA(ca)...)
 		found = append(found, checkNSS(ctx, ca)...)
 		found = append(found, checkSystem(ca))
 	}
-	found = append(found, checkProxy(ctx, *listen, ca))
+	found = append(found, checkProxy(ctx, *listen, ca, dir))
 	found = append(found, checkEnv(*listen))
 
 	problems := 0
@@ -568,17 +570,22 @@ func caDoctor(ctx context.Context, std caIO, args []string) error {
 			problems++
 		}
 	}
-	fmt.Fprint(std.stdout, knownTraps)
+	fmt.Fprint(std.stdout, knownTraps(dir))
 	if problems > 0 {
 		return fmt.Errorf("%d things stand in the way (each only for the clients named)", problems)
 	}
 	return nil
 }
 
-const knownTraps = `
+// knownTraps are the traps doctor cannot see, with commands for the CA in dir.
+func knownTraps(dir string) string {
+	return strings.ReplaceAll(trapsText, "CONFDIR", confFlag(dir))
+}
+
+const trapsText = `
 Known traps:
   - Firefox keeps its own store and ignores the system's: install into each profile
-    (interceptor-tui ca install --nss ~/.mozilla/firefox/PROFILE, with Firefox closed).
+    (interceptor-tui ca install --nss ~/.mozilla/firefox/PROFILE CONFDIR, with Firefox closed).
   - Android 7 and later: apps ignore CAs that users install unless the app opts in
     (network security config). Chrome on Android trusts them; for other apps use a debug
     build that trusts user CAs, or the system store of an emulator or rooted device.
@@ -588,13 +595,13 @@ Known traps:
   - sudo resets HOME: give sudo'd commands --confdir, or they use root's CA.
   - A page loads but no flow appears: that client's proxy is not set. Through the proxy,
     http://interceptor.tui/ shows the install page; without it, the name does not resolve.
-  - No install at all: interceptor-tui browser starts a Chromium that trusts this CA.
+  - No install at all: interceptor-tui browser CONFDIR starts a Chromium that trusts this CA.
 `
 
 func checkCA(ca *certs.CA) []finding {
 	f := finding{"ok", "CA", fmt.Sprintf("%s (SHA-256 %s…), valid until %s", ca.CertPath(), ca.FingerprintSHA256()[:23], ca.Cert.NotAfter.Format(time.DateOnly)), ""}
 	if left := time.Until(ca.Cert.NotAfter); left < 30*24*time.Hour {
-		f.mark, f.fix = "!!", "it expires in less than 30 days; make a new one: interceptor-tui ca regenerate"
+		f.mark, f.fix = "!!", "it expires in less than 30 days; make a new one: interceptor-tui ca regenerate "+confFlag(ca.Dir)
 	}
 	return []finding{f}
 }
@@ -623,6 +630,7 @@ func checkNSS(ctx context.Context, ca *certs.CA) []finding {
 		if d.dir != truststore.DefaultNSSDir(home) {
 			install += " " + shellQuote(d.dir)
 		}
+		install += " " + confFlag(ca.Dir)
 		st, err := truststore.NSS{Dir: d.dir}.Status(ctx, ca.Cert)
 		switch {
 		case errors.Is(err, truststore.ErrNoCertutil):
@@ -646,7 +654,7 @@ func checkNSS(ctx context.Context, ca *certs.CA) []finding {
 
 func checkSystem(ca *certs.CA) finding {
 	const users = "curl, OpenSSL, Go, most tools"
-	install := "sudo interceptor-tui ca install --system --confdir " + shellQuote(absDir(ca.Dir))
+	install := "sudo interceptor-tui ca install --system " + confFlag(ca.Dir)
 	if runtime.GOOS == "linux" && debianStore.Available() {
 		st := debianStore.Status(ca.Cert)
 		switch {
@@ -674,8 +682,8 @@ func absDir(dir string) string {
 
 // checkProxy asks whatever listens on addr for the install page's DER: an
 // interceptor-tui with this CA answers with exactly ca's certificate.
-func checkProxy(ctx context.Context, addr string, ca *certs.CA) finding {
-	start := "start it: interceptor-tui --listen " + addr + " (or tell doctor where it listens: --listen ADDR)"
+func checkProxy(ctx context.Context, addr string, ca *certs.CA, dir string) finding {
+	start := "start it: interceptor-tui --listen " + addr + " " + confFlag(dir) + " (or tell doctor where it listens: --listen ADDR)"
 	conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return finding{"!!", "proxy", "nothing answers on " + addr, start}
@@ -702,7 +710,7 @@ func checkProxy(ctx context.Context, addr string, ca *certs.CA) finding {
 	case resp.StatusCode == http.StatusOK && bytes.Equal(body, ca.Cert.Raw):
 		return finding{"ok", "proxy", "interceptor-tui answers on " + addr + " and signs with this CA", ""}
 	case resp.StatusCode == http.StatusOK:
-		return finding{"!!", "proxy", "the proxy on " + addr + " signs with another CA (started with another --confdir?)", "restart it with --confdir " + shellQuote(absDir(ca.Dir))}
+		return finding{"!!", "proxy", "the proxy on " + addr + " signs with another CA (started with another --confdir?)", "restart it with " + confFlag(ca.Dir)}
 	default:
 		return finding{"!!", "proxy", fmt.Sprintf("something answers on %s but not as interceptor-tui (%s for http://%s/)", addr, resp.Status, mitm.LocalHost), start}
 	}

@@ -556,3 +556,51 @@ func TestInstallPageThroughProxy(t *testing.T) {
 		t.Errorf("install page requests became flows: %q", ls)
 	}
 }
+
+// hintsWithoutConfdir returns each interceptor-tui command in text that
+// does not name the config directory dir (quoted for a shell): followed as
+// printed, such a command would make and trust another CA.
+func hintsWithoutConfdir(text, dir string) []string {
+	var bad []string
+	want := "--confdir " + shellQuote(dir)
+	text = regexp.MustCompile(`interceptor-tui ca \w+: `).ReplaceAllString(text, "") // an error's prefix
+	for _, cmd := range regexp.MustCompile(`interceptor-tui (?:ca \w+|browser|--)[^,;()\n]*`).FindAllString(text, -1) {
+		if !strings.Contains(cmd, want) {
+			bad = append(bad, cmd)
+		}
+	}
+	return bad
+}
+
+// TestCAHintsNameTheConfdir: every command the CA screens suggest names
+// the directory in use (issue 20, bug 5), quoted so it can be pasted.
+func TestCAHintsNameTheConfdir(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	fakeSystemStore(t)
+	closed := closedAddr(t)
+	dir := filepath.Join(t.TempDir(), "my conf")
+	check := func(what, text string, min int) {
+		t.Helper()
+		n := len(regexp.MustCompile(`interceptor-tui (?:ca \w+|browser|--)[^:]`).FindAllString(text, -1))
+		if n < min {
+			t.Errorf("%s suggests %d commands, want at least %d:\n%s", what, n, min, text)
+		}
+		if bad := hintsWithoutConfdir(text, dir); len(bad) > 0 {
+			t.Errorf("%s suggests commands without --confdir %s: %q\n%s", what, shellQuote(dir), bad, text)
+		}
+	}
+	_, out, _ := runIn(t, "", "ca", "doctor", "--confdir", dir, "--listen", closed)
+	check("ca doctor with no CA", out, 4)
+	_, _, errs := runIn(t, "", "ca", "path", "--confdir", dir) // creates it
+	check("the message of a new CA", errs, 1)
+	_, out, _ = runIn(t, "", "ca", "show", "--confdir", dir)
+	check("ca show", out, 2)
+	_, out, _ = runIn(t, "", "ca", "doctor", "--confdir", dir, "--listen", closed)
+	check("ca doctor", out, 4)
+	_, out, _ = runIn(t, "", "ca", "regenerate", "--confdir", dir, "--yes")
+	check("ca regenerate", out, 1)
+	fakeSystemStore(t)
+	geteuid = func() int { return 1000 }
+	_, _, errs = runIn(t, "", "ca", "install", "--system", "--confdir", dir)
+	check("ca install --system without root", errs, 1)
+}

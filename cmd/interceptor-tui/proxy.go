@@ -41,7 +41,7 @@ func loadCA(dir string, stderr io.Writer) (*certs.CA, error) {
 	}
 	if created {
 		fmt.Fprintf(stderr, "interceptor-tui: created a new CA in %s\n", dir)
-		fmt.Fprintf(stderr, "  trust it: interceptor-tui ca install --nss, or visit http://interceptor.tui/ through the proxy\n")
+		fmt.Fprintf(stderr, "  trust it: interceptor-tui ca install --nss %s, or visit http://interceptor.tui/ through the proxy\n", confFlag(dir))
 	}
 	return ca, nil
 }
@@ -110,7 +110,19 @@ func loadFlows(store *flowstore.Store, paths []string, log *flowstore.EventLog) 
 			return fmt.Errorf("--load: %w", err)
 		}
 		store.AddAll(flows)
-		log.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%s: loaded %d flows", path, len(flows)))
+		// Drafts (unsent requests, kept by JSON lines) are not flows until
+		// sent: counted apart, as nothing prints them.
+		drafts := 0
+		for _, f := range flows {
+			if f.State == flowstore.StateDraft {
+				drafts++
+			}
+		}
+		msg := fmt.Sprintf("%s: loaded %d flows", path, len(flows)-drafts)
+		if drafts > 0 {
+			msg += fmt.Sprintf(" and %d unsent draft(s)", drafts)
+		}
+		log.Add(flowstore.LevelInfo, "load", "", msg)
 	}
 	return nil
 }
@@ -134,6 +146,11 @@ func configureIntercept(proxy *mitm.Proxy, cfg *config) error {
 }
 
 func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	if !cfg.headless {
+		if err := needTerminal(stdout); err != nil {
+			return err
+		}
+	}
 	dir, err := confDir(cfg.confdir)
 	if err != nil {
 		return err
@@ -268,10 +285,10 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if cfg.har != "" {
 		// Deferred before the wait below, so it runs after every writer is done.
 		defer func() {
-			if err := writeHAR(cfg.har, store.Each); err != nil {
+			if n, err := writeHAR(cfg.har, store.Each); err != nil {
 				fmt.Fprintln(stderr, "interceptor-tui: --har:", err)
 			} else {
-				fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", store.Len(), cfg.har)
+				fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", n, cfg.har)
 			}
 		}()
 	}
@@ -453,26 +470,38 @@ func enableSpool(store *flowstore.Store, cfg *config, evlog *flowstore.EventLog)
 }
 
 // writeHAR writes flows to path as HAR 1.2, through a temporary file so a
-// failure never leaves half a file behind.
-func writeHAR(path string, flows iter.Seq[*flowstore.Flow]) error {
+// failure never leaves half a file behind, and says how many it wrote
+// (drafts are left out).
+func writeHAR(path string, flows iter.Seq[*flowstore.Flow]) (int, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".interceptor-tui-*.har")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.Remove(tmp.Name())
 	bw := bufio.NewWriter(tmp)
-	if err := har.WriteSeq(bw, flows, har.Creator{Name: "interceptor-tui", Version: version}); err != nil {
+	n := 0
+	held := func(yield func(*flowstore.Flow) bool) {
+		for f := range flows {
+			if har.Holds(f) {
+				n++
+			}
+			if !yield(f) {
+				return
+			}
+		}
+	}
+	if err := har.WriteSeq(bw, held, har.Creator{Name: "interceptor-tui", Version: version}); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if err := bw.Flush(); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return os.Rename(tmp.Name(), path)
+	return n, os.Rename(tmp.Name(), path)
 }
 
 // checkExposure refuses to listen beyond loopback without credentials: a

@@ -64,6 +64,16 @@ func (s *tmuxSession) screen() string {
 	return string(out)
 }
 
+// tmux runs a tmux command on the session's server and returns its output.
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", s.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
 	args := append([]string{"-S", s.sock, "send-keys", "-t", s.name}, keys...)
@@ -105,14 +115,16 @@ func TestTUIInTmux(t *testing.T) {
 	if err != nil {
 		t.Fatalf("curl: %v %s", err, out)
 	}
-	s.waitFor(`GET\s+127\.0\.0\.1:\d+\s+/api/hello\s+200`)
+	s.waitFor(`GET\s+http://127\.0\.0\.1:\d+\s+/api/hello\s+200`)
 	s.keys("Enter") // open the flow
 	s.waitFor(`\[Request\]`)
 	s.keys("Tab") // the response tab
 	s.waitFor(`"greeting": "hello from the origin"`)
 	s.keys("q") // back to the list
 	s.waitFor(`TIME`)
-	s.keys("q") // quit: nothing would be lost, so no question
+	s.keys("q") // quit: q in the list asks
+	s.waitFor(`Quit interceptor-tui\? \(y/n\)`)
+	s.keys("y")
 	s.waitFor(`EXIT=0`)
 	if scr := s.screen(); strings.Contains(scr, "/api/hello") {
 		t.Fatalf("the terminal was not restored (the alternate screen is still shown):\n%s", scr)
@@ -179,7 +191,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	s.waitFor(`break: ~u /pause`)
 
 	done := curlInBackground(curl, addr, origin.URL+"/pause")
-	s.waitFor(`POST|GET\s+127\.0\.0\.1:\d+\s+/pause\s+‖req`)
+	s.waitFor(`GET\s+http://127\.0\.0\.1:\d+\s+/pause\s+‖req`)
 	s.waitFor(`‖ 1 paused`)
 	stillWaiting(t, done)
 	s.keys("a")                // the cursor is on the only flow
@@ -194,9 +206,8 @@ func TestTUIInterceptInTmux(t *testing.T) {
 
 	done = curlInBackground(curl, addr, origin.URL+"/pause/edit")
 	s.waitFor(`/pause/edit\s+‖req`)
-	// One key per send: runes that arrive together are one key to Bubble Tea.
 	s.keys("G") // the newest flow
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/edit`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/edit`)
 	s.keys("e") // in $EDITOR, the terminal handed over and back
 	s.waitFor(`request edited: a sends it on`)
 	s.waitFor(`✎ .*/pause/edit`)
@@ -212,7 +223,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	done = curlInBackground(curl, addr, origin.URL+"/pause/answer")
 	s.waitFor(`/pause/answer\s+‖req`)
 	s.keys("G")
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/answer`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/answer`)
 	s.keys("R") // the template, saved as it is (the script changes no Host line)
 	s.waitFor(`answered with 200 OK`)
 	waitCurl(t, done, "answered by interceptor-tui") // an answer is not paused again
@@ -222,7 +233,7 @@ func TestTUIInterceptInTmux(t *testing.T) {
 	done = curlInBackground(curl, addr, origin.URL+"/pause/kill")
 	s.waitFor(`/pause/kill\s+‖req`)
 	s.keys("G")
-	s.waitFor(`>\s+\S+\s+GET\s+127\.0\.0\.1:\d+\s+/pause/kill`)
+	s.waitFor(`>\s+\S+\s+GET\s+http://127\.0\.0\.1:\d+\s+/pause/kill`)
 	s.keys("X")
 	select {
 	case r := <-done:
@@ -238,6 +249,6 @@ func TestTUIInterceptInTmux(t *testing.T) {
 		t.Fatalf("the origin was contacted: %s", got)
 	default:
 	}
-	s.keys("q") // nothing paused, nothing marked: quits at once
+	s.keys("Q") // nothing paused, nothing marked: quits at once
 	s.waitFor(`EXIT=0`)
 }

@@ -22,16 +22,23 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/internal/wire"
 )
 
+// Holds reports whether a HAR log holds f. A draft (a request made to be
+// edited and sent, not sent yet) is no exchange: as an entry it could only
+// say status 0, and read back it would be taken for a failed request. HAR
+// leaves drafts out; JSON lines keeps them, as drafts.
+func Holds(f *flowstore.Flow) bool { return f.State != flowstore.StateDraft }
+
 // Write writes flows as a HAR 1.2 log, one entry per flow in the order
-// given. Entries are encoded one at a time, so a large capture is not held
-// twice in memory.
+// given, drafts left out (Holds). Entries are encoded one at a time, so a
+// large capture is not held twice in memory.
 func Write(w io.Writer, flows []*flowstore.Flow, creator Creator) error {
 	return WriteSeq(w, slices.Values(flows), creator)
 }
 
-// WriteSeq writes the flows a sequence yields as a HAR 1.2 log, pulling
-// them one at a time (from a store whose flows may be spooled to disk, say),
-// so the whole capture is never in memory at once.
+// WriteSeq writes the flows a sequence yields as a HAR 1.2 log, drafts
+// left out (Holds), pulling them one at a time (from a store whose flows
+// may be spooled to disk, say), so the whole capture is never in memory at
+// once.
 func WriteSeq(w io.Writer, flows iter.Seq[*flowstore.Flow], creator Creator) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	cr, err := encode(creator, "    ")
@@ -43,6 +50,9 @@ func WriteSeq(w io.Writer, flows iter.Seq[*flowstore.Flow], creator Creator) err
 	bw.WriteString(",\n    \"entries\": [")
 	i := 0
 	for f := range flows {
+		if !Holds(f) {
+			continue
+		}
 		e, err := EntryOf(f)
 		if err != nil {
 			return err
@@ -69,6 +79,9 @@ func WriteSeq(w io.Writer, flows iter.Seq[*flowstore.Flow], creator Creator) err
 
 // WriteEntry writes one flow as a HAR entry object ("copy as HAR entry").
 func WriteEntry(w io.Writer, f *flowstore.Flow) error {
+	if !Holds(f) {
+		return fmt.Errorf("flow %s is a draft, not sent yet: HAR holds exchanges", f.ID)
+	}
 	e, err := EntryOf(f)
 	if err != nil {
 		return err

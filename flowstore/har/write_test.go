@@ -202,6 +202,28 @@ func TestWriteEntry(t *testing.T) {
 	}
 }
 
+// TestDraftsAreLeftOut: a draft (an unsent request made with D) is no
+// exchange, and a HAR log holds none: not as an entry with status 0, which
+// read back would be a failed request.
+func TestDraftsAreLeftOut(t *testing.T) {
+	sent := flowtest.New(flowtest.URL("https://api.example.com/sent"))
+	draft := flowtest.New(flowtest.URL("https://api.example.com/draft"), flowtest.NoResponse())
+	draft.State = flowstore.StateDraft
+	var doc har.HAR
+	if err := json.Unmarshal(writeHAR(t, []*flowstore.Flow{sent, draft}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(doc.Log.Entries); n != 1 || doc.Log.Entries[0].Request.URL != "https://api.example.com/sent" {
+		t.Fatalf("HAR holds %d entries: %+v", n, doc.Log.Entries)
+	}
+	if err := har.WriteEntry(&bytes.Buffer{}, draft); err == nil {
+		t.Error("a draft was written as an entry")
+	}
+	if !har.Holds(sent) || har.Holds(draft) {
+		t.Error("Holds disagrees with what Write writes")
+	}
+}
+
 // TestEntryContent checks the body fields of an export the way another
 // tool reads them.
 func TestEntryContent(t *testing.T) {

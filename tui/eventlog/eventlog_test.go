@@ -66,3 +66,39 @@ func TestIntents(t *testing.T) {
 		t.Error("esc does not go back")
 	}
 }
+
+// TestLongEntriesWrap: a long message is read whole, wrapped under its
+// first column, every line within the width; scrolling goes by lines.
+func TestLongEntriesWrap(t *testing.T) {
+	m := eventlog.New(keys.Default().EventLog, theme.Default().Styles())
+	m.SetSize(60, 8)
+	long := "Chromium exited at once: Missing X server or $DISPLAY. It needs a display; start it in a desktop session, or run it headless yourself, or open http://interceptor.tui/ through the proxy"
+	at := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	m.SetEntries([]flowstore.LogEntry{{Seq: 1, Time: at, Level: flowstore.LevelWarn, Source: "browser", Msg: long}})
+	v := m.View()
+	var text []string
+	for i, l := range strings.Split(v, "\n") {
+		if w := lipgloss.Width(l); w > 60 {
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+		if i > 0 && strings.TrimSpace(l) != "" {
+			if i > 1 && !strings.HasPrefix(l, strings.Repeat(" ", 20)) {
+				t.Errorf("continuation %q is not under the message", l)
+			}
+			text = append(text, strings.TrimSpace(l))
+		}
+	}
+	got := strings.Join(text, " ")
+	if !strings.Contains(got, long) {
+		t.Fatalf("the message is not all there:\n%s", v)
+	}
+	if n := len(text); n < 3 {
+		t.Fatalf("%d lines for a long message", n)
+	}
+	m.SetSize(60, 3) // two rows: scroll by line
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("g")})
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")})
+	if first := strings.Split(m.View(), "\n")[1]; strings.Contains(first, "15:04:05") {
+		t.Errorf("j did not scroll by one line: %q", first)
+	}
+}

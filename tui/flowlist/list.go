@@ -75,6 +75,7 @@ type Model struct {
 	sel      *flowstore.Summary // the selected flow, nil when empty
 	cur, off int                // display positions of the cursor and the first row
 	empty    string
+	note     string    // about the selected flow (its comment, its error), under the rows
 	now      time.Time // the clock, for how long flows have been paused
 
 	cache *rowCache // shared by copies of the model; only the UI goroutine uses it
@@ -107,6 +108,15 @@ func (m *Model) SetSize(w, h int) {
 // SetNow sets the time paused flows count from; the root ticks it while
 // flows are paused.
 func (m *Model) SetNow(t time.Time) { m.now = t }
+
+// SetNote sets the line shown under the rows about the selected flow: its
+// comment and its error, which a row has no room for ("" for none).
+func (m *Model) SetNote(s string) {
+	if s != m.note {
+		m.note = s
+		m.scroll()
+	}
+}
 
 // SetEmptyText sets what an empty list says.
 func (m *Model) SetEmptyText(s string) { m.empty = s }
@@ -410,7 +420,12 @@ func (m *Model) resync() {
 	m.updateKeys()
 }
 
-func (m Model) rows() int { return max(m.height-1, 0) }
+func (m Model) rows() int {
+	if m.note != "" && m.height > 3 {
+		return m.height - 2 // the header, the note
+	}
+	return max(m.height-1, 0)
+}
 
 func (m *Model) scroll() {
 	rows, n := m.rows(), len(m.flows)
@@ -562,7 +577,7 @@ func (m Model) handleMouse(msg tea.MouseMsg) (Model, tea.Cmd) {
 	case tea.MouseButtonWheelDown:
 		m.moveTo(m.cur + 3)
 	case tea.MouseButtonLeft:
-		if msg.Action != tea.MouseActionPress || msg.Y < 1 {
+		if msg.Action != tea.MouseActionPress || msg.Y < 1 || msg.Y > m.rows() { // the header, the note
 			return m, nil
 		}
 		i := m.off + msg.Y - 1
@@ -620,5 +635,9 @@ func (m Model) View() string {
 		b.WriteString(r)
 	}
 	cache.rows = next
+	if m.rows() < m.height-1 {
+		b.WriteByte('\n')
+		b.WriteString(m.st.Notice.Render(fit(" "+m.note, m.width, false)))
+	}
 	return b.String()
 }

@@ -256,6 +256,15 @@ func TestMouse(t *testing.T) {
 	if m.Selected().Path != "/5" {
 		t.Fatalf("wheel: selected %q", m.Selected().Path)
 	}
+	// A click on the note under the rows selects no row.
+	m.SetNote("¶ a comment")
+	m, _ = m.Update(tea.MouseMsg{X: 5, Y: 9, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.Selected().Path != "/5" {
+		t.Fatalf("a click on the note selected %q", m.Selected().Path)
+	}
+	if ls := strings.Split(m.View(), "\n"); len(ls) != 10 || !strings.Contains(ls[9], "¶ a comment") {
+		t.Fatalf("the note is not the last of the 10 lines:\n%s", m.View())
+	}
 }
 
 func TestView(t *testing.T) {

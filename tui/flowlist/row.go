@@ -32,14 +32,17 @@ const (
 // after the fixed columns; below 80 columns the least useful ones go first.
 func NewLayout(width int) Layout {
 	l := Layout{Width: width, Time: 8, Method: 6, Status: 4, Type: 10, Size: 5, Dur: 5}
-	if width < 100 {
+	switch {
+	case width < 90: // the host, with its scheme, matters more
+		l.Type = 0
+	case width < 100:
 		l.Type = 5
 	}
 	if width < 72 {
 		l.Time = 0
 	}
 	if width < 60 {
-		l.Type, l.Dur = 0, 0
+		l.Dur = 0
 	}
 	if width < 44 {
 		l.Size = 0
@@ -54,7 +57,7 @@ func NewLayout(width int) Layout {
 	if rest < 2 {
 		rest = 2
 	}
-	l.Host = min(max(rest*9/20, 1), 32)
+	l.Host = min(max(rest*11/20, 1), 34) // scheme://host
 	l.Path = rest - l.Host
 	return l
 }
@@ -109,8 +112,8 @@ func Row(f *flowstore.Summary, l Layout, st *theme.Styles, selected bool, now ti
 	}
 	ms := st.MethodStyle(f.Method)
 	cell(f.Method, l.Method, false, &ms)
-	cell(f.Authority(), l.Host, false, nil)
-	cell(Middle(f.Path, l.Path), l.Path, false, nil)
+	cell(HostCell(f, l.Host), l.Host, false, nil)
+	cell(Middle(flowstore.EscapeControl(f.Path), l.Path), l.Path, false, nil)
 	status, sstyle := StatusCell(f, st)
 	cell(status, l.Status, true, &sstyle)
 	cell(TypeCell(f, l.Type), l.Type, false, &st.Muted)
@@ -172,13 +175,18 @@ func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
 		if w <= 0 {
 			return
 		}
+		sep := " "
 		if o == order && o != OrderNone {
-			if len(name) >= w {
-				name = name[:max(w-1, 0)]
+			switch {
+			case len(name) >= w:
+				sep = arrow // in the space before: the label stays whole
+			case right:
+				name = arrow + name
+			default:
+				name += arrow
 			}
-			name += arrow
 		}
-		b.WriteByte(' ')
+		b.WriteString(sep)
 		b.WriteString(fit(name, w, right))
 	}
 	title("TIME", OrderTime, l.Time, false)
@@ -190,6 +198,21 @@ func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
 	title("SIZE", OrderSize, l.Size, true)
 	title("DUR", OrderDuration, l.Dur, true)
 	return st.Header.Render(fit(b.String(), l.Width, false))
+}
+
+// HostCell is scheme://host[:port] in w cells, HTTP told from HTTPS as
+// mitmproxy's list does; a long host loses its middle, never the scheme.
+func HostCell(f *flowstore.Summary, w int) string {
+	a := flowstore.EscapeControl(f.Authority())
+	sc := f.Scheme()
+	if sc == "" {
+		return Middle(a, w)
+	}
+	sc += "://"
+	if w-len(sc) < 10 && width(sc+a) > w { // no room for both: the host matters more
+		return Middle(a, w)
+	}
+	return sc + Middle(a, w-len(sc))
 }
 
 // TimeCell is the local wall-clock time the flow started.
@@ -371,9 +394,9 @@ func takeTail(s string, w int) string {
 }
 
 // fit pads or truncates s (plain text) to exactly w cells, control bytes
-// replaced so a hostile header cannot move the cursor.
+// escaped (\x1b) so a hostile method or host cannot drive the terminal.
 func fit(s string, w int, right bool) string {
-	s = sanitize(s)
+	s = flowstore.EscapeControl(s)
 	n := width(s)
 	if n > w {
 		s = ansi.Truncate(s, w, "…")
@@ -387,18 +410,4 @@ func fit(s string, w int, right bool) string {
 		return pad + s
 	}
 	return s + pad
-}
-
-func sanitize(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
-			return strings.Map(func(r rune) rune {
-				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-					return '·'
-				}
-				return r
-			}, s)
-		}
-	}
-	return s
 }

@@ -34,42 +34,49 @@ func TestRow(t *testing.T) {
 		want  string
 	}{
 		{"done", flowtest.New(), 100, false,
-			"    15:04:05 GET    example.test           /path                          200 text          5B   7ms"},
+			"    15:04:05 GET    http://example.test          /path                    200 text          5B   7ms"},
 		{"selected", flowtest.New(), 80, true,
-			">   15:04:05 GET    example.test     /path                 200 text     5B   7ms"},
+			">   15:04:05 GET    http://example.test     /path                200    5B   7ms"},
 		{"pending", flowtest.New(flowtest.NoResponse(), flowtest.Method("POST")), 80, false,
-			"    15:04:05 POST   example.test     /path                   …                  "},
+			"    15:04:05 POST   http://example.test     /path                  …            "},
 		{"failed", flowtest.New(flowtest.Failed("dial tcp: connection refused")), 80, false,
-			"    15:04:05 GET    example.test     /path                 ERR               7ms"},
+			"    15:04:05 GET    http://example.test     /path                ERR         7ms"},
 		{"marked replay", func() *flowstore.Flow {
 			f := flowtest.New(flowtest.Marked(), flowtest.Status(404))
 			f.ReplayOf = "abc"
 			return f
 		}(), 80, false,
-			" ●↻ 15:04:05 GET    example.test     /path                 404 text     5B   7ms"},
+			" ●↻ 15:04:05 GET    http://example.test     /path                404    5B   7ms"},
 		{"edited, long path cut in the middle", edited, 80, false,
-			"  ✎ 15:04:05 PUT    api.example.com  /v1/users/…ry?page=2  200 text     5B   7ms"},
+			"  ✎ 15:04:05 PUT    https://api.example.com /v1/users…ry?page=2  200    5B   7ms"},
 		{"paused", func() *flowstore.Flow {
 			f := flowtest.New(flowtest.NoResponse())
 			f.State, f.Paused, f.Since = flowstore.StatePaused, flowstore.PhaseRequest, flowtest.Base.Add(48*time.Second)
 			return f
 		}(), 80, false,
-			"    15:04:05 GET    example.test     /path                ‖req             12.0s"},
+			"    15:04:05 GET    http://example.test     /path               ‖req       12.0s"},
 		{"standing mock", func() *flowstore.Flow {
 			f := flowtest.New()
 			f.KeepOriginal()
 			f.Mock = &flowstore.MockRule{}
 			return f
 		}(), 80, false,
-			"  ◆ 15:04:05 GET    example.test     /path                 200 text     5B   7ms"},
+			"  ◆ 15:04:05 GET    http://example.test     /path                200    5B   7ms"},
 		{"narrow", flowtest.New(flowtest.RespBody("application/json", []byte(`{}`))), 50, false,
-			"    GET    example.test /path            200    2B"},
+			"    GET    example.test   /path          200    2B"},
 		{"hostile path bytes", func() *flowstore.Flow {
 			f := flowtest.New()
 			f.Request.Path = "/a\x1b[2J\u009bb"
 			return f
 		}(), 80, false,
-			"    15:04:05 GET    example.test     /a·[2J·b              200 text     5B   7ms"},
+			`    15:04:05 GET    http://example.test     /a\x1b[2J\u009bb     200    5B   7ms`},
+		{"hostile method and host", func() *flowstore.Flow {
+			f := flowtest.New()
+			f.Request.Method = "G\x1b]0;x\x07"
+			f.Request.Host = "ev\x1bil"
+			return f
+		}(), 80, false,
+			`    15:04:05 G\x1b… http://ev\x1bil         /path                200    5B   7ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,5 +176,39 @@ func TestStatusCell(t *testing.T) {
 	f.State = flowstore.StateKilled
 	if s, _ := flowlist.StatusCell(flowstore.Summarize(f), st); !strings.HasPrefix(s, "KILL") {
 		t.Errorf("killed = %q", s)
+	}
+}
+
+// TestHeaderArrowKeepsLabels: the order arrow never cuts a column's label
+// (METHO▲, COD▲): it goes after a label that leaves room, else in the
+// space before it.
+func TestHeaderArrowKeepsLabels(t *testing.T) {
+	for _, w := range []int{50, 80, 120} {
+		l := flowlist.NewLayout(w)
+		for _, tc := range []struct {
+			o     flowlist.Order
+			label string
+		}{{flowlist.OrderTime, "TIME"}, {flowlist.OrderMethod, "METHOD"}, {flowlist.OrderURL, "HOST"},
+			{flowlist.OrderStatus, "CODE"}, {flowlist.OrderSize, "SIZE"}, {flowlist.OrderDuration, "DUR"}} {
+			for _, rev := range []bool{false, true} {
+				h := flowlist.Header(l, tc.o, rev, st)
+				arrow := "▲"
+				if rev {
+					arrow = "▼"
+				}
+				if hidden := (w < 72 && tc.o == flowlist.OrderTime) || (w < 60 && tc.o == flowlist.OrderDuration); hidden {
+					continue // a column narrow screens leave out; the status line names the order
+				}
+				if strings.Count(h, arrow) != 1 {
+					t.Errorf("width %d, %s: %d arrows in %q", w, tc.label, strings.Count(h, arrow), h)
+				}
+				if !strings.Contains(h, tc.label+arrow) && !strings.Contains(h, arrow+tc.label) {
+					t.Errorf("width %d: the label %s is cut or not beside the arrow: %q", w, tc.label, h)
+				}
+				if n := ansi.StringWidth(h); n > w {
+					t.Errorf("width %d: header %d wide", w, n)
+				}
+			}
+		}
 	}
 }

@@ -1,12 +1,14 @@
 package flowview
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowview/body"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
@@ -106,7 +108,7 @@ func (m Model) bodyLine(d *body.Doc, i int) string {
 }
 
 // display makes text bytes safe to print: tabs expanded, control bytes
-// and invalid UTF-8 shown as "·".
+// and invalid UTF-8 escaped (\x1b), as wide as body's wrap counts them.
 func display(b []byte) string {
 	ok := true
 	for _, c := range b {
@@ -118,30 +120,11 @@ func display(b []byte) string {
 	if ok {
 		return string(b)
 	}
-	var out strings.Builder
-	for i := 0; i < len(b); {
-		c := b[i]
-		switch {
-		case c == '\t':
-			out.WriteString(strings.Repeat(" ", body.TabWidth))
-			i++
-		case c < 0x20 || c == 0x7f:
-			out.WriteString("·")
-			i++
-		case c < utf8.RuneSelf:
-			out.WriteByte(c)
-			i++
-		default:
-			r, n := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError || (r >= 0x80 && r < 0xa0) {
-				out.WriteString("·")
-			} else {
-				out.WriteRune(r)
-			}
-			i += n
-		}
+	s := string(b)
+	if bytes.IndexByte(b, '\t') >= 0 {
+		s = strings.ReplaceAll(s, "\t", strings.Repeat(" ", body.TabWidth))
 	}
-	return out.String()
+	return flowstore.EscapeControl(s)
 }
 
 // hexLine renders "offset  hex bytes  |ascii|" with hits highlighted in

@@ -50,8 +50,9 @@ func (t Tab) String() string { return tabNames[t] }
 type (
 	// BackMsg asks to leave the flow view.
 	BackMsg struct{}
-	// SearchPromptMsg asks for the search prompt; Query is the last one.
-	SearchPromptMsg struct{ Query string }
+	// SearchPromptMsg asks for the search prompt (which opens empty, the
+	// last query one step back in its history).
+	SearchPromptMsg struct{}
 	// FlowActionMsg asks for a flow action (keys.ActResume, ...) on the
 	// flow shown.
 	FlowActionMsg struct{ Action, ID string }
@@ -108,6 +109,7 @@ type Model struct {
 	msgs msgState
 
 	query   string
+	last    string // the last query searched, in any flow: n searches it in the next
 	sgen    uint64
 	scancel context.CancelFunc
 	seeking bool // a search is running
@@ -164,7 +166,8 @@ func (m Model) KeyMap() keys.FlowView {
 	k.Mode.SetEnabled(s >= 0 && len(k.Mode.Keys()) > 0)
 	k.Search.SetEnabled(s >= 0 && len(k.Search.Keys()) > 0)
 	has := s >= 0 && m.total > 0 && m.mdoc != nil && m.mdoc == m.doc[s]
-	k.NextMatch.SetEnabled(has && len(k.NextMatch.Keys()) > 0)
+	again := s >= 0 && m.query == "" && m.last != "" // the last search, in this flow
+	k.NextMatch.SetEnabled((has || again) && len(k.NextMatch.Keys()) > 0)
 	k.PrevMatch.SetEnabled(has && len(k.PrevMatch.Keys()) > 0)
 	k.Original.SetEnabled(m.flow != nil && m.flow.Original != nil && len(k.Original.Keys()) > 0)
 	k.OpenMessage.SetEnabled(m.onList() && len(m.flow.Messages) > 0 && len(k.OpenMessage.Keys()) > 0)
@@ -229,6 +232,7 @@ func (m *Model) Open(f *flowstore.Flow) tea.Cmd {
 		m.doc = [numSlots]*body.Doc{}
 		m.from = [numSlots]bodyKey{}
 		m.msgs = newMsgState()
+		m.query = "" // a search stays with its flow; n takes it to this one
 		m.clearMatches()
 		if m.tab == TabMessages && !HasMessages(f) {
 			m.tab = TabRequest
@@ -382,6 +386,9 @@ func (m *Model) buildHeads() {
 // Search looks for q in the whole body of the current tab.
 func (m *Model) Search(q string) tea.Cmd {
 	m.query = q
+	if q != "" {
+		m.last = q
+	}
 	m.clearMatches()
 	return m.search()
 }
@@ -565,15 +572,23 @@ func (m Model) handleKey(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.clearMatches()
 		return m, m.render(s)
 	case key.Matches(msg, k.Search):
-		return m, func() tea.Msg { return SearchPromptMsg{Query: m.query} }
+		return m, func() tea.Msg { return SearchPromptMsg{} }
 	case key.Matches(msg, k.Original):
 		m.orig = !m.orig
 		m.clearMatches()
 		return m, m.SetFlow(m.flow)
+	case key.Matches(msg, k.NextMatch) && m.query == "":
+		return m, m.Search(m.last) // asked: the last search, here
 	case key.Matches(msg, k.NextMatch):
+		if len(m.ms) == 0 {
+			return m, nil
+		}
 		m.mcur = (m.mcur + 1) % len(m.ms)
 		m.showMatch()
 	case key.Matches(msg, k.PrevMatch):
+		if len(m.ms) == 0 {
+			return m, nil
+		}
 		m.mcur = (m.mcur + len(m.ms) - 1) % len(m.ms)
 		m.showMatch()
 	}
@@ -638,7 +653,7 @@ func (m Model) tabBar() string {
 		}
 	}
 	if r := m.shown.Request; r != nil {
-		s += "  " + m.st.Muted.Render(clean(r.Method+" "+r.Authority()+r.PathOnly()))
+		s += "  " + m.st.Muted.Render(clean(r.Method+" "+r.URL()))
 	}
 	return ansi.Truncate(s, m.width, "…")
 }
@@ -734,10 +749,16 @@ func (m Model) footer() string {
 	}
 	n := m.contentLines()
 	rows := m.rows()
+	// Where the screen is, as less and vim say it: the share scrolled.
 	pos := "all"
-	if n > rows {
-		last := min(m.off[m.tab]+rows, n)
-		pos = fmt.Sprintf("%d%%", last*100/n)
+	switch off := m.off[m.tab]; {
+	case n <= rows:
+	case off == 0:
+		pos = "top"
+	case off >= n-rows:
+		pos = "end"
+	default:
+		pos = fmt.Sprintf("%d%%", off*100/(n-rows))
 	}
 	parts = append(parts, m.st.Muted.Render(fmt.Sprintf("line %d of %d · %s", min(m.off[m.tab]+1, n), n, pos)))
 	return ansi.Truncate(" "+strings.Join(parts, "  "), m.width, "…")

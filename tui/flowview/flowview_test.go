@@ -2,10 +2,12 @@ package flowview_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +220,7 @@ func TestHugeBodyOpensAtOnce(t *testing.T) {
 		t.Fatalf("rendered doc has %d lines", m.Doc(1).Lines())
 	}
 	m, _ = press(t, m, "G")
-	if !strings.Contains(m.View(), "100%") {
+	if !strings.Contains(m.View(), "· end") {
 		t.Fatalf("bottom:\n%s", m.View())
 	}
 }
@@ -337,5 +339,69 @@ func TestFlowActionsAndPausedBanner(t *testing.T) {
 	_, msgs := press(t, m, "a")
 	if len(msgs) != 1 || msgs[0] != (flowview.FlowActionMsg{Action: keys.ActResume, ID: f.ID}) {
 		t.Fatalf("a = %#v", msgs)
+	}
+}
+
+// TestControlBytesInBodyWrap: a text body full of control bytes is shown
+// escaped (\x1b), and its lines are cut where the escapes make them full:
+// no line is wider than the screen, none is cut short, nothing is lost.
+func TestControlBytesInBodyWrap(t *testing.T) {
+	line := strings.Repeat("ab\x1b[2J\x07\u009b\xff", 6)
+	f := flowtest.New(flowtest.RespBody("text/plain", []byte(line+"\n")))
+	m := open(t, f, 40, 30)
+	m, _ = press(t, m, "tab")
+	var body []string
+	for _, l := range strings.Split(m.View(), "\n") {
+		if w := lipgloss.Width(l); w > 40 {
+			t.Errorf("line %q is %d cells wide, the screen 40", l, w)
+		}
+		for _, c := range []byte(l) {
+			if c < 0x20 || c == 0x7f {
+				t.Errorf("raw control byte %#x in %q", c, l)
+			}
+		}
+		if strings.HasPrefix(l, " ab") || strings.HasPrefix(l, " [2J") || strings.HasPrefix(l, ` \`) {
+			body = append(body, strings.TrimPrefix(l, " "))
+		}
+	}
+	got := strings.Join(body, "")
+	want := strings.Repeat(`ab\x1b[2J\x07\u009b\xff`, 6)
+	if strings.TrimRight(got, " ") != want {
+		t.Errorf("body shown as\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestBodyTitleAndPosition: the body's title names what the body is, apart
+// from the view chosen (JSON shown as a form is still JSON, and the form
+// view says the body is no form); the footer says top, a share, or end.
+func TestBodyTitleAndPosition(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"items":[`)
+	for i := range 60 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"n":%d}`, i)
+	}
+	b.WriteString(`]}`)
+	f := flowtest.New(flowtest.RespBody("application/json", []byte(b.String())))
+	m := open(t, f, 80, 20)
+	m, _ = press(t, m, "tab")
+	v := m.View()
+	if !strings.Contains(v, "body: json, ") || !strings.Contains(v, "view auto: json") || !strings.Contains(v, "· top") {
+		t.Fatalf("opened:\n%s", v)
+	}
+	m, _ = press(t, m, "j", "j", "j", "j", "j", "j", "j", "j", "j", "j")
+	if v := m.View(); !regexp.MustCompile(`· \d+%`).MatchString(v) || strings.Contains(v, "· top") {
+		t.Errorf("scrolled a little:\n%s", v)
+	}
+	m, _ = press(t, m, "G")
+	if v := m.View(); !strings.Contains(v, "· end") {
+		t.Errorf("at the bottom:\n%s", v)
+	}
+	m, _ = press(t, m, "g", "m", "m", "m", "m") // auto → json → xml → html → form
+	v = m.View()
+	if !strings.Contains(v, "body: json, ") || !strings.Contains(v, "view form") || !strings.Contains(v, "not form: not an urlencoded form") {
+		t.Errorf("JSON asked to show as a form:\n%s", v)
 	}
 }

@@ -13,24 +13,9 @@ import (
 
 // The pure parts of the flow view: a flow and a width in, lines out.
 
-// clean replaces control characters so a hostile header cannot drive the
-// terminal.
-func clean(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
-			return strings.Map(func(r rune) rune {
-				switch {
-				case r == '\t':
-					return ' '
-				case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-					return '·'
-				}
-				return r
-			}, s)
-		}
-	}
-	return s
-}
+// clean escapes control bytes (\x1b) so a hostile header cannot drive the
+// terminal and the person sees what was sent.
+func clean(s string) string { return flowstore.EscapeControl(s) }
 
 // cut splits s into pieces of at most w cells.
 func cut(s string, w int) []string {

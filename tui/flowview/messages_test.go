@@ -86,7 +86,7 @@ func TestMessageRow(t *testing.T) {
 		{"narrow: no time", text(true, 0, "hello"), flowview.MessageCols{Width: 40},
 			false, `  → text                5 B hello`},
 		{"control bytes cleaned", text(false, 0, "a\x1b[31mred\x07"), flowview.MessageCols{Width: 64},
-			false, `  ← 16:00:00.000 text               10 B a·[31mred·`},
+			false, `  ← 16:00:00.000 text               10 B a\x1b[31mred\x07`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
@@ -60,7 +61,8 @@ func (m *Model) Show(title string, ctxs []keys.Context, extra ...Section) {
 		w = min(w, 24)
 		for _, r := range s.Rows {
 			pad := strings.Repeat(" ", max(w-ansi.StringWidth(r[0]), 0))
-			m.lines = append(m.lines, "   "+m.st.HelpKey.Render(r[0])+pad+"  "+r[1])
+			// Rows may show paths and the like: escaped, never obeyed.
+			m.lines = append(m.lines, "   "+m.st.HelpKey.Render(r[0])+pad+"  "+flowstore.EscapeControl(r[1]))
 		}
 	}
 }

@@ -298,7 +298,7 @@ func Default() *Map {
 			Comment:    bind("comment flow", ";"),
 			Delete:     bind("delete flow from list", "d"),
 			ClearAll:   bind("clear all flows", "z"),
-			Quit:       bind("quit", "q"),
+			Quit:       bind("quit (asks first)", "q"),
 			Flow:       flowActions(),
 		},
 		FlowView: FlowView{

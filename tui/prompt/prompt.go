@@ -8,6 +8,7 @@
 package prompt
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
@@ -86,6 +88,13 @@ func New(km keys.Prompt, st *theme.Styles) Model {
 
 // Open shows the prompt.
 func (m *Model) Open(s Spec) {
+	// A question may quote a flow's method or URL: escaped, never obeyed.
+	// (The input drops control characters itself.)
+	s.Label = flowstore.EscapeControl(s.Label)
+	s.Choices = slices.Clone(s.Choices)
+	for i := range s.Choices {
+		s.Choices[i].Label = flowstore.EscapeControl(s.Choices[i].Label)
+	}
 	m.spec, m.open = s, true
 	m.input.Reset()
 	m.input.SetValue(s.Value)
@@ -106,6 +115,10 @@ func (m *Model) Close() {
 
 // Active reports whether the prompt is open.
 func (m Model) Active() bool { return m.open }
+
+// Typing reports whether the prompt is open for text (not a question
+// answered with one key): runes typed are its text, not keys.
+func (m Model) Typing() bool { return m.open && !m.spec.Confirm && len(m.spec.Choices) == 0 }
 
 // Tag is the tag of the open prompt.
 func (m Model) Tag() string { return m.spec.Tag }

@@ -264,15 +264,9 @@ func fit(s string, w int) string {
 	return s
 }
 
-// clean replaces control characters so a filter cannot drive the terminal.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '·'
-		}
-		return r
-	}, s)
-}
+// clean escapes control bytes (\x1b) so a filter or a mock's URL cannot
+// drive the terminal.
+func clean(s string) string { return flowstore.EscapeControl(s) }
 
 func (m Model) rows() int { return max(m.height-1, 1) }
 

@@ -183,7 +183,7 @@ func (m Model) StatusLine() string {
 		}
 		parts = append(parts, "order: "+i.Order+arrow)
 	}
-	line := " " + strings.Join(parts, " │ ")
+	line := " " + flowstore.EscapeControl(strings.Join(parts, " │ "))
 	line = ansi.Truncate(line, m.width, "…")
 	w := ansi.StringWidth(line)
 	if i.Memory != nil {
@@ -203,7 +203,8 @@ func (m Model) StatusLine() string {
 // HintLine renders the second line: a flash, or the key hints.
 func (m Model) HintLine() string {
 	if m.flash != "" {
-		text := " " + strings.ReplaceAll(m.flash, "\n", " ")
+		// A flash may quote a URL or a reason phrase: escaped, never obeyed.
+		text := " " + flowstore.EscapeControl(m.flash)
 		text = ansi.Truncate(text, m.width, "…")
 		if m.isErr {
 			return m.st.ErrorBar.Render(text)

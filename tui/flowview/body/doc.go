@@ -15,6 +15,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/mattn/go-runewidth"
 )
 
@@ -192,10 +193,17 @@ func wrap(ctx context.Context, t []byte, width int) ([]int, error) {
 		switch {
 		case c == '\t':
 			w = TabWidth
+		case c < 0x20 || c == 0x7f:
+			w = flowstore.EscapedWidth(c) // shown escaped: \x1b
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(t[i:])
 			n = size
-			if r != utf8.RuneError {
+			switch {
+			case r == utf8.RuneError && size == 1:
+				w = 4 // \xff
+			case r < 0xa0:
+				w = 6 // \u009b
+			default:
 				w = runewidth.RuneWidth(r)
 			}
 		}

@@ -244,8 +244,10 @@ func oneLine(s string) string {
 // formTable lists the fields of an urlencoded form, in order, repeats kept.
 func formTable(data []byte) ([]byte, int, error) {
 	s := strings.TrimSpace(string(data))
-	if s == "" || strings.ContainsAny(s, "\n\x00") {
-		return nil, 0, errors.New("not an urlencoded form")
+	// A form encodes spaces, quotes and braces; a body with them, or
+	// without a single name=value, is something else shown as a table.
+	if s == "" || strings.ContainsAny(s, " \t\r\n\x00\"{}<>") || !strings.Contains(s, "=") {
+		return nil, 0, errors.New("not an urlencoded form (name=value&…)")
 	}
 	var rows []row
 	for _, pair := range strings.Split(s, "&") {

@@ -90,10 +90,9 @@ func Render(ctx context.Context, src Source, mode Mode, width int) (*Doc, error)
 		d.starts, d.Width = starts, width
 	}
 	d.Mode, d.Asked = mode, asked
-	d.Info = mode.String() + ", " + info
-	if mode == Image {
-		d.Info = "image, " + info
-	}
+	// What the body is, not how it is shown: JSON viewed as a form is
+	// still JSON (the title names the view apart).
+	d.Info = kind.String() + ", " + info
 	d.Notes = append(notes, d.Notes...)
 	return d, nil
 }
