@@ -3,6 +3,7 @@ package flowstore
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -94,9 +95,15 @@ func appendLine(b []byte, f *Flow) []byte {
 	}
 	switch {
 	case f.State == StateKilled:
-		b = append(b, " !! killed"...)
+		// "killed by the user" says it already; "killed: killed by…" stutters.
+		b = append(b, " !! "...)
+		if f.Error == nil || !strings.HasPrefix(f.Error.Message, "killed") {
+			b = append(b, "killed"...)
+			if f.Error != nil {
+				b = append(b, ": "...)
+			}
+		}
 		if f.Error != nil {
-			b = append(b, ": "...)
 			b = append(b, f.Error.Message...)
 		}
 	case f.Error != nil:

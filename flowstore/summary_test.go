@@ -77,3 +77,23 @@ func TestLogEntryStringEscapesControlBytes(t *testing.T) {
 		t.Fatalf("got %q", s)
 	}
 }
+
+// A killed flow's line says "killed" once: the engine's reason "killed by
+// the user" already says it; a reason that does not is prefixed.
+func TestLineOfAKilledFlow(t *testing.T) {
+	for reason, want := range map[string]string{
+		"killed by the user": " !! killed by the user",
+		"the proxy stopped":  " !! killed: the proxy stopped",
+		"":                   " !! killed",
+	} {
+		f := flowtest.New()
+		f.Response = nil
+		f.State = flowstore.StateKilled
+		if reason != "" {
+			f.Error = &flowstore.Error{Phase: flowstore.PhaseRequest, Message: reason}
+		}
+		if line := flowstore.FormatLine(f); !strings.HasSuffix(line, want) {
+			t.Errorf("reason %q: line %q, want it to end in %q", reason, line, want)
+		}
+	}
+}
