@@ -1,178 +1,268 @@
 package flowstore
 
 import (
-	"context"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
-// FormatSize renders a byte count the way people read it: 512B, 3.4k, 12M.
-func FormatSize(n int64) string {
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 10*1024:
-		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "k"
-	case n < 1024*1024:
-		return strconv.FormatInt(n/1024, 10) + "k"
-	case n < 10*1024*1024:
-		return strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64) + "M"
-	case n < 1024*1024*1024:
-		return strconv.FormatInt(n/(1024*1024), 10) + "M"
-	}
-	return strconv.FormatFloat(float64(n)/(1024*1024*1024), 'f', 1, 64) + "G"
+// Summary is what the flow list shows of a flow: a small record that stays
+// in memory when the flow itself has been packed or moved to the spool. A
+// million summaries cost a few hundred MB less than a million flows, which is
+// what lets a day-long session stay under its memory budget.
+//
+// Its exported fields never change. The store alone notes, under its lock,
+// where a packed flow's record went when it moves to the spool, so that the
+// summary subscribers hold stays the store's: read the fields, but do not
+// copy or print a held summary by value (that reads the note as it is set).
+//
+// Flow is the full snapshot the summary was made from while the flow is in
+// memory, and nil once it was packed or spooled: Store.Get reads it back.
+//
+// Its fields are laid out to fit 128 bytes, an allocation size class: the
+// scheme and the content type are small numbers into a table of strings
+// that repeat (read them with Scheme and ContentType).
+type Summary struct {
+	ID                 string
+	Method, Host, Path string
+	Flow               *Flow
+	Seq                uint64
+	Start, End         int64 // Unix nanoseconds; 0 when not reached
+	Size               int64 // response body size; -1 without a response
+
+	loc spoolLoc // where a spooled flow's record is
+
+	Status int16  // response status; 0 without a response
+	Port   uint16 // 0 when unknown
+	scheme atom
+	ctype  atom // the response's Content-Type header
+	State  State
+	Flags  SummaryFlag
 }
 
-// FormatDuration renders a duration compactly: 850µs, 12ms, 1.3s, 2m05s.
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return ""
-	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+// SummaryFlag records the facts the list marks a row with.
+type SummaryFlag uint8
+
+const (
+	FlagMarked  SummaryFlag = 1 << iota
+	FlagError               // the flow has an error (beside a response, or instead of one)
+	FlagMock                // the flow is a standing mock
+	FlagReplay              // the flow replays another
+	FlagEdited              // the flow was edited
+	FlagComment             // the flow has a comment
+	// FlagOddHost: the request's Host header is neither the host nor the
+	// authority, so Lite cannot stand in for the flow in a ~d filter.
+	FlagOddHost
+	// FlagLossy: the scheme or content type did not fit the table of
+	// repeated strings (tens of thousands of distinct ones), so Lite does
+	// not carry it.
+	FlagLossy
+)
+
+// Has reports whether every flag in g is set.
+func (f SummaryFlag) Has(g SummaryFlag) bool { return f&g == g }
+
+// Summarize makes the summary of a snapshot. The summary keeps f.
+func Summarize(f *Flow) *Summary {
+	s := &Summary{ID: f.ID, Seq: f.Seq, Flow: f, State: f.State, Size: -1}
+	s.Start, s.End = unixNano(f.Timings.Start), unixNano(f.Timings.End)
+	lossy := false
+	if r := f.Request; r != nil {
+		s.Method, s.Host, s.Path = r.Method, r.Host, r.Path
+		if r.Port > 0 && r.Port <= 65535 {
+			s.Port = uint16(r.Port)
+		}
+		s.scheme, lossy = atoms.of(r.Scheme)
+		if h := r.Headers.Get("Host"); h != "" && h != r.Host && h != r.Authority() {
+			s.Flags |= FlagOddHost
+		}
 	}
-	m := int(d / time.Minute)
-	s := int((d % time.Minute) / time.Second)
-	return strconv.Itoa(m) + "m" + pad2(s) + "s"
+	if r := f.Response; r != nil {
+		s.Size = r.Body.Size
+		if r.Status > 0 && r.Status < 1000 {
+			s.Status = int16(r.Status)
+		}
+		var lost bool
+		s.ctype, lost = atoms.of(r.Headers.Get("Content-Type"))
+		lossy = lossy || lost
+	}
+	if lossy {
+		s.Flags |= FlagLossy
+	}
+	if f.Marked {
+		s.Flags |= FlagMarked
+	}
+	if f.Error != nil {
+		s.Flags |= FlagError
+	}
+	if f.Mock != nil {
+		s.Flags |= FlagMock
+	}
+	if f.ReplayOf != "" {
+		s.Flags |= FlagReplay
+	}
+	if f.Original != nil {
+		s.Flags |= FlagEdited
+	}
+	if f.Comment != "" {
+		s.Flags |= FlagComment
+	}
+	return s
 }
 
-func pad2(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
 	}
-	return strconv.Itoa(n)
+	return t.UnixNano()
 }
 
-// FormatLine is the one-line summary headless mode prints for a flow:
-// time, client, method, URL, then status, response size and duration, or
-// the error. Control bytes from the network or a loaded file (a reason
-// phrase "OK\x1b]0;owned\x07") are written escaped, as EscapeControl
-// does: the line goes to a terminal, which must show them, not obey them.
-func FormatLine(f *Flow) string { return string(AppendLine(nil, f)) }
-
-// AppendLine appends FormatLine's line to b, for a printer that writes
-// many without making a string of each.
-func AppendLine(b []byte, f *Flow) []byte {
-	start := len(b)
-	b = appendLine(b, f)
-	for _, c := range b[start:] {
-		if c < 0x20 || c >= 0x7f { // rare: only then is the line looked at closely
-			esc := EscapeControl(string(b[start:]))
-			return append(b[:start], esc...)
-		}
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
 	}
-	return b
+	return time.Unix(0, n)
 }
 
-func appendLine(b []byte, f *Flow) []byte {
-	b = f.Timings.Start.Local().AppendFormat(b, "15:04:05.000")
-	b = append(b, ' ')
-	b = append(b, f.Client.Addr...)
-	b = append(b, ' ')
-	if f.Request != nil {
-		b = append(b, f.Request.Method...)
-		b = append(b, ' ')
-		b = f.Request.AppendURL(b)
+// Scheme is the request's scheme ("http", "https").
+func (s *Summary) Scheme() string { return atoms.str(s.scheme) }
+
+// ContentType is the response's Content-Type header.
+func (s *Summary) ContentType() string { return atoms.str(s.ctype) }
+
+// LiteExact reports whether Lite answers every shallow filter (see
+// filter.Shallow) as the whole flow would; when not, match the flow.
+func (s *Summary) LiteExact() bool { return s.Flags&(FlagOddHost|FlagLossy) == 0 }
+
+// Marked reports whether the flow is marked.
+func (s *Summary) Marked() bool { return s.Flags.Has(FlagMarked) }
+
+// StartTime is when the flow started, zero if unknown.
+func (s *Summary) StartTime() time.Time { return fromUnixNano(s.Start) }
+
+// Duration from start to end, or 0 while the flow is in progress.
+func (s *Summary) Duration() time.Duration {
+	if s.Start == 0 || s.End == 0 {
+		return 0
 	}
-	if f.Response != nil {
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(f.Response.Status), 10)
-		if f.Response.Reason != "" {
-			b = append(b, ' ')
-			b = append(b, f.Response.Reason...)
-		}
-		b = append(b, ' ')
-		b = append(b, FormatSize(f.Response.Body.Size)...)
-	}
-	if d := f.Timings.Duration(); d > 0 {
-		b = append(b, ' ')
-		b = append(b, FormatDuration(d)...)
-	}
-	switch {
-	case f.State == StateKilled:
-		// "killed by the user" says it already; "killed: killed by…" stutters.
-		b = append(b, " !! "...)
-		if f.Error == nil || !strings.HasPrefix(f.Error.Message, "killed") {
-			b = append(b, "killed"...)
-			if f.Error != nil {
-				b = append(b, ": "...)
-			}
-		}
-		if f.Error != nil {
-			b = append(b, f.Error.Message...)
-		}
-	case f.Error != nil:
-		b = append(b, " !! "...)
-		b = append(b, f.Error.Message...)
-	}
-	return b
+	return time.Duration(s.End - s.Start)
 }
 
-// Follow calls fn with the flows that finished since the last call (in
-// the order they finished, as far as coalescing lets it tell) until ctx is
-// done; then it drains what is left, closes the subscription and returns.
-// fn runs on Follow's goroutine, never on a writer's; batching lets it
-// write a batch with one system call. Subscribe before starting Follow in
-// a goroutine, so that no flow added in between is missed; SubscribeTo
-// (EventFinished) spares the subscription every other change.
-func (sub *Subscription) Follow(ctx context.Context, fn func([]*Flow)) {
-	sub.FollowEvery(ctx, 0, fn)
+// HasResponse reports whether a response exists.
+func (s *Summary) HasResponse() bool { return s.Size >= 0 }
+
+// Authority is host[:port] with the port left out when it is the default one.
+func (s *Summary) Authority() string {
+	r := Request{Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port)}
+	return r.Authority()
 }
 
-// FollowEvery is Follow waiting at least every between batches. On a busy
-// proxy flows finish every few microseconds, and a wake-up and a write for
-// each cost more than capturing the flow: a printer that batches for 20 ms
-// does a fraction of the work, and a person still sees each line at once.
-// (A saver does not wait: what finished before a crash must be on disk.)
-func (sub *Subscription) FollowEvery(ctx context.Context, every time.Duration, fn func([]*Flow)) {
-	defer sub.Close()
-	var batch []*Flow
-	drain := func() {
-		events, reset := sub.Drain()
-		if reset && sub.Lost != nil {
-			sub.mu.Lock()
-			n := sub.dropped
-			sub.dropped = 0
-			sub.mu.Unlock()
-			sub.Lost(n)
-		}
-		batch = batch[:0]
-		for _, ev := range events {
-			if ev.Kind&EventFinished != 0 {
-				batch = append(batch, ev.Flow)
-			}
-		}
-		if len(batch) > 0 {
-			fn(batch)
+// URL is the absolute URL, as Request.URL.
+func (s *Summary) URL() string {
+	r := Request{Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port), Path: s.Path}
+	return r.URL()
+}
+
+// Lite is a flow holding only what the summary knows: enough for filters
+// that look at the method, URL, host, status, response content type,
+// state, mark or replay flag (filter.Shallow says which), not at other
+// headers or bodies. Its Host header is the authority, which is what the
+// flow's own was unless FlagOddHost is set. For a summary of a flow in
+// memory it is that flow.
+func (s *Summary) Lite() *Flow {
+	if s.Flow != nil {
+		return s.Flow
+	}
+	f := &Flow{ID: s.ID, Seq: s.Seq, State: s.State, Marked: s.Marked()}
+	f.Timings.Start, f.Timings.End = s.StartTime(), fromUnixNano(s.End)
+	f.Request = &Request{Method: s.Method, Scheme: s.Scheme(), Host: s.Host, Port: int(s.Port), Path: s.Path}
+	f.Request.Headers = Headers{{Name: "Host", Value: f.Request.Authority()}}
+	if s.Flags.Has(FlagReplay) {
+		f.ReplayOf = "(spooled)" // the flag is what a filter asks about
+	}
+	if s.HasResponse() {
+		f.Response = &Response{Status: int(s.Status), Body: Body{Size: s.Size}}
+		if ct := s.ContentType(); ct != "" {
+			f.Response.Headers = Headers{{Name: "Content-Type", Value: ct}}
 		}
 	}
-	var linger *time.Timer
-	if every > 0 {
-		linger = time.NewTimer(every)
-		linger.Stop()
+	if s.Flags.Has(FlagError) {
+		f.Error = &Error{Message: "(in the spool)"}
 	}
-	for {
-		select {
-		case <-sub.C:
-			drain()
-		case <-ctx.Done():
-			drain()
-			return
-		}
-		if linger == nil {
-			continue
-		}
-		linger.Reset(every)
-		select {
-		case <-linger.C:
-		case <-ctx.Done():
-			drain()
-			return
-		}
+	return f
+}
+
+// compact makes a fresh summary (no one else holds it) keep nothing of the
+// flow's memory alive: no Flow pointer, and strings copied out of whatever
+// larger buffers they were cut from (repeated ones, methods and hosts,
+// shared through in). The ID is kept as is: it is a string of its own,
+// already the store's map key.
+func (s *Summary) compact(in *atomTable) *Summary {
+	s.Flow = nil
+	s.Path = strings.Clone(s.Path)
+	s.Method = in.intern(s.Method)
+	s.Host = in.intern(s.Host)
+	return s
+}
+
+// atom numbers a string in a table of strings that repeat across flows.
+type atom uint16
+
+// atomTable holds the strings atoms stand for. Atom 0 is "". It stops
+// growing when full, so a stream of distinct values cannot make it a leak;
+// a value that finds it full gets atom 0 and is reported lost. The zero
+// value is ready to use.
+type atomTable struct {
+	mu    sync.RWMutex
+	index map[string]atom
+	strs  []string
+}
+
+// atoms holds the schemes and content types of summaries.
+var atoms = &atomTable{}
+
+// intern returns the table's copy of s, shared by every flow that has it;
+// once the table is full, a copy of its own.
+func (t *atomTable) intern(s string) string {
+	if a, lost := t.of(s); !lost {
+		return t.str(a)
 	}
+	return strings.Clone(s)
+}
+
+func (t *atomTable) of(s string) (a atom, lost bool) {
+	if s == "" {
+		return 0, false
+	}
+	t.mu.RLock()
+	a, ok := t.index[s]
+	t.mu.RUnlock()
+	if ok {
+		return a, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a, ok := t.index[s]; ok {
+		return a, false
+	}
+	if len(t.strs) > 0xffff {
+		return 0, true
+	}
+	if t.index == nil {
+		t.index, t.strs = map[string]atom{"": 0}, []string{""}
+	}
+	s = strings.Clone(s)
+	a = atom(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.index[s] = a
+	return a, false
+}
+
+func (t *atomTable) str(a atom) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if int(a) < len(t.strs) {
+		return t.strs[a]
+	}
+	return ""
 }
