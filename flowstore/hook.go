@@ -31,14 +31,15 @@ func (v Verdict) String() string {
 	return "verdict?"
 }
 
-// Hook phase names, as hooks and scripts spell them.
+// The phases at which hooks run, as hooks and scripts spell them. The
+// request and response phases (PhaseRequest, PhaseResponse) are also where
+// a flow pauses or fails (Flow.Paused, Error.Phase): one vocabulary for
+// both.
 const (
-	HookRequestHeaders   = "requestheaders"
-	HookRequest          = "request"
-	HookResponseHeaders  = "responseheaders"
-	HookResponse         = "response"
-	HookResponseChunk    = "responsechunk"
-	HookError            = "error"
-	HookDone             = "done"
-	HookWebSocketMessage = "websocket_message"
+	PhaseRequestHeaders   Phase = "requestheaders"
+	PhaseResponseHeaders  Phase = "responseheaders"
+	PhaseResponseChunk    Phase = "responsechunk"
+	PhaseError            Phase = "error"
+	PhaseDone             Phase = "done"
+	PhaseWebSocketMessage Phase = "websocket_message"
 )

@@ -105,7 +105,7 @@ func (ex *exchange) chunkHooks() []ResponseChunkHook {
 	}
 	var out []ResponseChunkHook
 	for _, h := range ex.p.hooks.chunks {
-		if wants(h, flowstore.HookResponseChunk, snap) {
+		if wants(h, flowstore.PhaseResponseChunk, snap) {
 			out = append(out, h)
 		}
 	}
@@ -154,14 +154,14 @@ func (ex *exchange) runEndHooks(f *flowstore.Flow) {
 	ctx := ex.p.ctx
 	if f.Error != nil {
 		for _, h := range ex.p.hooks.errs {
-			if wants(h, flowstore.HookError, f) {
-				ex.safely(flowstore.HookError, nil, func() (flowstore.Verdict, error) { h.Error(ctx, f); return flowstore.Continue, nil })
+			if wants(h, flowstore.PhaseError, f) {
+				ex.safely(flowstore.PhaseError, nil, func() (flowstore.Verdict, error) { h.Error(ctx, f); return flowstore.Continue, nil })
 			}
 		}
 	}
 	for _, h := range ex.p.hooks.done {
-		if wants(h, flowstore.HookDone, f) {
-			ex.safely(flowstore.HookDone, nil, func() (flowstore.Verdict, error) { h.Done(ctx, f); return flowstore.Continue, nil })
+		if wants(h, flowstore.PhaseDone, f) {
+			ex.safely(flowstore.PhaseDone, nil, func() (flowstore.Verdict, error) { h.Done(ctx, f); return flowstore.Continue, nil })
 		}
 	}
 }
@@ -203,7 +203,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 func (c *chunkReader) transform(chunk []byte, last bool) []byte {
 	for _, h := range c.hooks {
 		in := chunk
-		c.ex.safely(flowstore.HookResponseChunk, nil, func() (flowstore.Verdict, error) {
+		c.ex.safely(flowstore.PhaseResponseChunk, nil, func() (flowstore.Verdict, error) {
 			out, err := h.ResponseChunk(c.ctx, c.f, in, last)
 			if err != nil {
 				return flowstore.Continue, err

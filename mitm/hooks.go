@@ -58,7 +58,7 @@ type DoneHook interface {
 // only when Wants says so, and the engine buffers a body only for hooks
 // that want a body phase. Without it a hook is called for every flow.
 type PhaseFilter interface {
-	Wants(phase string, f *flowstore.Flow) bool
+	Wants(phase flowstore.Phase, f *flowstore.Flow) bool
 }
 
 type hookSet struct {
@@ -95,7 +95,7 @@ func register[H any](h any, list *[]H) int {
 	return 1
 }
 
-func wants(h any, phase string, f *flowstore.Flow) bool {
+func wants(h any, phase flowstore.Phase, f *flowstore.Flow) bool {
 	if pf, ok := h.(PhaseFilter); ok {
 		return pf.Wants(phase, f)
 	}
@@ -104,7 +104,7 @@ func wants(h any, phase string, f *flowstore.Flow) bool {
 
 // safely runs one hook call, turning a panic or an error into a note on
 // the flow and an event-log line, so one bad hook never breaks the chain.
-func (ex *exchange) safely(phase string, f *flowstore.Flow, call func() (flowstore.Verdict, error)) (v flowstore.Verdict) {
+func (ex *exchange) safely(phase flowstore.Phase, f *flowstore.Flow, call func() (flowstore.Verdict, error)) (v flowstore.Verdict) {
 	defer func() {
 		if r := recover(); r != nil {
 			ex.hookFailed(phase, f, fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
@@ -119,8 +119,16 @@ func (ex *exchange) safely(phase string, f *flowstore.Flow, call func() (flowsto
 	return v
 }
 
-func (ex *exchange) hookFailed(phase string, f *flowstore.Flow, err error) {
-	msg := phase + " hook: " + err.Error()
+func (ex *exchange) hookFailed(phase flowstore.Phase, f *flowstore.Flow, err error) {
+	ex.failed(f, string(phase)+" hook", err)
+}
+
+// editFailed notes an edit (a hook's or a person's) that could not be applied.
+func (ex *exchange) editFailed(f *flowstore.Flow, err error) { ex.failed(f, "edit", err) }
+
+// failed notes on the flow, and in the event log, that what went wrong.
+func (ex *exchange) failed(f *flowstore.Flow, what string, err error) {
+	msg := what + ": " + err.Error()
 	if f != nil {
 		f.Notes = append(f.Notes, msg)
 	} else {

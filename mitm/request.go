@@ -51,10 +51,10 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	before := w.Request.Clone()
 	ctx := req.Context()
 	v := flowstore.Continue
-	v = runHooks(ex, hs.reqHeaders, flowstore.HookRequestHeaders, w, v, func(h RequestHeadersHook) (flowstore.Verdict, error) { return h.RequestHeaders(ctx, w) })
+	v = runHooks(ex, hs.reqHeaders, flowstore.PhaseRequestHeaders, w, v, func(h RequestHeadersHook) (flowstore.Verdict, error) { return h.RequestHeaders(ctx, w) })
 	needBody := v == flowstore.Intercept || (v == flowstore.Continue && r.anyRequest())
 	for _, h := range hs.request {
-		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.HookRequest, w))
+		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.PhaseRequest, w))
 	}
 	// Without reading the body, the flow holds none of it: only a bodyless
 	// request is known whole.
@@ -69,7 +69,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		complete = whole
 		w.Request.Body, before.Body = body, body
 	}
-	v = runHooks(ex, hs.request, flowstore.HookRequest, w, v, func(h RequestHook) (flowstore.Verdict, error) { return h.Request(ctx, w) })
+	v = runHooks(ex, hs.request, flowstore.PhaseRequest, w, v, func(h RequestHook) (flowstore.Verdict, error) { return h.Request(ctx, w) })
 	if v == flowstore.Continue {
 		if m := r.mockFor(w); m != nil {
 			m.hits.Add(1)
@@ -96,12 +96,12 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		ex.fresh = true
 	}
 	if v == flowstore.Respond && w.Response == nil {
-		ex.hookFailed(flowstore.HookRequest, w, errors.New("asked to respond without setting a response; continuing"))
+		ex.hookFailed(flowstore.PhaseRequest, w, errors.New("asked to respond without setting a response; continuing"))
 		v = flowstore.Continue
 	}
 	if v == flowstore.Respond && !answerStatus(w.Response.Status) {
 		// A mock loaded from a file or a Go hook can carry any number.
-		ex.hookFailed(flowstore.HookRequest, w, fmt.Errorf("asked to respond with status %d, which cannot be sent; continuing", w.Response.Status))
+		ex.hookFailed(flowstore.PhaseRequest, w, fmt.Errorf("asked to respond with status %d, which cannot be sent; continuing", w.Response.Status))
 		w.Response = nil
 		v = flowstore.Continue
 	}
@@ -114,7 +114,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 			w.Request.Headers = withLength(w.Request.Headers, n, n > 0)
 		}
 		if err := applyRequest(req, w.Request, complete, before); err != nil {
-			ex.hookFailed("edit", w, fmt.Errorf("request edit not applied: %w", err))
+			ex.editFailed(w, fmt.Errorf("request edit not applied: %w", err))
 			w.Request = before
 			changed = false
 		} else {
@@ -140,7 +140,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 
 // runHooks calls the hooks of one phase in order while the verdict is
 // Continue, each only for flows it wants.
-func runHooks[H any](ex *exchange, hooks []H, phase string, w *flowstore.Flow, v flowstore.Verdict, call func(H) (flowstore.Verdict, error)) flowstore.Verdict {
+func runHooks[H any](ex *exchange, hooks []H, phase flowstore.Phase, w *flowstore.Flow, v flowstore.Verdict, call func(H) (flowstore.Verdict, error)) flowstore.Verdict {
 	for _, h := range hooks {
 		if v != flowstore.Continue {
 			break

@@ -42,7 +42,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	before := w.Response.Clone()
 	ctx := req.Context()
 	v := flowstore.Continue
-	v = runHooks(ex, hs.respHeaders, flowstore.HookResponseHeaders, w, v, func(h ResponseHeadersHook) (flowstore.Verdict, error) { return h.ResponseHeaders(ctx, w) })
+	v = runHooks(ex, hs.respHeaders, flowstore.PhaseResponseHeaders, w, v, func(h ResponseHeadersHook) (flowstore.Verdict, error) { return h.ResponseHeaders(ctx, w) })
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) && !wantsBodyLater(hs, r, w) {
 		v = flowstore.Intercept // the headers are enough to decide
 	}
@@ -73,7 +73,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 			ex.ready = nil // the body is in memory now
 		}
 	}
-	v = runHooks(ex, hs.response, flowstore.HookResponse, w, v, func(h ResponseHook) (flowstore.Verdict, error) { return h.Response(ctx, w) })
+	v = runHooks(ex, hs.response, flowstore.PhaseResponse, w, v, func(h ResponseHook) (flowstore.Verdict, error) { return h.Response(ctx, w) })
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) {
 		v = flowstore.Intercept
 	}
@@ -99,7 +99,7 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	if changed {
 		nr, err := buildResponse(req, w.Response, complete, before, resp)
 		if err != nil {
-			ex.hookFailed("edit", w, fmt.Errorf("response edit not applied: %w", err))
+			ex.editFailed(w, fmt.Errorf("response edit not applied: %w", err))
 			w.Response = before
 			changed = false
 		} else {
@@ -127,7 +127,7 @@ func wantsBodyLater(hs *hookSet, r *rules, w *flowstore.Flow) bool {
 		return true
 	}
 	for _, h := range hs.response {
-		if wants(h, flowstore.HookResponse, w) {
+		if wants(h, flowstore.PhaseResponse, w) {
 			return true
 		}
 	}

@@ -385,7 +385,7 @@ func (ex *exchange) wsHooks() []WebSocketMessageHook {
 	}
 	var out []WebSocketMessageHook
 	for _, h := range ex.p.hooks.wsMsgs {
-		if wants(h, flowstore.HookWebSocketMessage, snap) {
+		if wants(h, flowstore.PhaseWebSocketMessage, snap) {
 			out = append(out, h)
 		}
 	}
@@ -400,7 +400,7 @@ func (ex *exchange) messageHooks(m *flowstore.Message) (drop bool) {
 		work := *m
 		work.Data = bytes.Clone(m.Data)
 		var d bool
-		ex.safely(flowstore.HookWebSocketMessage, nil, func() (flowstore.Verdict, error) {
+		ex.safely(flowstore.PhaseWebSocketMessage, nil, func() (flowstore.Verdict, error) {
 			var err error
 			d, err = h.WebSocketMessage(ex.p.ctx, snap, &work)
 			if err != nil {

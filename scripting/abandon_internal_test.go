@@ -74,7 +74,7 @@ func TestCloseStopsHooks(t *testing.T) {
 	e.Close()
 	e.Close()
 	f := flowtest.New()
-	if e.Wants(flowstore.HookRequest, f) {
+	if e.Wants(flowstore.PhaseRequest, f) {
 		t.Fatal("a closed engine wants flows")
 	}
 	if v, err := e.Request(context.Background(), f); v != flowstore.Continue || err != nil || f.Request.Headers.Has("X") {

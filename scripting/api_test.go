@@ -37,19 +37,19 @@ func gunzip(t testing.TB, b []byte) string {
 }
 
 // run calls one phase of e on f.
-func run(e *scripting.Engine, phase string, f *flowstore.Flow) (flowstore.Verdict, error) {
+func run(e *scripting.Engine, phase flowstore.Phase, f *flowstore.Flow) (flowstore.Verdict, error) {
 	switch phase {
-	case flowstore.HookRequestHeaders:
+	case flowstore.PhaseRequestHeaders:
 		return e.RequestHeaders(bg, f)
-	case flowstore.HookRequest:
+	case flowstore.PhaseRequest:
 		return e.Request(bg, f)
-	case flowstore.HookResponseHeaders:
+	case flowstore.PhaseResponseHeaders:
 		return e.ResponseHeaders(bg, f)
-	case flowstore.HookResponse:
+	case flowstore.PhaseResponse:
 		return e.Response(bg, f)
-	case flowstore.HookError:
+	case flowstore.PhaseError:
 		e.Error(bg, f)
-	case flowstore.HookDone:
+	case flowstore.PhaseDone:
 		e.Done(bg, f)
 	}
 	return flowstore.Continue, nil
@@ -61,7 +61,7 @@ func run(e *scripting.Engine, phase string, f *flowstore.Flow) (flowstore.Verdic
 func TestFlowAPI(t *testing.T) {
 	tests := []struct {
 		name   string
-		phase  string
+		phase  flowstore.Phase
 		flow   []flowtest.Option
 		script string
 		check  func(t *testing.T, f *flowstore.Flow, v flowstore.Verdict)
@@ -384,18 +384,18 @@ on("response", "~d big.test", function(flow) end)
 	plain := flowtest.New()
 	big := flowtest.New(flowtest.URL("http://big.test/"))
 	for _, tc := range []struct {
-		phase string
+		phase flowstore.Phase
 		f     *flowstore.Flow
 		want  bool
 	}{
-		{flowstore.HookRequestHeaders, plain, true},
-		{flowstore.HookRequest, plain, false},
-		{flowstore.HookResponseHeaders, plain, false},
-		{flowstore.HookResponse, plain, false},
-		{flowstore.HookResponse, big, true},
-		{flowstore.HookResponseChunk, plain, true},
-		{flowstore.HookError, plain, false},
-		{flowstore.HookDone, plain, false},
+		{flowstore.PhaseRequestHeaders, plain, true},
+		{flowstore.PhaseRequest, plain, false},
+		{flowstore.PhaseResponseHeaders, plain, false},
+		{flowstore.PhaseResponse, plain, false},
+		{flowstore.PhaseResponse, big, true},
+		{flowstore.PhaseResponseChunk, plain, true},
+		{flowstore.PhaseError, plain, false},
+		{flowstore.PhaseDone, plain, false},
 		{"nonsense", plain, false},
 	} {
 		if got := e.Wants(tc.phase, tc.f); got != tc.want {
@@ -437,7 +437,7 @@ function done(flow) log.info("done with", flow.ctx.token) end`)
 	if _, err := e.Response(bg, other); err != nil || other.Response.Headers.Has("X-Token") {
 		t.Fatalf("other flow saw the first flow's ctx: %s %v", other.Response.Headers, err)
 	}
-	if !e.Wants(flowstore.HookDone, f) {
+	if !e.Wants(flowstore.PhaseDone, f) {
 		t.Fatal("Wants(done) must be true while a ctx is held")
 	}
 	e.Done(bg, f)
@@ -624,7 +624,7 @@ end`, func(o *scripting.Options) {
 	}
 	logged(t, log, "disabled after 3 failures in a row", "script:test.lua")
 	f := flowtest.New()
-	if e.Wants(flowstore.HookRequest, f) {
+	if e.Wants(flowstore.PhaseRequest, f) {
 		t.Fatal("a disabled script still wants flows")
 	}
 	if v, err := e.Request(bg, f); err != nil || v != flowstore.Continue {

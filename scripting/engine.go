@@ -135,8 +135,8 @@ func (e *Engine) Close() {
 // cannot match the first time, and a compressed connection whose messages
 // are rewritten would break; so before the response a filter is also
 // tried against the handshake as accepted (101 Switching Protocols).
-func (e *Engine) Wants(phase string, f *flowstore.Flow) bool {
-	ph := phaseIndex(phase)
+func (e *Engine) Wants(phase flowstore.Phase, f *flowstore.Flow) bool {
+	ph := phaseIndex(string(phase))
 	if ph < 0 || e.closed.Load() {
 		return false
 	}
@@ -373,9 +373,9 @@ const (
 )
 
 var phaseNames = [numPhases]string{
-	flowstore.HookRequestHeaders, flowstore.HookRequest, flowstore.HookResponseHeaders,
-	flowstore.HookResponse, flowstore.HookResponseChunk, flowstore.HookWebSocketMessage,
-	flowstore.HookError, flowstore.HookDone,
+	string(flowstore.PhaseRequestHeaders), string(flowstore.PhaseRequest), string(flowstore.PhaseResponseHeaders),
+	string(flowstore.PhaseResponse), string(flowstore.PhaseResponseChunk), string(flowstore.PhaseWebSocketMessage),
+	string(flowstore.PhaseError), string(flowstore.PhaseDone),
 }
 
 func phaseIndex(name string) int {

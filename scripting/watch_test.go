@@ -27,13 +27,13 @@ func TestWatchReenablesAndSurvivesRemoval(t *testing.T) {
 		e.Request(bg, flowtest.New())
 	}
 	logged(t, log, "disabled after 2 failures in a row")
-	if e.Wants(flowstore.HookRequest, flowtest.New()) {
+	if e.Wants(flowstore.PhaseRequest, flowtest.New()) {
 		t.Fatal("still enabled")
 	}
 	if err := os.WriteFile(p, []byte(`function request(flow) flow.request.headers["X-Fixed"] = "1" end`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the fixed script", func() bool { return e.Wants(flowstore.HookRequest, flowtest.New()) })
+	waitFor(t, "the fixed script", func() bool { return e.Wants(flowstore.PhaseRequest, flowtest.New()) })
 	f := flowtest.New()
 	if _, err := e.Request(bg, f); err != nil || f.Request.Headers.Get("X-Fixed") != "1" {
 		t.Fatal(err, f.Request.Headers)

@@ -197,7 +197,7 @@ end`,
 			if f == nil {
 				f = wsFlow()
 			}
-			if !e.Wants(flowstore.HookWebSocketMessage, f) {
+			if !e.Wants(flowstore.PhaseWebSocketMessage, f) {
 				t.Fatal("Wants(websocket_message) = false")
 			}
 			m := tc.msg
@@ -264,7 +264,7 @@ func TestWantsWebSocketMessage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := engine(t, tc.script)
-			if got := e.Wants(flowstore.HookWebSocketMessage, tc.f); got != tc.want {
+			if got := e.Wants(flowstore.PhaseWebSocketMessage, tc.f); got != tc.want {
 				t.Fatalf("Wants = %v, want %v", got, tc.want)
 			}
 		})
