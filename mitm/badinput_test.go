@@ -105,11 +105,8 @@ func TestBadClientInput(t *testing.T) {
 		})
 	}
 	client.CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
+	if !mitmtest.Within(5*time.Second, func() bool { return runtime.NumGoroutine() <= base }) {
+		n := runtime.NumGoroutine()
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines, %d before the bad input:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}

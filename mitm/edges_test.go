@@ -359,19 +359,9 @@ func TestClientLeavesWhileLargeBodyPaused(t *testing.T) {
 			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\n%s", target, host, strings.Repeat("x", 4096))
 			f := waitPaused(t, env, flowstore.PhaseRequest)
 			c.Close()
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				g, _ := env.Store.Get(f.ID)
-				if g.State.Final() {
-					if g.State != flowstore.StateError || !strings.Contains(g.Error.Message, "disconnected") {
-						t.Fatalf("state %v error %+v", g.State, g.Error)
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the pause was not released after the client left (state %v)", g.State)
-				}
-				time.Sleep(5 * time.Millisecond)
+			g := env.WaitState(f.ID, "released after the client left", func(g *flowstore.Flow) bool { return g.State.Final() })
+			if g.State != flowstore.StateError || !strings.Contains(g.Error.Message, "disconnected") {
+				t.Fatalf("state %v error %+v", g.State, g.Error)
 			}
 			if env.Proxy.Paused() != 0 {
 				t.Fatal("a gate is still open")
@@ -627,19 +617,9 @@ func TestReplayedWebSocketHandshakeEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		f, _ := env.Store.Get(id)
-		if f.State.Final() {
-			if f.State != flowstore.StateDone || f.Response == nil || f.Response.Status != 101 {
-				t.Fatalf("replay %v response %+v error %+v", f.State, f.Response, f.Error)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the replayed handshake is still %v", f.State)
-		}
-		time.Sleep(10 * time.Millisecond)
+	f := env.WaitFinal(id)
+	if f.State != flowstore.StateDone || f.Response == nil || f.Response.Status != 101 {
+		t.Fatalf("replay %v response %+v error %+v", f.State, f.Response, f.Error)
 	}
 }
 
@@ -778,12 +758,9 @@ func TestBlindTunnelReleasedWhenClientVanishes(t *testing.T) {
 		t.Fatalf("greeting %q %v", l, err)
 	}
 	conn.(*net.TCPConn).SetLinger(0)
-	conn.Close() // a reset, as from a client that crashed
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base+1 && time.Now().Before(deadline) { // +1: the origin's handler
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base+1 {
+	conn.Close()                                                                                  // a reset, as from a client that crashed
+	if !mitmtest.Within(5*time.Second, func() bool { return runtime.NumGoroutine() <= base+1 }) { // +1: the origin's handler
+		n := runtime.NumGoroutine()
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines, %d before the tunnel:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 	}
@@ -812,15 +789,5 @@ func TestClientLeavesPlainTunnelWhilePaused(t *testing.T) {
 		t.Errorf("headers\n got %v\nwant %v", f.Request.Headers, want)
 	}
 	conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		g, _ := env.Store.Get(f.ID)
-		if g.State.Final() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the pause was not released after the client left (state %v)", g.State)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	env.WaitState(f.ID, "released after the client left", func(g *flowstore.Flow) bool { return g.State.Final() })
 }

@@ -49,17 +49,9 @@ func (r *recorder) lastSeen() string {
 
 func waitPaused(t *testing.T, env *mitmtest.Env, phase flowstore.Phase) *flowstore.Flow {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, f := range env.Store.List() {
-			if f.State == flowstore.StatePaused && f.Paused == phase {
-				return f
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("no flow paused at the %s phase", phase)
-	return nil
+	return env.WaitAny("paused at the "+string(phase)+" phase", func(f *flowstore.Flow) bool {
+		return f.State == flowstore.StatePaused && f.Paused == phase
+	})
 }
 
 type result struct {
@@ -249,28 +241,15 @@ func TestClientLeavesWhilePaused(t *testing.T) {
 			}
 			f := waitPaused(t, env, flowstore.PhaseRequest)
 			conn.Close()
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				g, _ := env.Store.Get(f.ID)
-				if g.State.Final() {
-					if g.State != flowstore.StateError || !strings.Contains(g.Error.Message, "disconnected") {
-						t.Fatalf("state %v error %+v", g.State, g.Error)
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the pause was not released after the client left (state %v)", g.State)
-				}
-				time.Sleep(5 * time.Millisecond)
+			g := env.WaitState(f.ID, "released after the client left", func(g *flowstore.Flow) bool { return g.State.Final() })
+			if g.State != flowstore.StateError || !strings.Contains(g.Error.Message, "disconnected") {
+				t.Fatalf("state %v error %+v", g.State, g.Error)
 			}
 			if env.Proxy.Paused() != 0 {
 				t.Fatal("a gate is still open")
 			}
-			deadline = time.Now().Add(5 * time.Second)
-			for runtime.NumGoroutine() > start && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
-			if n := runtime.NumGoroutine(); n > start {
+			if !mitmtest.Within(5*time.Second, func() bool { return runtime.NumGoroutine() <= start }) {
+				n := runtime.NumGoroutine()
 				buf := make([]byte, 1<<20)
 				t.Fatalf("%d goroutines, %d before:\n%s", n, start, buf[:runtime.Stack(buf, true)])
 			}
@@ -501,19 +480,9 @@ func TestServerReplayAnswersOffline(t *testing.T) {
 // waitReplayed waits for the replay id of flow orig to end, answered 200.
 func waitReplayed(t *testing.T, env *mitmtest.Env, id, orig string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		f, _ := env.Store.Get(id)
-		if f.State.Final() {
-			if f.State != flowstore.StateDone || f.ReplayOf != orig || f.Response.Status != 200 {
-				t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replay did not finish")
-		}
-		time.Sleep(5 * time.Millisecond)
+	f := env.WaitFinal(id)
+	if f.State != flowstore.StateDone || f.ReplayOf != orig || f.Response.Status != 200 {
+		t.Fatalf("replay flow state %v replayOf %q response %+v", f.State, f.ReplayOf, f.Response)
 	}
 }
 
@@ -531,18 +500,16 @@ func TestReplaySpooledFlow(t *testing.T) {
 	within(t, goGet(env.Client(), "PUT", srv.URL+"/replay", "payload"))
 	orig := env.WaitFlow(srv.URL + "/replay")
 	filler := bytes.Repeat([]byte("x"), 10<<10)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	if !mitmtest.Within(20*time.Second, func() bool {
 		if f, _, _ := env.Store.Peek(orig.ID); f == nil {
-			break // spooled
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the flow was never spooled")
+			return true // spooled
 		}
 		for range 200 {
 			env.Store.Add(flowtest.New(flowtest.RespBody("text/plain", filler)))
 		}
-		time.Sleep(10 * time.Millisecond)
+		return false
+	}) {
+		t.Fatal("the flow was never spooled")
 	}
 	replayOnce(t, env, rec, orig.ID)
 }

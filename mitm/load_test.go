@@ -101,10 +101,7 @@ func TestThousandConcurrentConnections(t *testing.T) {
 		tr.CloseIdleConnections()
 	}
 	origin.CloseClientConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && (runtime.NumGoroutine() > goBefore+5 || openFDs() > fdBefore+5) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	mitmtest.Within(10*time.Second, func() bool { return runtime.NumGoroutine() <= goBefore+5 && openFDs() <= fdBefore+5 })
 	if g, fd := runtime.NumGoroutine(), openFDs(); g > goBefore+5 || fd > fdBefore+5 {
 		t.Fatalf("after 1000 connections: goroutines %d (before %d), fds %d (before %d)", g, goBefore, fd, fdBefore)
 	}

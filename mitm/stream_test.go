@@ -283,19 +283,9 @@ func TestSlowSmallBodyShowsItsHeadMeanwhile(t *testing.T) {
 		resp.Body.Close()
 		got <- string(b)
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		fs := env.Store.List()
-		if len(fs) == 1 && fs[0].Response != nil {
-			if fs[0].State.Final() || fs[0].Response.Status != http.StatusTeapot {
-				t.Fatalf("while the body waits: state %v, response %+v", fs[0].State, fs[0].Response)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the response's head never showed while its body was held back")
-		}
-		time.Sleep(5 * time.Millisecond)
+	shown := env.WaitAny("with the response's head while its body is held back", func(f *flowstore.Flow) bool { return f.Response != nil })
+	if shown.State.Final() || shown.Response.Status != http.StatusTeapot {
+		t.Fatalf("while the body waits: state %v, response %+v", shown.State, shown.Response)
 	}
 	// The proxy holds a small response's head back to send it with its
 	// body in one write, but not while the body is this late.
@@ -496,24 +486,9 @@ func TestSlowFlowShownInFlightAndListedByArrival(t *testing.T) {
 	env.WaitFlow(origin.URL + "/fast")
 
 	// The slow flow shows up while the origin still holds it.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var slow *flowstore.Flow
-		for _, f := range env.Store.List() {
-			if f.Request.Path == "/slow" {
-				slow = f
-			}
-		}
-		if slow != nil {
-			if slow.State != flowstore.StateActive {
-				t.Fatalf("slow flow in state %v before the origin answered, want active", slow.State)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the slow flow was not shown while in flight")
-		}
-		time.Sleep(5 * time.Millisecond)
+	slow := env.WaitAny("for /slow shown while in flight", func(f *flowstore.Flow) bool { return f.Request.Path == "/slow" })
+	if slow.State != flowstore.StateActive {
+		t.Fatalf("slow flow in state %v before the origin answered, want active", slow.State)
 	}
 	close(release)
 	if err := <-slowDone; err != nil {

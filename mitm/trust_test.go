@@ -169,28 +169,6 @@ func readAll(c net.Conn, quiet time.Duration) string {
 	}
 }
 
-// A hook that reads every request and response and changes nothing: with
-// it, what passes must be the same bytes as without.
-type touchHook struct{}
-
-func (touchHook) RequestHeaders(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
-	_ = f.Request.Headers.Get("Host")
-	return flowstore.Continue, nil
-}
-
-func (touchHook) Response(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
-	_ = f.Response.Headers.Get("Server")
-	return flowstore.Continue, nil
-}
-
-// requestFunc is a request hook made of a function.
-type requestFunc func(*flowstore.Flow)
-
-func (fn requestFunc) Request(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
-	fn(f)
-	return flowstore.Continue, nil
-}
-
 const oddResponse = "HTTP/1.1 200 Fine\x1b]0;owned\x07\r\nx-lower: a\r\nZeta: z\r\nAlpha: a\r\nAlpha: again\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello"
 
 // Headers pass in wire order, case and repeats, with nothing added and
@@ -210,8 +188,11 @@ func TestMessagesPassUnchanged(t *testing.T) {
 					addr = rawServer(t, originCA, rec.serve(oddResponse), "127.0.0.1")
 				}
 				env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+				// A hook of every phase that looks and changes nothing: with
+				// it, what passes must be the same bytes as without.
+				looker := &mitmtest.Recorder{}
 				if hook {
-					if err := env.Proxy.AddHook(touchHook{}); err != nil {
+					if err := env.Proxy.AddHook(looker); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -239,6 +220,9 @@ func TestMessagesPassUnchanged(t *testing.T) {
 					t.Errorf("the client got\n%q\nwant\n%q", got, oddResponse)
 				}
 				f := env.WaitFlows(1)[0]
+				if got := looker.Phases(f.ID); hook && len(got) != 5 {
+					t.Errorf("the hook saw phases %v, want all five", got)
+				}
 				wantHs := flowstore.Headers{{Name: "x-lower", Value: "a"}, {Name: "Zeta", Value: "z"}, {Name: "Alpha", Value: "a"},
 					{Name: "Alpha", Value: "again"}, {Name: "Connection", Value: "keep-alive"}, {Name: "Content-Length", Value: "5"}}
 				if !slices.Equal(f.Response.Headers, wantHs) || f.Response.Reason != "Fine\x1b]0;owned\x07" {
@@ -255,9 +239,10 @@ func TestHookChangesOnlyWhatItChanges(t *testing.T) {
 	rec := newRecordingOrigin()
 	addr := rawServer(t, nil, rec.serve(oddResponse))
 	env := mitmtest.Start(t)
-	if err := env.Proxy.AddHook(requestFunc(func(f *flowstore.Flow) {
+	if err := env.Proxy.AddHook(mitm.RequestFunc(func(_ context.Context, f *flowstore.Flow) (flowstore.Verdict, error) {
 		f.Request.Headers.Set("zeta", "changed")
 		f.Request.Body = flowstore.NewBody([]byte("a longer body"))
+		return flowstore.Continue, nil
 	})); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
 )
 
@@ -142,15 +143,13 @@ func TestWebSocketMessagesCaptured(t *testing.T) {
 }
 
 // redactHook rewrites "secret" in text messages and drops "drop me".
-type redactHook struct{}
-
-func (redactHook) WebSocketMessage(_ context.Context, _ *flowstore.Flow, m *flowstore.Message) (bool, error) {
+var redactHook = mitm.WebSocketMessageFunc(func(_ context.Context, _ *flowstore.Flow, m *flowstore.Message) (bool, error) {
 	if string(m.Data) == "drop me" {
 		return true, nil
 	}
 	m.Data = bytes.ReplaceAll(m.Data, []byte("secret"), []byte("[redacted]"))
 	return false, nil
-}
+})
 
 func TestWebSocketHookRewritesAndDrops(t *testing.T) {
 	received := make(chan string, 10)
@@ -171,7 +170,7 @@ func TestWebSocketHookRewritesAndDrops(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := mitmtest.Start(t, trustOrigin(srv))
-	if err := env.Proxy.AddHook(redactHook{}); err != nil {
+	if err := env.Proxy.AddHook(redactHook); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -235,23 +234,17 @@ func TestServerSentEventsArriveAsTheyCome(t *testing.T) {
 		}
 		pending = pending[strings.Index(pending, "\n\n")+2:]
 		// The flow shows the event as it comes, not when the stream ends.
-		deadline := time.Now().Add(time.Second)
-		for {
-			var msgs []flowstore.Message
+		var msgs []flowstore.Message
+		if !mitmtest.Within(time.Second, func() bool {
 			for _, f := range env.Store.List() {
 				msgs = f.Messages
 			}
-			if len(msgs) > i {
-				m := msgs[i]
-				if m.Kind != flowstore.MessageEvent || m.Event != "tick" || m.ID != fmt.Sprint(i) || string(m.Data) != fmt.Sprintf("tick %d\nsecond line", i) {
-					t.Fatalf("event %d recorded as %+v", i, m)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %d not on the flow while the stream is open", i)
-			}
-			time.Sleep(5 * time.Millisecond)
+			return len(msgs) > i
+		}) {
+			t.Fatalf("event %d not on the flow while the stream is open", i)
+		}
+		if m := msgs[i]; m.Kind != flowstore.MessageEvent || m.Event != "tick" || m.ID != fmt.Sprint(i) || string(m.Data) != fmt.Sprintf("tick %d\nsecond line", i) {
+			t.Fatalf("event %d recorded as %+v", i, m)
 		}
 	}
 }

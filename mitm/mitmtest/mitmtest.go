@@ -107,44 +107,38 @@ func (e *Env) ClientH2() *http.Client {
 // all flows.
 func (e *Env) WaitFlows(n int) []*flowstore.Flow {
 	e.T.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		flows := e.Store.List()
-		final := 0
+	var flows []*flowstore.Flow
+	final := 0
+	if !Within(10*time.Second, func() bool {
+		flows, final = e.Store.List(), 0
 		for _, f := range flows {
 			if f.State.Final() {
 				final++
 			}
 		}
-		if final >= n {
-			return flows
-		}
-		if time.Now().After(deadline) {
-			e.T.Fatalf("waited 10s for %d finished flows; have %d of %d", n, final, len(flows))
-		}
-		time.Sleep(5 * time.Millisecond)
+		return final >= n
+	}) {
+		e.T.Fatalf("waited 10s for %d finished flows; have %d of %d", n, final, len(flows))
 	}
+	return flows
 }
 
 // WaitFlow waits for the only flow whose URL is u to finish.
 func (e *Env) WaitFlow(u string) *flowstore.Flow {
 	e.T.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var found *flowstore.Flow
+	var found *flowstore.Flow
+	if !Within(10*time.Second, func() bool {
+		found = nil
 		for _, f := range e.Store.List() {
 			if f.Request.URL() == u {
 				found = f
 			}
 		}
-		if found != nil && found.State.Final() {
-			return found
-		}
-		if time.Now().After(deadline) {
-			e.T.Fatalf("waited 10s for a finished flow for %s; last seen: %+v", u, found)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return found != nil && found.State.Final()
+	}) {
+		e.T.Fatalf("waited 10s for a finished flow for %s; last seen: %+v", u, found)
 	}
+	return found
 }
 
 // Origin is a test CA that signs certificates for TLS origins, standing
