@@ -198,9 +198,25 @@ func mergeTimings(dst *flowstore.Timings, src flowstore.Timings) {
 // connection (DNS, connect, TLS) is hooked by the dial (dialTrace).
 func (ex *exchange) trace() *httptrace.ClientTrace {
 	t := &ex.timings
+	// Go's HTTP/2 client reports the request written from one goroutine and
+	// the answer's first byte from another, so the two can arrive out of
+	// order: a request is sent by the time its answer begins at the latest.
 	ex.ct = httptrace.ClientTrace{
-		WroteRequest:         func(httptrace.WroteRequestInfo) { ex.stamp(&t.RequestSent) },
-		GotFirstResponseByte: func() { ex.stamp(&t.FirstByte) },
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			ex.mu.Lock()
+			if t.FirstByte.IsZero() {
+				t.RequestSent = time.Now()
+			}
+			ex.mu.Unlock()
+		},
+		GotFirstResponseByte: func() {
+			ex.mu.Lock()
+			t.FirstByte = time.Now()
+			if t.RequestSent.IsZero() {
+				t.RequestSent = t.FirstByte
+			}
+			ex.mu.Unlock()
+		},
 	}
 	return &ex.ct
 }
