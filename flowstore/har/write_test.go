@@ -3,37 +3,17 @@ package har_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "__")+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update to see the change in git diff)", path)
-	}
-}
 
 var creator = har.Creator{Name: "interceptor-tui", Version: "test"}
 
@@ -118,8 +98,8 @@ func writeHAR(t *testing.T, flows []*flowstore.Flow) []byte {
 }
 
 func TestWrite(t *testing.T) {
-	t.Run("flows", func(t *testing.T) { golden(t, writeHAR(t, sampleFlows(t))) })
-	t.Run("empty", func(t *testing.T) { golden(t, writeHAR(t, nil)) })
+	t.Run("flows", func(t *testing.T) { golden.RequireEqual(t, writeHAR(t, sampleFlows(t))) })
+	t.Run("empty", func(t *testing.T) { golden.RequireEqual(t, writeHAR(t, nil)) })
 }
 
 // TestWriteIsValidHAR: every export passes the HAR 1.2 checker.

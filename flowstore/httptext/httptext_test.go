@@ -17,6 +17,9 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/httptext"
 )
 
+// These goldens are compared byte for byte: x/exp/golden (used elsewhere)
+// folds CRLF into LF, and a raw message's line ends and a binary body's
+// bytes are what these tests are about.
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func golden(t *testing.T, got []byte) {
