@@ -242,6 +242,10 @@ type TLSInfo struct {
 type Client struct {
 	Addr string   `json:"addr"`          // ip:port of the client
 	TLS  *TLSInfo `json:"tls,omitempty"` // nil when the client spoke plain HTTP to us
+	// Mode is the listener the client came through, as --mode spells it
+	// ("regular", "reverse:https://api.example.com@8081", "socks5"...);
+	// empty for a flow from before modes, which was regular.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Server is the upstream the request went to.

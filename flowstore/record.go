@@ -17,7 +17,7 @@ import (
 // TestRecordCoversEveryField fails when a field is added to a flow's types
 // and not to this codec.
 
-const recordVersion = 2
+const recordVersion = 3
 
 type recWriter struct{ b []byte }
 
@@ -110,6 +110,7 @@ func appendRecord(dst []byte, f *Flow) ([]byte, error) {
 	w.time(f.Since)
 	w.str(f.Client.Addr)
 	w.tls(f.Client.TLS)
+	w.str(f.Client.Mode)
 	w.str(f.Server.Addr)
 	w.str(f.Server.IP)
 	w.tls(f.Server.TLS)
@@ -273,7 +274,7 @@ func decodeRecord(rec []byte) (*Flow, error) {
 		return nil, errRecord
 	}
 	f := &Flow{State: State(r.uint()), Paused: Phase(r.str()), Since: r.time()}
-	f.Client = Client{Addr: r.str(), TLS: r.tls()}
+	f.Client = Client{Addr: r.str(), TLS: r.tls(), Mode: r.str()}
 	f.Server = Server{Addr: r.str(), IP: r.str(), TLS: r.tls()}
 	f.Request = r.request()
 	f.Response = r.response()

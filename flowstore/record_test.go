@@ -31,7 +31,7 @@ func fullFlow() *Flow {
 	odd.Headers = append(odd.Headers, Header{"Content-Disposition", "attachment; filename=\"r\xe9sum\xe9.pdf\""})
 	return &Flow{
 		State: StateKilled, Paused: PhaseResponse, Since: at(1),
-		Client:  Client{Addr: "127.0.0.1:5000", TLS: tls("client")},
+		Client:  Client{Addr: "127.0.0.1:5000", TLS: tls("client"), Mode: "reverse:https://api.example.com@8081"},
 		Server:  Server{Addr: "api.test:8443", IP: "127.0.0.2:8443", TLS: tls("server")},
 		Request: req(), Response: resp(),
 		Error: &Error{Phase: PhaseResponse, Message: "cut short"},

@@ -145,6 +145,9 @@ func TestOperators(t *testing.T) {
 		{"src", "~src ^127\\.0\\.0\\.1:50000$", nil, true},
 		{"src no", "~src 10\\.", nil, false},
 		{"src empty address", "~src .*", []flowtest.Option{clientAddr("")}, false},
+		{"mode of a flow from before modes", "~mode ^regular$", nil, true},
+		{"mode", "~mode ^reverse:", []flowtest.Option{func(f *flowstore.Flow) { f.Client.Mode = "reverse:https://api.test@8081" }}, true},
+		{"mode no", "~mode socks5", []flowtest.Option{func(f *flowstore.Flow) { f.Client.Mode = "regular" }}, false},
 		{"dst dialled address", "~dst example.test:80", nil, true},
 		{"dst resolved address", "~dst 93\\.184", []flowtest.Option{serverAddr("example.test:443", "93.184.216.34:443")}, true},
 		{"dst no", "~dst other", nil, false},
@@ -553,7 +556,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	for _, op := range []string{"~all", "~http", "~websocket", "~q", "~s", "~e", "~marked", "~replay", "~a",
-		"~u", "~d", "~m", "~h", "~hq", "~hs", "~t", "~tq", "~ts", "~b", "~bq", "~bs", "~src", "~dst", "~comment", "~c",
+		"~u", "~d", "~m", "~h", "~hq", "~hs", "~t", "~tq", "~ts", "~b", "~bq", "~bs", "~src", "~dst", "~mode", "~comment", "~c",
 		"host:", "status:", "method:", "type:", "url:", "path:", "body:", "header:", "!", "&", "|"} {
 		if !seen[op] {
 			t.Errorf("help does not list %s", op)
