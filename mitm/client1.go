@@ -27,7 +27,8 @@ type conn1 struct {
 	cw     *clientConn // under br: watches for a hang-up while a flow waits
 	br     *bufio.Reader
 	bw     *bufio.Writer
-	tun    *tunnel // nil on the plain listener
+	tun    *tunnel // nil on a proxy listener (regular, upstream)
+	mode   *Mode   // the listener's (a tunnel's, when tun is set)
 	remote string
 	served int
 
@@ -52,6 +53,9 @@ type conn1 struct {
 func newConn1(p *Proxy, nc net.Conn, tun *tunnel, remote string) *conn1 {
 	cw := &clientConn{Conn: nc}
 	cc := &conn1{p: p, nc: nc, cw: cw, br: bufio.NewReaderSize(cw, 4096), bw: bufio.NewWriterSize(nc, 4096), tun: tun, remote: remote}
+	if tun != nil {
+		cc.mode = tun.mode
+	}
 	cc.ctx, cc.cancel = context.WithCancel(p.ctx)
 	return cc
 }
@@ -248,6 +252,15 @@ func (cc *conn1) request(h *head) (*http.Request, *flowstore.Request, error) {
 		}
 	}
 	switch {
+	case cc.tun != nil && cc.tun.scheme != "":
+		// A reverse listener's: the origin's, whatever the client asked.
+		scheme, authority = cc.tun.scheme, cc.tun.authority
+		if hosts == 1 && !cc.p.opts.KeepHostHeader {
+			// The origin is told its own name, as mitmproxy's reverse mode
+			// does (--keep-host-header keeps the client's).
+			h.hs.Set("Host", authority)
+			hostHeader = authority
+		}
 	case cc.tun != nil:
 		scheme = "http"
 		if cc.tun.clientTLS != nil {
@@ -330,6 +343,7 @@ func (cc *conn1) failedFlow(r *http.Request, fr *flowstore.Request, h *head, err
 		Client: flowstore.Client{Addr: cc.remote}, Request: fr,
 		Timings: flowstore.Timings{Start: now}, BytesIn: int64(h.size),
 	}
+	f.Client.Mode = cc.mode.String()
 	if cc.tun != nil {
 		f.Client.Addr, f.Client.TLS = cc.tun.clientAddr, cc.tun.clientTLS
 		f.Server.Addr = cc.tun.target

@@ -29,11 +29,17 @@ import (
 // (SSH, a database, a server that speaks first) is tunnelled untouched.
 
 // tunnel is what the requests inside one CONNECT share.
+// A reverse listener's connection is a tunnel too: to its origin, with the
+// origin's scheme and name.
 type tunnel struct {
-	target     string             // CONNECT host:port; every request in the tunnel goes there
+	target     string             // host:port every request in the tunnel goes to
 	clientAddr string             // the client's ip:port
 	clientTLS  *flowstore.TLSInfo // nil when the tunnel carries plain HTTP
 	conn       net.Conn           // what goproxy reads an HTTP/2 tunnel's requests from
+	mode       *Mode              // the listener's
+	sni        string             // the name for the origin's TLS handshake
+	scheme     string             // reverse: the origin's scheme, whatever the client spoke
+	authority  string             // reverse: the origin's host[:port], for the URL and Host
 }
 
 type reentryKey struct{}
@@ -48,14 +54,25 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 	return &goproxy.ConnectAction{Action: goproxy.ConnectMitm}, host
 }
 
-// ignored reports a CONNECT target --ignore-hosts names.
-func (p *Proxy) ignored(target string) bool {
+// intercepts reports whether a tunnel to target is to be read:
+// --ignore-hosts names tunnels passed through untouched; --allow-hosts,
+// when given, the only ones read.
+func (p *Proxy) intercepts(target string) bool {
 	for _, re := range p.ignore {
 		if re.MatchString(target) {
 			p.log.Add(flowstore.LevelDebug, "proxy", "", "tunnelling ignored host "+target)
+			return false
+		}
+	}
+	if len(p.allow) == 0 {
+		return true
+	}
+	for _, re := range p.allow {
+		if re.MatchString(target) {
 			return true
 		}
 	}
+	p.log.Add(flowstore.LevelDebug, "proxy", "", "tunnelling host not in --allow-hosts "+target)
 	return false
 }
 
@@ -72,39 +89,46 @@ func (cc *conn1) connect(h *head) {
 		cc.refuse(badRequest("bad CONNECT target %q", h.b))
 		return
 	}
-	ignored := p.ignored(target)
 	cc.bw.WriteString(h.c + " 200 Connection established\r\n\r\n")
 	if err := cc.bw.Flush(); err != nil {
 		return
 	}
-	br := cc.br
-	conn := &peekedConn{Conn: cc.nc, r: br}
-	if ignored {
-		p.blindTunnel(conn, target, nil, nil)
+	p.tunnelTo(&peekedConn{Conn: cc.nc, r: cc.br}, target, cc.remote, cc.mode, h.c)
+}
+
+// tunnelTo serves a tunnel to target that a client has opened (CONNECT,
+// SOCKS5, a transparent redirect): TLS is intercepted, plain HTTP read,
+// anything else (or a host not to intercept) passed through untouched.
+// conn reads what the client sent after opening it, first.
+func (p *Proxy) tunnelTo(conn *peekedConn, target, remote string, m *Mode, proto string) {
+	hd := &head{a: "CONNECT", b: target, c: proto}
+	if !p.intercepts(target) {
+		p.blindTunnel(conn, target, nil, nil, m)
 		return
 	}
-	up, banner, err := p.firstMove(cc.nc, br, target)
+	up, banner, err := p.firstMove(conn.Conn, conn.r, target, m)
 	if up != nil {
 		// The server spoke first (SMTP, MySQL...): not ours to read.
-		p.blindTunnel(conn, target, up, banner)
+		p.blindTunnel(conn, target, up, banner, m)
 		return
 	}
 	if err != nil {
 		return
 	}
-	first, _ := br.Peek(1)
-	tun := &tunnel{target: target, clientAddr: cc.remote}
+	first, _ := conn.r.Peek(1)
+	tun := &tunnel{target: target, clientAddr: remote, mode: m}
 	switch {
 	case first[0] == 0x16: // a TLS handshake record
-		p.terminateTLS(conn, h, tun)
-	case looksLikeHTTP(br):
-		if isH2Preface(br) {
-			p.reenter(conn, h, tun)
+		p.terminateTLS(conn, hd, tun)
+	case looksLikeHTTP(conn.r):
+		tun.sni, _ = splitAuthority(target, 0)
+		if isH2Preface(conn.r) {
+			p.reenter(conn, hd, tun)
 			return
 		}
-		newConn1(p, conn, tun, cc.remote).serve()
+		newConn1(p, conn, tun, remote).serve()
 	default:
-		p.blindTunnel(conn, target, nil, nil)
+		p.blindTunnel(conn, target, nil, nil, m)
 	}
 }
 
@@ -115,7 +139,7 @@ func (cc *conn1) connect(h *head) {
 // and listened to as well, and only a server that really speaks first
 // makes the tunnel blind. It returns that server's connection and what it
 // said; otherwise err tells whether the client failed.
-func (p *Proxy) firstMove(client net.Conn, br *bufio.Reader, target string) (up net.Conn, banner []byte, err error) {
+func (p *Proxy) firstMove(client net.Conn, br *bufio.Reader, target string, m *Mode) (up net.Conn, banner []byte, err error) {
 	_ = client.SetReadDeadline(time.Now().Add(p.opts.PeekTimeout))
 	_, err = br.Peek(1)
 	_ = client.SetReadDeadline(time.Time{})
@@ -132,7 +156,7 @@ func (p *Proxy) firstMove(client net.Conn, br *bufio.Reader, target string) (up 
 		return err
 	}
 	serverSpoke := make(chan []byte, 1)
-	dialed, derr := p.dial(p.ctx, "tcp", target)
+	dialed, derr := p.dialTunnel(p.ctx, target, m)
 	if derr == nil {
 		go func() {
 			buf := make([]byte, 4096)
@@ -248,6 +272,14 @@ func (p *Proxy) terminateTLS(conn net.Conn, h *head, tun *tunnel) {
 		ALPN:    cs.NegotiatedProtocol,
 		Cipher:  cipherName(cs.CipherSuite),
 	}
+	if tun.sni == "" {
+		// The name the client gave its handshake, or else the tunnel's own
+		// host: never a Host header, which anyone can write.
+		tun.sni = cs.ServerName
+		if tun.sni == "" {
+			tun.sni = host
+		}
+	}
 	if cs.NegotiatedProtocol == "h2" {
 		p.reenter(tc, h, tun)
 		return
@@ -288,10 +320,10 @@ func (p *Proxy) reenter(conn net.Conn, h *head, tun *tunnel) {
 // blindTunnel copies bytes both ways without looking at them. up, when
 // not nil, is an upstream connection already open, and banner what it
 // has said so far.
-func (p *Proxy) blindTunnel(client *peekedConn, target string, up net.Conn, banner []byte) {
+func (p *Proxy) blindTunnel(client *peekedConn, target string, up net.Conn, banner []byte, m *Mode) {
 	if up == nil {
 		var err error
-		up, err = p.dial(p.ctx, "tcp", target)
+		up, err = p.dialTunnel(p.ctx, target, m)
 		if err != nil {
 			p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("tunnel to %s: %v", target, err))
 			_ = client.Close()

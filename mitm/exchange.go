@@ -43,6 +43,7 @@ type exchange struct {
 
 	// Set before the round trip, read only by its goroutine.
 	killMode   killMode
+	replayMode *Mode  // a replay's: the mode of the flow it replays, when the proxy has it
 	urlHost    string // the request's host:port as the client sent it
 	fresh      bool   // use a new upstream connection (after a pause)
 	killReason string
@@ -80,6 +81,12 @@ func (p *Proxy) begin(r *http.Request, tun *tunnel, req *flowstore.Request, head
 	ex.timings.Start = now
 	if cc != nil {
 		ex.killMode = killByError
+	}
+	switch {
+	case cc != nil:
+		f.Client.Mode = cc.mode.String()
+	case tun != nil:
+		f.Client.Mode = tun.mode.String()
 	}
 	if tun != nil {
 		f.Client.TLS = tun.clientTLS

@@ -27,6 +27,13 @@ func (p *Proxy) onRequest(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request
 		if r.URL.Host == "" {
 			r.URL.Host = tun.target
 		}
+		if tun.scheme != "" {
+			// A reverse listener's: the origin's.
+			r.URL.Scheme, r.URL.Host = tun.scheme, tun.authority
+			if !p.opts.KeepHostHeader {
+				r.Host = tun.authority
+			}
+		}
 	}
 	req := requestFromHTTP(r)
 	if strings.EqualFold(req.Host, LocalHost) {

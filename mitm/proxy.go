@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
@@ -35,6 +38,18 @@ type Options struct {
 	// IgnoreHosts are regular expressions matched against the CONNECT
 	// host:port; matching tunnels pass through untouched.
 	IgnoreHosts []string
+	// AllowHosts, when given, are the only hosts intercepted (the same
+	// match); every other tunnel passes through untouched.
+	AllowHosts []string
+	// UpstreamAuth, "user:pass", is sent as Basic Proxy-Authorization to
+	// the upstream proxy in upstream mode.
+	UpstreamAuth string
+	// KeepHostHeader keeps a reverse listener's clients' Host header
+	// instead of naming the origin in it.
+	KeepHostHeader bool
+	// ClientCerts is a PEM file (certificate and key) to present to origins
+	// that ask for a client certificate, or a directory of HOST.pem files.
+	ClientCerts string
 	// UpstreamRoots are trusted for origins besides the system roots.
 	UpstreamRoots []*x509.Certificate
 	// SSLInsecure turns off verification of origin certificates.
@@ -96,6 +111,11 @@ type Proxy struct {
 	pool2       *pool2 // HTTP/2 connections to origins
 	upstreamTLS *tls.Config
 
+	allow        []*regexp.Regexp
+	upstreamAuth string // the Proxy-Authorization value for upstream proxies
+	envProxy     func(*url.URL) (*url.URL, error)
+	clientCerts  *clientCerts
+
 	hooks        hookSet
 	rules        atomic.Pointer[rules]
 	rulesMu      sync.Mutex
@@ -106,7 +126,7 @@ type Proxy struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
-	ln     net.Listener
+	lns    []net.Listener            // one per mode
 	conns  map[*trackedConn]struct{} // client connections, closed on shutdown
 }
 
@@ -156,6 +176,24 @@ func New(opts Options) (*Proxy, error) {
 		}
 		p.ignore = append(p.ignore, re)
 	}
+	for _, expr := range opts.AllowHosts {
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("--allow-hosts %q: %w", expr, err)
+		}
+		p.allow = append(p.allow, re)
+	}
+	if opts.UpstreamAuth != "" {
+		p.upstreamAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.UpstreamAuth))
+	}
+	p.envProxy = httpproxy.FromEnvironment().ProxyFunc()
+	if opts.ClientCerts != "" {
+		cc, err := loadClientCerts(opts.ClientCerts)
+		if err != nil {
+			return nil, err
+		}
+		p.clientCerts = cc
+	}
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
@@ -191,19 +229,27 @@ func (p *Proxy) newGoproxy() *goproxy.ProxyHttpServer {
 
 // Addr is the address the proxy listens on, once Serve has been called.
 func (p *Proxy) Addr() net.Addr {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		return nil
+	if lns := p.listeners(); len(lns) > 0 {
+		return lns[0].Addr()
 	}
-	return p.ln.Addr()
+	return nil
 }
 
-// Bind records the listener Serve will use, so that Addr and ListenAddr
-// answer before Serve has started (a UI showing the address at once).
+// listeners are the proxy's listeners, the first Bind's or Serve's first.
+func (p *Proxy) listeners() []net.Listener {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.lns)
+}
+
+// Bind records a listener Serve or ServeMode will use, so that Addr and
+// ListenAddr answer before serving has started (a UI showing the address
+// at once).
 func (p *Proxy) Bind(ln net.Listener) {
 	p.mu.Lock()
-	p.ln = ln
+	if !containsListener(p.lns, ln) {
+		p.lns = append(p.lns, ln)
+	}
 	p.mu.Unlock()
 }
 
@@ -215,39 +261,21 @@ func (p *Proxy) ListenAddr() string {
 	return ""
 }
 
-// Serve accepts proxy clients on ln until ctx is cancelled or Close is
-// called. It returns nil on a clean stop.
+// Serve accepts clients of a regular proxy on ln until ctx is cancelled or
+// Close is called. It returns nil on a clean stop.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	stop := context.AfterFunc(ctx, p.Close)
-	defer stop()
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if p.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				// Out of descriptors, for now: wait a little, as net/http does.
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				p.log.Add(flowstore.LevelWarn, "proxy", "", fmt.Sprintf("accept: %v; retrying in %v", err, delay))
-				time.Sleep(delay)
-				continue
-			}
-			return err
-		}
-		delay = 0
-		tc := p.track(c)
-		if tc == nil {
-			_ = c.Close()
-			return nil
-		}
-		go newConn1(p, tc, nil, c.RemoteAddr().String()).serve()
+	return p.ServeMode(ctx, ln, Mode{Kind: ModeRegular})
+}
+
+// acceptDelay is how long to wait after a failed Accept that may pass (out
+// of descriptors, for now), as net/http waits; 0 for a failure that ends
+// serving.
+func acceptDelay(err error, last time.Duration) time.Duration {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return min(max(2*last, 5*time.Millisecond), time.Second)
 	}
+	return 0
 }
 
 // Unshown is how many flows in flight the store has not seen yet (see
@@ -260,11 +288,11 @@ func (p *Proxy) Unshown() int { return int(p.unshown.Load()) }
 func (p *Proxy) Close() {
 	p.cancel()
 	p.mu.Lock()
-	ln := p.ln
+	lns := p.lns
 	conns := p.conns
 	p.conns = nil
 	p.mu.Unlock()
-	if ln != nil {
+	for _, ln := range lns {
 		_ = ln.Close()
 	}
 	for c := range conns {

@@ -59,9 +59,8 @@ func (ex *exchange) origin(req *http.Request) originKey {
 		// The name the client gave its TLS handshake, or else the tunnel's
 		// own host: never the Host header, which anyone can write.
 		k.addr = ex.tun.target
-		host, _ = splitAuthority(ex.tun.target, 0)
-		if ex.tun.clientTLS != nil && ex.tun.clientTLS.SNI != "" {
-			host = ex.tun.clientTLS.SNI
+		if host = ex.tun.sni; host == "" {
+			host, _ = splitAuthority(ex.tun.target, 0)
 		}
 	} else {
 		port := req.URL.Port()
@@ -73,13 +72,40 @@ func (ex *exchange) origin(req *http.Request) originKey {
 	if k.scheme == "https" {
 		k.sni = host
 	}
+	if via := ex.p.upstreamFor(ex.mode(), k); via != nil {
+		k.via = via.String()
+		if k.scheme == "http" {
+			// Plain requests go to the upstream proxy itself, in absolute
+			// form, on connections any origin's requests may share.
+			k.addr = via.Host
+		}
+	}
 	return k
+}
+
+// mode is the listener the flow's client came through (nil for a replay).
+func (ex *exchange) mode() *Mode {
+	switch {
+	case ex.cc != nil:
+		return ex.cc.mode
+	case ex.tun != nil:
+		return ex.tun.mode
+	}
+	return ex.replayMode
 }
 
 // send1 sends the request over HTTP/1 (on c when given: a new connection
 // on which the origin declined HTTP/2) and reads the answer's head.
 func (ex *exchange) send1(req *http.Request, k originKey, c *upConn) (*http.Response, error) {
 	o := ex.out1(req)
+	if k.via != "" && k.scheme == "http" {
+		// To an upstream proxy: the absolute URL, and its credentials,
+		// which are the proxy's business and not the flow's.
+		o.target = "http://" + req.URL.Host + o.target
+		if auth := ex.p.upstreamAuth; auth != "" {
+			o.hs = append(o.hs[:len(o.hs):len(o.hs)], flowstore.Header{Name: "Proxy-Authorization", Value: auth})
+		}
+	}
 	ctx := req.Context()
 	var in *in1
 	var err error

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +27,9 @@ import (
 // never share one, nor do two names on one address.
 type originKey struct {
 	scheme string // "http" or "https"
-	addr   string // host:port dialled
+	addr   string // host:port dialled (through via, when set)
 	sni    string // name sent in the TLS handshake ("" for plain HTTP)
+	via    string // the upstream proxy's URL, in upstream mode
 }
 
 // upConn is one connection to an origin, speaking HTTP/1.
@@ -67,7 +69,16 @@ func (p *Proxy) dialOrigin(ctx context.Context, k originKey, ex *exchange, h2 bo
 	if ex != nil {
 		ctx = httptrace.WithClientTrace(ctx, ex.dialTrace())
 	}
-	raw, err := p.dial(ctx, "tcp", k.addr)
+	var raw net.Conn
+	switch {
+	case k.via != "" && k.scheme == "http":
+		// The upstream proxy takes plain requests itself.
+		raw, err = p.dialProxy(ctx, k.via)
+	case k.via != "":
+		raw, err = p.connectVia(ctx, k.via, k.addr)
+	default:
+		raw, err = p.dial(ctx, "tcp", k.addr)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,6 +88,9 @@ func (p *Proxy) dialOrigin(ctx context.Context, k originKey, ex *exchange, h2 bo
 	cfg := p.upstreamTLS.Clone()
 	cfg.ServerName = k.sni
 	cfg.NextProtos = []string{"http/1.1"}
+	if cc := p.clientCerts; cc != nil {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cc.forHost(k.sni) }
+	}
 	if h2 && !p.opts.DisableHTTP2 {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	}
@@ -104,6 +118,105 @@ func (p *Proxy) dialOrigin(ctx context.Context, k originKey, ex *exchange, h2 bo
 		return nil, t, nil
 	}
 	return newUpConn(t, raw, tlsInfo(&cs)), nil, nil
+}
+
+// upstreamFor is the proxy a request to k goes through: the mode's
+// upstream proxy, or (upstream:env) the one the environment names for it;
+// nil to go direct.
+func (p *Proxy) upstreamFor(m *Mode, k originKey) *url.URL {
+	if m == nil || m.Kind != ModeUpstream {
+		return nil
+	}
+	if !m.Env {
+		return m.URL
+	}
+	u, err := p.envProxy(&url.URL{Scheme: k.scheme, Host: k.addr})
+	if err != nil || u == nil {
+		return nil
+	}
+	return u
+}
+
+// dialTunnel opens a raw tunnel to target: through the mode's upstream
+// proxy (CONNECT) in upstream mode, else directly.
+func (p *Proxy) dialTunnel(ctx context.Context, target string, m *Mode) (net.Conn, error) {
+	if via := p.upstreamFor(m, originKey{scheme: "https", addr: target}); via != nil {
+		return p.connectVia(ctx, via.String(), target)
+	}
+	return p.dial(ctx, "tcp", target)
+}
+
+// dialProxy connects to an upstream proxy (over TLS for https://).
+func (p *Proxy) dialProxy(ctx context.Context, proxy string) (net.Conn, error) {
+	u, err := url.Parse(proxy)
+	if err != nil {
+		return nil, err
+	}
+	for _, ln := range p.listeners() {
+		if ln.Addr().String() == u.Host {
+			return nil, fmt.Errorf("the upstream proxy %s is this proxy itself", u.Host)
+		}
+	}
+	c, err := p.dial(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("upstream proxy %s: %w", u.Host, err)
+	}
+	if u.Scheme != "https" {
+		return c, nil
+	}
+	cfg := p.upstreamTLS.Clone()
+	cfg.ServerName = u.Hostname()
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(c, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = c.Close()
+		return nil, &tlsError{host: "upstream proxy " + u.Hostname(), err: err}
+	}
+	return tc, nil
+}
+
+// connectVia opens a tunnel to target through an upstream proxy.
+func (p *Proxy) connectVia(ctx context.Context, proxy, target string) (net.Conn, error) {
+	c, err := p.dialProxy(ctx, proxy)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(d)
+	} else {
+		_ = c.SetDeadline(time.Now().Add(p.opts.DialTimeout))
+	}
+	bw := bufio.NewWriter(c)
+	bw.WriteString("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n")
+	if p.upstreamAuth != "" {
+		bw.WriteString("Proxy-Authorization: " + p.upstreamAuth + "\r\n")
+	}
+	bw.WriteString("\r\n")
+	br := bufio.NewReader(c)
+	var hd *head
+	if err = bw.Flush(); err == nil {
+		hd, err = readHead(br, headLimits{bytes: 64 << 10, lines: 1000}, false, nil)
+	}
+	if err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("upstream proxy %s: CONNECT %s: %w", proxyHost(proxy), target, err)
+	}
+	if hd.b[0] != '2' {
+		_ = c.Close()
+		return nil, fmt.Errorf("upstream proxy %s refused CONNECT %s: %s %s", proxyHost(proxy), target, hd.b, hd.c)
+	}
+	_ = c.SetDeadline(time.Time{})
+	if br.Buffered() > 0 {
+		return &peekedConn{Conn: c, r: br}, nil
+	}
+	return c, nil
+}
+
+func proxyHost(proxy string) string {
+	if u, err := url.Parse(proxy); err == nil {
+		return u.Host
+	}
+	return proxy
 }
 
 // tlsError marks a failed handshake with the origin, so the message can say

@@ -5,13 +5,20 @@ package mitmtest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,4 +193,65 @@ func (o *Origin) TLSServer(t testing.TB, h http.Handler, h2 bool, names ...strin
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// Listen serves one more listener on 127.0.0.1:0 in mode m and returns its
+// address; it ends with the proxy.
+func (e *Env) Listen(m mitm.Mode) string {
+	e.T.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.T.Fatalf("listen: %v", err)
+	}
+	go e.Proxy.ServeMode(context.Background(), ln, m)
+	return ln.Addr().String()
+}
+
+// MustMode parses a --mode value or fails the test.
+func MustMode(t testing.TB, spec string) mitm.Mode {
+	t.Helper()
+	m, err := mitm.ParseMode(spec)
+	if err != nil {
+		t.Fatalf("ParseMode(%q): %v", spec, err)
+	}
+	return m
+}
+
+// ClientCert mints a client certificate (ExtKeyUsageClientAuth) named cn,
+// signed by the origin CA, and returns it with its key as one PEM file.
+func (o *Origin) ClientCert(t testing.TB, cn string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, o.CA.Cert, &key.PublicKey, o.CA.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
+}
+
+// ResolveTest sends every dial to a name under .test to 127.0.0.1 (the
+// port kept), as /etc/hosts would: origins in tests answer to such names.
+func ResolveTest(o *mitm.Options) {
+	o.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if host, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(host, ".test") {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 }
