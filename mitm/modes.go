@@ -161,6 +161,7 @@ func (p *Proxy) ServeMode(ctx context.Context, ln net.Listener, m Mode) error {
 	if !containsListener(p.lns, ln) {
 		p.lns = append(p.lns, ln)
 	}
+	p.modes = append(p.modes, mode)
 	p.mu.Unlock()
 	stop := context.AfterFunc(ctx, p.Close)
 	defer stop()
@@ -195,6 +196,18 @@ func containsListener(lns []net.Listener, ln net.Listener) bool {
 		}
 	}
 	return false
+}
+
+// modeNamed is the served mode spelled name, if any.
+func (p *Proxy) modeNamed(name string) *Mode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.modes {
+		if m.String() == name {
+			return m
+		}
+	}
+	return nil
 }
 
 // serveConn serves one accepted client connection as its listener's mode says.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
 )
@@ -431,5 +432,26 @@ func TestTransparentMode(t *testing.T) {
 	f := env.WaitFlow("https://transparent.test:" + port + "/t")
 	if f.Client.Mode != "transparent" || f.Server.Addr != "127.0.0.1:"+port {
 		t.Fatalf("flow mode %q server %q", f.Client.Mode, f.Server.Addr)
+	}
+}
+
+// A flow that came through an upstream proxy is replayed through it again.
+func TestReplayInUpstreamMode(t *testing.T) {
+	plain := httptest.NewServer(hello("plain"))
+	defer plain.Close()
+	second := mitmtest.Start(t)
+	first := mitmtest.Start(t)
+	addr := first.Listen(mitmtest.MustMode(t, "upstream:"+second.URL.String()))
+	curl(t, "--proxy", "http://"+addr, plain.URL+"/again")
+	orig := first.WaitFlow(plain.URL + "/again")
+	id, err := first.Proxy.Replay(orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := first.WaitFinal(id); f.State != flowstore.StateDone || f.Client.Mode != orig.Client.Mode {
+		t.Fatalf("replay: %v %+v mode %q", f.State, f.Error, f.Client.Mode)
+	}
+	if n := len(second.WaitFlows(2)); n != 2 {
+		t.Fatalf("the upstream proxy saw %d requests, want the original and the replay", n)
 	}
 }

@@ -127,6 +127,7 @@ type Proxy struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	lns    []net.Listener            // one per mode
+	modes  []*Mode                   // the modes served, for replays
 	conns  map[*trackedConn]struct{} // client connections, closed on shutdown
 }
 

@@ -49,6 +49,10 @@ func (p *Proxy) Replay(id string) (string, error) {
 		Timings:  flowstore.Timings{Start: now},
 	}
 	ex := &exchange{p: p, id: f.ID, killMode: killByError, headBytes: 0, out: fr, urlHost: req.URL.Host}
+	// A flow that came through an upstream proxy is replayed through it
+	// again (mitmproxy#7280), while the proxy still serves that mode.
+	ex.replayMode = p.modeNamed(src.Client.Mode)
+	f.Client.Mode = src.Client.Mode
 	ex.timings.Start = now
 	ex.reqBody, ex.reqRead = fr.Body, true
 	ex.server.Addr = hostPort(fr)
