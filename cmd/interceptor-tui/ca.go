@@ -210,7 +210,7 @@ func caShow(_ context.Context, std caIO, args []string) error {
 // confFlag is --confdir naming dir, for the commands hints print: followed
 // without it, a hint would make and trust another CA than the one in use
 // (sudo resets HOME, a shell may lack $INTERCEPTOR_TUI_HOME).
-func confFlag(dir string) string { return "--confdir " + shellQuote(absDir(dir)) }
+func confFlag(dir string) string { return "--confdir " + truststore.ShellQuote(absDir(dir)) }
 
 // installHint is the one line that gets this machine to trust the CA.
 func installHint(goos string, ca *certs.CA) string {
@@ -504,7 +504,7 @@ func whereTrusted(ctx context.Context, ca *certs.CA) []string {
 		for _, dir := range dbs {
 			st, err := truststore.NSS{Dir: dir}.Status(ctx, ca.Cert)
 			if err == nil && st.Present {
-				out = append(out, fmt.Sprintf("%s; remove it: certutil -D -d sql:%s -n %s", dir, shellQuote(dir), shellQuote(truststore.Nickname(ca.Cert))))
+				out = append(out, fmt.Sprintf("%s; remove it: certutil -D -d sql:%s -n %s", dir, truststore.ShellQuote(dir), truststore.ShellQuote(truststore.Nickname(ca.Cert))))
 			}
 		}
 	}
@@ -512,17 +512,6 @@ func whereTrusted(ctx context.Context, ca *certs.CA) []string {
 		out = append(out, fmt.Sprintf("the system store; remove it: sudo rm %s && sudo update-ca-certificates --fresh", debianStore.Path()))
 	}
 	return out
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it, so printed
-// commands can be pasted.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // finding is one line of ca doctor.
@@ -628,7 +617,7 @@ func checkNSS(ctx context.Context, ca *certs.CA) []finding {
 	for _, d := range dbs {
 		install := "interceptor-tui ca install --nss"
 		if d.dir != truststore.DefaultNSSDir(home) {
-			install += " " + shellQuote(d.dir)
+			install += " " + truststore.ShellQuote(d.dir)
 		}
 		install += " " + confFlag(ca.Dir)
 		st, err := truststore.NSS{Dir: d.dir}.Status(ctx, ca.Cert)
@@ -646,7 +635,7 @@ func checkNSS(ctx context.Context, ca *certs.CA) []finding {
 		}
 		for _, nick := range st.Others {
 			out = append(out, finding{"--", d.what, fmt.Sprintf("%s also trusts %q, an older or other interceptor-tui CA", d.dir, nick),
-				fmt.Sprintf("if it is not yours any more: certutil -D -d sql:%s -n %s", shellQuote(d.dir), shellQuote(nick))})
+				fmt.Sprintf("if it is not yours any more: certutil -D -d sql:%s -n %s", truststore.ShellQuote(d.dir), truststore.ShellQuote(nick))})
 		}
 	}
 	return out

@@ -562,7 +562,7 @@ func TestInstallPageThroughProxy(t *testing.T) {
 // printed, such a command would make and trust another CA.
 func hintsWithoutConfdir(text, dir string) []string {
 	var bad []string
-	want := "--confdir " + shellQuote(dir)
+	want := "--confdir " + truststore.ShellQuote(dir)
 	text = regexp.MustCompile(`interceptor-tui ca \w+: `).ReplaceAllString(text, "") // an error's prefix
 	for _, cmd := range regexp.MustCompile(`interceptor-tui (?:ca \w+|browser|--)[^,;()\n]*`).FindAllString(text, -1) {
 		if !strings.Contains(cmd, want) {
@@ -586,7 +586,7 @@ func TestCAHintsNameTheConfdir(t *testing.T) {
 			t.Errorf("%s suggests %d commands, want at least %d:\n%s", what, n, min, text)
 		}
 		if bad := hintsWithoutConfdir(text, dir); len(bad) > 0 {
-			t.Errorf("%s suggests commands without --confdir %s: %q\n%s", what, shellQuote(dir), bad, text)
+			t.Errorf("%s suggests commands without --confdir %s: %q\n%s", what, truststore.ShellQuote(dir), bad, text)
 		}
 	}
 	_, out, _ := runIn(t, "", "ca", "doctor", "--confdir", dir, "--listen", closed)
