@@ -2,6 +2,8 @@ package flowstore
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +24,45 @@ func FormatSize(n int64) string {
 		return strconv.FormatInt(n/(1024*1024), 10) + "M"
 	}
 	return strconv.FormatFloat(float64(n)/(1024*1024*1024), 'f', 1, 64) + "G"
+}
+
+// FormatSizeExact writes n so that ParseSize reads back exactly n, in the
+// largest binary unit that divides it: 512MiB, 16GiB, 1500B. Flag values
+// and their defaults use it, where the number must be the one given;
+// FormatSize, which rounds, is for reading at a glance.
+func FormatSizeExact(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n != 0 && n%u.m == 0 {
+			return strconv.FormatInt(n/u.m, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// ParseSize reads a byte count with an optional binary unit, in any case,
+// as people write them in flags: 1500, 512k, 8MiB, 1.5G, 64KB (k, KB and
+// KiB all mean 1024). Negative, infinite and overflowing sizes are errors;
+// zero is not, callers that need a positive size say so.
+func ParseSize(v string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || math.IsNaN(f) || f*float64(mult) >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a size (try 512k, 8MiB, 1G)", v)
+	}
+	return int64(f * float64(mult)), nil
 }
 
 // FormatDuration renders a duration compactly: 850µs, 12ms, 1.3s, 2m05s.

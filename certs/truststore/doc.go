@@ -3,7 +3,8 @@
 // databases (Chromium and Chrome on Linux read ~/.pki/nssdb, Firefox one
 // per profile) through NSS's certutil, and the Debian/Ubuntu system store
 // through update-ca-certificates. For systems it does not drive itself it
-// gives the exact commands to run.
+// gives the exact commands to run, their words quoted for a shell
+// (ShellQuote, which the program's other printed commands use too).
 //
 // What it must not do:
 //   - handle the CA key: it works with the certificate alone;

@@ -150,8 +150,8 @@ func ManualCommands(goos, pemPath, derPath string, cert *x509.Certificate) Comma
 	case "darwin":
 		return Commands{
 			System:    "macOS",
-			Install:   []string{fmt.Sprintf("sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain %s", shellQuote(pemPath))},
-			Uninstall: []string{fmt.Sprintf("sudo security delete-certificate -c %s -t /Library/Keychains/System.keychain", shellQuote(cn))},
+			Install:   []string{fmt.Sprintf("sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain %s", ShellQuote(pemPath))},
+			Uninstall: []string{fmt.Sprintf("sudo security delete-certificate -c %s -t /Library/Keychains/System.keychain", ShellQuote(cn))},
 		}
 	case "windows":
 		return Commands{
@@ -163,22 +163,12 @@ func ManualCommands(goos, pemPath, derPath string, cert *x509.Certificate) Comma
 	return Commands{
 		System: "Linux without update-ca-certificates (Fedora, RHEL, Arch)",
 		Install: []string{
-			fmt.Sprintf("sudo cp %s /etc/pki/ca-trust/source/anchors/interceptor-tui.pem && sudo update-ca-trust", shellQuote(pemPath)),
-			fmt.Sprintf("or: sudo trust anchor --store %s", shellQuote(pemPath)),
+			fmt.Sprintf("sudo cp %s /etc/pki/ca-trust/source/anchors/interceptor-tui.pem && sudo update-ca-trust", ShellQuote(pemPath)),
+			fmt.Sprintf("or: sudo trust anchor --store %s", ShellQuote(pemPath)),
 		},
 		Uninstall: []string{
 			"sudo rm /etc/pki/ca-trust/source/anchors/interceptor-tui.pem && sudo update-ca-trust",
-			fmt.Sprintf("or: sudo trust anchor --remove %s", shellQuote(pemPath)),
+			fmt.Sprintf("or: sudo trust anchor --remove %s", ShellQuote(pemPath)),
 		},
 	}
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

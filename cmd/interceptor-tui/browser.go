@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/certs/truststore"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 )
 
@@ -343,7 +344,7 @@ func earlyExitError(b *browserSession, opts browserOptions, confdir, when string
 	others := fmt.Sprintf("open %s in any browser that uses the proxy (%s) to install the CA (or: interceptor-tui ca install --nss %s)", browserStartURL, dialableAddr(opts.ProxyAddr), confFlag(confdir))
 	var flags []string
 	for _, a := range chromiumArgs(opts, "", false)[1:4] { // proxy, no bypass, our CA
-		flags = append(flags, shellQuote(a))
+		flags = append(flags, truststore.ShellQuote(a))
 	}
 	headless := fmt.Sprintf("run Chromium headless yourself: chromium --headless=new --user-data-dir=$(mktemp -d) %s %s", strings.Join(flags, " "), opts.URL)
 	what := fmt.Sprintf("Chromium %s: %s", status, why)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/certs/truststore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 )
@@ -573,7 +574,7 @@ func TestBrowserKeyWaitsForAnEarlyExit(t *testing.T) {
 		if len(es) != 1 {
 			t.Fatalf("event log: %v", es)
 		}
-		for _, want := range []string{"DISPLAY or WAYLAND_DISPLAY", "chromium --headless=new", "--ignore-certificate-errors-spki-list=" + ca.SPKIHash(), browserStartURL, "--confdir " + shellQuote(absDir(ca.Dir))} {
+		for _, want := range []string{"DISPLAY or WAYLAND_DISPLAY", "chromium --headless=new", "--ignore-certificate-errors-spki-list=" + ca.SPKIHash(), browserStartURL, "--confdir " + truststore.ShellQuote(absDir(ca.Dir))} {
 			if !strings.Contains(es[0].Msg, want) {
 				t.Errorf("the advice lacks %q: %s", want, es[0].Msg)
 			}

@@ -239,21 +239,15 @@ func TestMemoryBudgetSpoolsAndKeepsEveryFlow(t *testing.T) {
 	}
 }
 
+// Sizes are read and written by flowstore.ParseSize and FormatSizeExact
+// (tested there); here, that the flags use them.
 func TestSizeFlags(t *testing.T) {
-	for in, want := range map[string]int64{"512MiB": 512 << 20, "16g": 16 << 30, "0": 0, "1.5k": 1536} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
+	cfg, err := parseRunFlags([]string{"--body-limit", "1.5k", "--disk-budget", "16g"}, io.Discard)
+	if err != nil || cfg.bodyLimit != 1536 || cfg.diskBudget != 16<<30 {
+		t.Fatalf("--body-limit 1.5k --disk-budget 16g: %+v, %v", cfg, err)
 	}
-	for _, in := range []string{"nan", "inf", "+Inf", "1e30g", "-1m", "lots"} {
-		if got, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", in, got)
-		}
-	}
-	for _, n := range []int64{512 << 20, 16 << 30, 8 << 20, 1536, 1500, 0} {
-		if got, err := parseSize(formatSize(n)); err != nil || got != n {
-			t.Errorf("formatSize(%d) = %q reads back as %d, %v", n, formatSize(n), got, err)
-		}
+	if _, err := parseRunFlags([]string{"--body-limit", "nan"}, io.Discard); err == nil {
+		t.Error("--body-limit nan was accepted")
 	}
 	if _, err := parseRunFlags([]string{"--memory-budget", "1MiB"}, io.Discard); err != nil {
 		t.Fatal(err) // too small is the store's to refuse, when it starts

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
 var errHelp = errors.New("help shown")
@@ -71,49 +71,16 @@ func (s sizeFlag) String() string {
 	if s.n == nil {
 		return ""
 	}
-	return formatSize(*s.n)
-}
-
-// formatSize writes a size the way parseSize reads it, in the largest
-// unit that divides it: 512MiB, 16GiB, 1500.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if n != 0 && n%u.m == 0 {
-			return strconv.FormatInt(n/u.m, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10)
+	return flowstore.FormatSizeExact(*s.n)
 }
 
 func (s sizeFlag) Set(v string) error {
-	n, err := parseSize(v)
+	n, err := flowstore.ParseSize(v)
 	if err != nil {
 		return err
 	}
 	*s.n = n
 	return nil
-}
-
-func parseSize(v string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f < 0 || math.IsNaN(f) || f*float64(mult) >= math.MaxInt64 {
-		return 0, fmt.Errorf("%q is not a size (try 512k, 8MiB, 1G)", v)
-	}
-	return int64(f * float64(mult)), nil
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*config, error) {

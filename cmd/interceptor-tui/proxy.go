@@ -151,51 +151,98 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	dir, err := confDir(cfg.confdir)
+	ca, err := openCA(cfg.confdir, stderr)
 	if err != nil {
 		return err
 	}
-	ca, err := loadCA(dir, stderr)
+	roots, err := readUpstreamCAs(cfg.upstreamCA)
 	if err != nil {
 		return err
-	}
-	var roots []*x509.Certificate
-	for _, path := range cfg.upstreamCA {
-		cs, err := readPEMCerts(path)
-		if err != nil {
-			return err
-		}
-		roots = append(roots, cs...)
 	}
 	flt, err := filter.Parse(cfg.filter)
 	if err != nil {
 		return fmt.Errorf("--filter %q: %w", cfg.filter, err)
 	}
-
-	store := flowstore.NewStore(cfg.maxFlows)
-	evlog := flowstore.NewEventLog(5000)
-	if cfg.memoryBudget > 0 {
-		if err := enableSpool(store, cfg, evlog); err != nil {
-			return err
-		}
-		defer store.Close()
+	store, evlog := flowstore.NewStore(cfg.maxFlows), flowstore.NewEventLog(5000)
+	if err := enableSpool(store, cfg, evlog); err != nil {
+		return err
 	}
+	defer store.Close() // the spool's; nothing without one
 	if cfg.headless {
-		// Headless, the event log is stderr.
-		var mu sync.Mutex
-		evlog.Tee(func(e flowstore.LogEntry) {
-			if e.Level < flowstore.LevelInfo {
-				return
-			}
-			mu.Lock()
-			fmt.Fprintln(stderr, e.String())
-			mu.Unlock()
-		})
+		evlog.PrintTo(stderr, flowstore.LevelInfo) // headless, the event log is stderr
 	}
-
 	if err := checkExposure(cfg, stderr); err != nil {
 		return err
 	}
+	stopProfile, err := tuneRuntime(cfg.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+	}
+	defer ln.Close() // for a return before Serve, which closes it itself
+	proxy, scripts, err := newProxy(cfg, ln, store, evlog, ca, roots)
+	if err != nil {
+		return err
+	}
+	if scripts != nil {
+		defer scripts.Close()
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if cfg.har != "" {
+		defer saveHAR(cfg.har, store, stderr) // before the wait below, so it runs after every writer is done
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// The printer and the saver outlive the proxy a moment: flows cut off
+	// by the shutdown end just after it, and are printed and saved too.
+	followCtx, stopFollowers := context.WithCancel(context.Background())
+	defer func() { settle(store, proxy, time.Second); stopFollowers() }()
+	if cfg.headless {
+		p := flowstore.NewPrinter(store, stdout, flt.Match, evlog)
+		wg.Go(func() { p.Run(followCtx) })
+	}
+	// Loaded flows are shown but not saved again, so the saver subscribes after.
+	if err := loadFlows(store, cfg.load, evlog); err != nil {
+		return err
+	}
+	flowstore.LoadMocks(store, proxy.SetMocks, evlog)
+	if cfg.save != "" {
+		s := flowstore.OpenFileSaver(store, cfg.save, flt.Match, evlog)
+		wg.Go(func() { s.Run(followCtx) })
+	}
+	if scripts != nil {
+		wg.Go(func() { scripts.Watch(ctx) })
+	}
+	ui := func(ctx context.Context) error { return runTUI(ctx, cfg, ca.Dir, store, evlog, proxy, ca, flt) }
+	if cfg.headless {
+		ui = nil
+	}
+	return serve(ctx, cancel, proxy, ln, evlog, ui)
+}
+
+// readUpstreamCAs reads every --upstream-ca file.
+func readUpstreamCAs(paths []string) ([]*x509.Certificate, error) {
+	var roots []*x509.Certificate
+	for _, path := range paths {
+		cs, err := readPEMCerts(path)
+		if err != nil {
+			return nil, err
+		}
+		roots = append(roots, cs...)
+	}
+	return roots, nil
+}
+
+// tuneRuntime sets the collector's pace for a proxy and starts
+// --cpuprofile; stop ends the profile. These are the process's, so main
+// sets them, not a package.
+func tuneRuntime(cpuProfile string) (stop func(), err error) {
 	if os.Getenv("GOGC") == "" {
 		// With a memory budget most flows are packed, byte slices the
 		// collector does not look into, so a cycle is cheap and fewer of
@@ -204,20 +251,24 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		// at 70 (proxybench --only flows).
 		debug.SetGCPercent(150)
 	}
-	if cfg.cpuProfile != "" {
-		pf, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	if cpuProfile == "" {
+		return func() {}, nil
 	}
-	ln, err := net.Listen("tcp", cfg.listen)
+	pf, err := os.Create(cpuProfile)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
 	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
+}
+
+// newProxy makes the engine the flags describe, bound to ln so that the
+// TUI shows the address from its first frame, with its breakpoints, scripts
+// (nil without --script) and recorded answers.
+func newProxy(cfg *config, ln net.Listener, store *flowstore.Store, evlog *flowstore.EventLog, ca *certs.CA, roots []*x509.Certificate) (*mitm.Proxy, *scripting.Engine, error) {
 	proxy, err := mitm.New(mitm.Options{
 		Store:           store,
 		Log:             evlog,
@@ -236,184 +287,100 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		LocalPages:      installPage(ca),
 	})
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
-	proxy.Bind(ln) // the TUI shows the address from its first frame
+	proxy.Bind(ln)
 	if err := configureIntercept(proxy, cfg); err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
-	var scripts *scripting.Engine
-	if len(cfg.scripts) > 0 {
-		set, err := scripting.ParseSet(cfg.set)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--set: %w", err)
-		}
-		scripts, err = scripting.New(scripting.Options{Paths: cfg.scripts, Set: set, Log: evlog, BodyLimit: cfg.bodyLimit})
-		if err != nil {
-			ln.Close()
-			return err // file:line: message
-		}
-		defer scripts.Close()
-		if err := proxy.AddHook(scripts); err != nil {
-			ln.Close()
-			return err
-		}
+	scripts, err := addScripts(proxy, cfg, evlog) // hooks run in the order added: scripts before replay
+	if err != nil {
+		return nil, nil, err
 	}
-	if len(cfg.serverReplay) > 0 {
-		var recorded []*flowstore.Flow
-		for _, path := range cfg.serverReplay {
-			fs, err := readFlowFile(path, evlog)
-			if err != nil {
-				ln.Close()
-				return fmt.Errorf("--server-replay: %w", err)
-			}
-			recorded = append(recorded, fs...)
+	if err := addServerReplay(proxy, cfg, evlog); err != nil {
+		if scripts != nil {
+			scripts.Close()
 		}
-		sr := mitm.NewServerReplay(recorded, mitm.ServerReplayOptions{
-			Strict: cfg.serverReplayStrict, IgnoreHost: cfg.serverReplayNoHost,
-			IgnoreQuery: cfg.serverReplayNoQuery, IgnoreParams: cfg.serverReplayIgnore,
-		})
-		_ = proxy.AddHook(sr)
-		evlog.Add(flowstore.LevelInfo, "replay", "", fmt.Sprintf("server replay: %d recorded requests", sr.Len()))
+		return nil, nil, err
 	}
+	return proxy, scripts, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if cfg.har != "" {
-		// Deferred before the wait below, so it runs after every writer is done.
-		defer func() {
-			if n, err := writeHAR(cfg.har, store.Each); err != nil {
-				fmt.Fprintln(stderr, "interceptor-tui: --har:", err)
-			} else {
-				fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", n, cfg.har)
-			}
-		}()
+// addScripts loads the --script files and hooks them into the proxy; the
+// engine is nil without any.
+func addScripts(proxy *mitm.Proxy, cfg *config, evlog *flowstore.EventLog) (*scripting.Engine, error) {
+	if len(cfg.scripts) == 0 {
+		return nil, nil
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	// The printer and the saver outlive the proxy a moment: flows cut off
-	// by the shutdown end just after it, and are printed and saved too.
-	followCtx, stopFollowers := context.WithCancel(context.Background())
-	defer func() {
-		settle(store, proxy, time.Second)
-		stopFollowers()
-	}()
+	set, err := scripting.ParseSet(cfg.set)
+	if err != nil {
+		return nil, fmt.Errorf("--set: %w", err)
+	}
+	scripts, err := scripting.New(scripting.Options{Paths: cfg.scripts, Set: set, Log: evlog, BodyLimit: cfg.bodyLimit})
+	if err != nil {
+		return nil, err // file:line: message
+	}
+	if err := proxy.AddHook(scripts); err != nil {
+		scripts.Close()
+		return nil, err
+	}
+	return scripts, nil
+}
 
-	if cfg.headless {
-		out := bufio.NewWriter(stdout)
-		sub := store.SubscribeTo(flowstore.EventFinished)
-		sub.Lost = func(n int) {
-			evlog.Add(flowstore.LevelWarn, "headless", "", fmt.Sprintf("%d finished flows were not printed: whoever reads the output fell too far behind (they are still in the store)", n))
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var line []byte
-			sub.FollowEvery(followCtx, 20*time.Millisecond, func(batch []*flowstore.Flow) {
-				for _, f := range batch {
-					if flt.Match(f) {
-						line = append(flowstore.AppendLine(line[:0], f), '\n')
-						_, _ = out.Write(line)
-					}
-				}
-				// Flush per batch: whoever reads our stdout sees each line
-				// within moments, with one write for many flows.
-				_ = out.Flush()
-			})
-		}()
+// addServerReplay answers requests from the --server-replay files.
+func addServerReplay(proxy *mitm.Proxy, cfg *config, evlog *flowstore.EventLog) error {
+	if len(cfg.serverReplay) == 0 {
+		return nil
 	}
-	// Loaded flows are shown but not saved again, so the saver subscribes after.
-	if err := loadFlows(store, cfg.load, evlog); err != nil {
-		ln.Close()
-		return err
-	}
-	// Standing mocks travel with the flows that carry them.
-	var carriers []*flowstore.Flow
-	store.Each(func(f *flowstore.Flow) bool {
-		if f.Mock != nil {
-			carriers = append(carriers, f)
+	var recorded []*flowstore.Flow
+	for _, path := range cfg.serverReplay {
+		fs, err := readFlowFile(path, evlog)
+		if err != nil {
+			return fmt.Errorf("--server-replay: %w", err)
 		}
-		return true
+		recorded = append(recorded, fs...)
+	}
+	sr := mitm.NewServerReplay(recorded, mitm.ServerReplayOptions{
+		Strict: cfg.serverReplayStrict, IgnoreHost: cfg.serverReplayNoHost,
+		IgnoreQuery: cfg.serverReplayNoQuery, IgnoreParams: cfg.serverReplayIgnore,
 	})
-	if mocks := flowstore.MocksFrom(carriers); len(mocks) > 0 {
-		if err := proxy.SetMocks(mocks); err != nil {
-			evlog.Add(flowstore.LevelWarn, "load", "", "standing mocks: "+err.Error())
-		} else {
-			evlog.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%d standing mock(s) loaded", len(mocks)))
-		}
-	}
-	var sf *os.File
-	if cfg.save != "" {
-		var err error
-		sf, err = os.OpenFile(cfg.save, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			// Capture matters more than the file: say so loudly, keep going.
-			evlog.Add(flowstore.LevelError, "save", "", fmt.Sprintf("cannot open %s for saving (%v); flows are kept in memory only", cfg.save, err))
-			sf = nil
-		}
-	}
-	if sf != nil {
-		saver := flowstore.NewSaver(sf)
-		sub := store.SubscribeTo(flowstore.EventFinished)
-		sub.Lost = func(n int) {
-			evlog.Add(flowstore.LevelError, "save", "", fmt.Sprintf("%d finished flows were not saved to %s: writing fell too far behind (they are still in the store; export them with the TUI or --har)", n, cfg.save))
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer sf.Close() // after the last drain
-			failing := false
-			sub.Follow(followCtx, func(batch []*flowstore.Flow) {
-				for _, f := range batch {
-					if !flt.Match(f) {
-						continue
-					}
-					if err := saver.Save(f); err != nil {
-						if !failing {
-							evlog.Add(flowstore.LevelError, "save", f.ID, fmt.Sprintf("cannot write %s: %v; flows stay in memory", cfg.save, err))
-						}
-						failing = true
-						continue
-					}
-					if failing {
-						evlog.Add(flowstore.LevelInfo, "save", "", "writing "+cfg.save+" works again")
-						failing = false
-					}
-				}
-			})
-		}()
-	}
+	_ = proxy.AddHook(sr)
+	evlog.Add(flowstore.LevelInfo, "replay", "", fmt.Sprintf("server replay: %d recorded requests", sr.Len()))
+	return nil
+}
 
-	if scripts != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scripts.Watch(ctx)
-		}()
-	}
+// serve runs the proxy on ln, and ui (the TUI) until it returns; with no
+// ui (headless), until ctx is done or the proxy fails. Then it stops the
+// proxy through cancel and returns the first error.
+func serve(ctx context.Context, cancel context.CancelFunc, proxy *mitm.Proxy, ln net.Listener, evlog *flowstore.EventLog, ui func(context.Context) error) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- proxy.Serve(ctx, ln) }()
 	evlog.Add(flowstore.LevelInfo, "proxy", "", "listening on "+ln.Addr().String())
-
-	if cfg.headless {
+	var err error
+	if ui != nil {
+		err = ui(ctx)
+	} else {
 		select {
 		case <-ctx.Done():
 		case err := <-serveErr:
 			cancel()
 			return err
 		}
-		cancel()
-		return <-serveErr
 	}
-	err = runTUI(ctx, cfg, dir, store, evlog, proxy, ca, flt)
 	cancel()
 	if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
 		err = serr
 	}
 	return err
+}
+
+// saveHAR writes --har when the program ends, and says how it went.
+func saveHAR(path string, store *flowstore.Store, stderr io.Writer) {
+	if n, err := writeHAR(path, store.Each); err != nil {
+		fmt.Fprintln(stderr, "interceptor-tui: --har:", err)
+	} else {
+		fmt.Fprintf(stderr, "interceptor-tui: wrote %d flows to %s\n", n, path)
+	}
 }
 
 // settle waits, at most limit, until no flow is still in progress, in the
@@ -441,6 +408,9 @@ func settle(store *flowstore.Store, proxy *mitm.Proxy, limit time.Duration) {
 // budget as its soft memory limit too, so the collector works harder near
 // it instead of letting garbage carry the process over.
 func enableSpool(store *flowstore.Store, cfg *config, evlog *flowstore.EventLog) error {
+	if cfg.memoryBudget <= 0 {
+		return nil // --memory-budget 0: everything stays in memory
+	}
 	parent := cfg.spoolDir
 	if parent == "" {
 		// Not /tmp: on many systems it is a tmpfs, which is memory again.

@@ -11,10 +11,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
 func main() {
@@ -145,54 +146,27 @@ func pickList(s string, known []string, what string) ([]string, error) {
 	return out, nil
 }
 
-// sizeValue is a byte count flag: 1GiB, 256MiB, 64k, 1000.
+// sizeValue is a byte count flag: 1GiB, 256MiB, 64k, 1000; a bench of
+// nothing measures nothing, so zero is refused.
 type sizeValue struct{ n *int64 }
 
 func (s sizeValue) String() string {
 	if s.n == nil {
 		return ""
 	}
-	return fmtSize(*s.n)
+	return flowstore.FormatSizeExact(*s.n)
 }
 
 func (s sizeValue) Set(v string) error {
-	n, err := parseSize(v)
+	n, err := flowstore.ParseSize(v)
 	if err != nil {
 		return err
 	}
+	if n == 0 {
+		return fmt.Errorf("%q: the size must be more than zero", v)
+	}
 	*s.n = n
 	return nil
-}
-
-func parseSize(v string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(v))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSuffix(t, u.suffix), u.m
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size (try 1GiB, 256MiB, 64k)", v)
-	}
-	return int64(n * float64(mult)), nil
-}
-
-func fmtSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
-	}
-	return fmt.Sprintf("%dB", n)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
 // Scenario names, as --only takes them.
@@ -51,7 +53,7 @@ func requestMix(sc string, cfg *config) string {
 	case scHTTPS:
 		return fmt.Sprintf("GET, 100 B response; HTTP/1.1 client, %d keep-alive conns", cfg.conns)
 	case scPost:
-		return fmt.Sprintf("POST, %s request body, 100 B response; HTTP/1.1 client, %d keep-alive conns", fmtSize(postBodySize), cfg.conns)
+		return fmt.Sprintf("POST, %s request body, 100 B response; HTTP/1.1 client, %d keep-alive conns", flowstore.FormatSizeExact(postBodySize), cfg.conns)
 	case scH2:
 		return fmt.Sprintf("GET, 100 B response; HTTP/2 client (ALPN h2 inside CONNECT), %d concurrent streams on one conn", cfg.conns)
 	case scLatency:
@@ -61,7 +63,7 @@ func requestMix(sc string, cfg *config) string {
 	case scHandshakes:
 		return fmt.Sprintf("GET, 100 B response; HTTP/1.1 client, a new TLS conn per request to %d host names, %d at a time", handshakeHosts, cfg.conns)
 	case scDownload:
-		return fmt.Sprintf("one GET of %s (after one of 100 B on the same conn); HTTP/1.1 client", fmtSize(cfg.download))
+		return fmt.Sprintf("one GET of %s (after one of 100 B on the same conn); HTTP/1.1 client", flowstore.FormatSizeExact(cfg.download))
 	case scFlows:
 		return fmt.Sprintf("%d GETs, 100 B responses; HTTP/1.1 client, %d keep-alive conns", cfg.flows, cfg.conns)
 	}
