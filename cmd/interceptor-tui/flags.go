@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/mitm"
 )
 
 var errHelp = errors.New("help shown")
@@ -16,6 +18,12 @@ var errHelp = errors.New("help shown")
 // config is everything the flags say.
 type config struct {
 	listen       string
+	modeSpecs    []string
+	modes        []mitm.Mode // parsed modeSpecs; regular when none
+	upstreamAuth string
+	keepHost     bool
+	allowHosts   []string
+	clientCerts  string
 	confdir      string
 	headless     bool
 	bodyLimit    int64
@@ -89,6 +97,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("interceptor-tui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
+	fs.Var((*multi)(&cfg.modeSpecs), "mode", "proxy `mode`, as mitmproxy spells it: regular, upstream:URL, upstream:env, reverse:URL, socks5, transparent; @ADDR (or @PORT) listens on its own address (repeatable; default regular)")
+	fs.StringVar(&cfg.upstreamAuth, "upstream-auth", "", "send Basic `user:pass` to the upstream proxy in upstream mode")
+	fs.BoolVar(&cfg.keepHost, "keep-host-header", false, "reverse mode: keep the client's Host header instead of naming the origin in it")
+	fs.Var((*multi)(&cfg.allowHosts), "allow-hosts", "`regex` of CONNECT host:port to intercept; every other tunnel passes untouched (repeatable)")
+	fs.StringVar(&cfg.clientCerts, "client-certs", "", "PEM `file` (certificate and key), or a directory of HOST.pem files, to present to origins that ask for a client certificate")
 	fs.StringVar(&cfg.confdir, "confdir", "", "configuration `directory` holding the CA (default $INTERCEPTOR_TUI_HOME or ~/.interceptor-tui)")
 	fs.BoolVar(&cfg.headless, "headless", false, "no interface: print one line per finished flow on stdout")
 	fs.Var(sizeFlag{&cfg.bodyLimit}, "body-limit", "keep at most this much of each body (bodies still stream whole)")
@@ -138,6 +151,12 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	if cfg.headerTimeout <= 0 || cfg.idleTimeout <= 0 || cfg.maxHeadSize < 1024 || cfg.maxHeadSize > 1<<30 || cfg.maxHeaderLines <= 0 {
 		return nil, fmt.Errorf("--header-timeout and --idle-timeout must be positive, --max-head-size between 1k and 1G, --max-header-lines at least 1")
 	}
+	if err := cfg.parseModes(); err != nil {
+		return nil, err
+	}
+	if cfg.upstreamAuth != "" && !strings.Contains(cfg.upstreamAuth, ":") {
+		return nil, fmt.Errorf("--upstream-auth wants user:pass")
+	}
 	if cfg.proxyAuth != "" && !strings.Contains(cfg.proxyAuth, ":") {
 		return nil, fmt.Errorf("--proxyauth wants user:pass")
 	}
@@ -145,4 +164,29 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	return cfg, nil
+}
+
+// parseModes reads --mode and checks that no two listen on one address.
+func (cfg *config) parseModes() error {
+	specs := cfg.modeSpecs
+	if len(specs) == 0 {
+		specs = []string{"regular"}
+	}
+	seen := map[string]string{}
+	for _, spec := range specs {
+		m, err := mitm.ParseMode(spec)
+		if err != nil {
+			return err
+		}
+		addr := m.ListenAddress(cfg.listen)
+		if _, port, _ := net.SplitHostPort(addr); port == "0" {
+			addr = "" // each :0 gets a port of its own
+		}
+		if other, ok := seen[addr]; ok && addr != "" {
+			return fmt.Errorf("--mode %s and --mode %s both listen on %s: give one its own address with @PORT", other, spec, addr)
+		}
+		seen[addr] = spec
+		cfg.modes = append(cfg.modes, m)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,10 @@ func startHeadlessAt(t *testing.T, home, listen string, args ...string) *proc {
 			p.stderr.WriteString(sc.Text() + "\n")
 			p.mu.Unlock()
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
+				select {
+				case addrc <- m[1]: // the first listener's; the others are in stderr
+				default:
+				}
 			}
 		}
 	}()
@@ -581,4 +585,63 @@ func readSaved(t *testing.T, path string) ([]*flowstore.Flow, []flowstore.LoadWa
 	}
 	defer f.Close()
 	return flowstore.ReadLines(f)
+}
+
+// Several --modes at once: the listeners say where they are and which mode
+// they serve, curl goes through each, and the headless lines come from both.
+func TestModesFromTheCommandLine(t *testing.T) {
+	curlBin, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not found: install the Debian package curl")
+	}
+	origin := httptest.NewServer(hello())
+	defer origin.Close()
+	p := startHeadless(t, t.TempDir(), "--mode", "regular", "--mode", "socks5@127.0.0.1:0", "--mode", "reverse:"+origin.URL+"@127.0.0.1:0")
+	addrOf := func(mode string) string {
+		re := regexp.MustCompile(`listening on (\S+) \(` + regexp.QuoteMeta(mode) + `\)`)
+		var addr string
+		deadline := time.Now().Add(10 * time.Second)
+		for addr == "" && time.Now().Before(deadline) {
+			if m := re.FindStringSubmatch(p.errText()); m != nil {
+				addr = m[1]
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if addr == "" {
+			t.Fatalf("no listener for %s in:\n%s", mode, p.errText())
+		}
+		return addr
+	}
+	socks, rev := addrOf("socks5@127.0.0.1:0"), addrOf("reverse:"+origin.URL+"@127.0.0.1:0")
+	for _, args := range [][]string{
+		{"--proxy", "http://" + p.addr, origin.URL + "/regular"},
+		{"--socks5", socks, origin.URL + "/socks"},
+		{"http://" + rev + "/reverse"},
+	} {
+		if out, err := exec.Command(curlBin, append([]string{"-sS", "--max-time", "10"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("curl %v: %v %s", args, err, out)
+		}
+	}
+	lines := p.waitLines(3)
+	for _, path := range []string{"/regular", "/socks", "/reverse"} {
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, origin.URL+path+" 200") }) {
+			t.Errorf("no line for %s in %q", path, lines)
+		}
+	}
+}
+
+func TestModeFlagsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mode", "socks4"}, "unknown --mode"},
+		{[]string{"--mode", "regular", "--mode", "socks5"}, "both listen on"},
+		{[]string{"--mode", "upstream:http://u:p@proxy:3128"}, "--upstream-auth"},
+		{[]string{"--upstream-auth", "nocolon"}, "user:pass"},
+	} {
+		if _, err := parseRunFlags(tc.args, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
 }

@@ -179,12 +179,12 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer stopProfile()
-	ln, err := net.Listen("tcp", cfg.listen)
+	lns, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.listen, err)
+		return err
 	}
-	defer ln.Close() // for a return before Serve, which closes it itself
-	proxy, scripts, err := newProxy(cfg, ln, store, evlog, ca, roots)
+	defer closeAll(lns) // for a return before serving, which closes them itself
+	proxy, scripts, err := newProxy(cfg, lns, store, evlog, ca, roots)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,28 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if cfg.headless {
 		ui = nil
 	}
-	return serve(ctx, cancel, proxy, ln, evlog, ui)
+	return serve(ctx, cancel, proxy, lns, cfg.modes, evlog, ui)
+}
+
+// listen opens a listener for each mode, in the order given.
+func listen(cfg *config) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, m := range cfg.modes {
+		addr := m.ListenAddress(cfg.listen)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			closeAll(lns)
+			return nil, fmt.Errorf("listen on %s (--mode %s): %w", addr, m.String(), err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
 }
 
 // readUpstreamCAs reads every --upstream-ca file.
@@ -268,13 +289,17 @@ func tuneRuntime(cpuProfile string) (stop func(), err error) {
 // newProxy makes the engine the flags describe, bound to ln so that the
 // TUI shows the address from its first frame, with its breakpoints, scripts
 // (nil without --script) and recorded answers.
-func newProxy(cfg *config, ln net.Listener, store *flowstore.Store, evlog *flowstore.EventLog, ca *certs.CA, roots []*x509.Certificate) (*mitm.Proxy, *scripting.Engine, error) {
+func newProxy(cfg *config, lns []net.Listener, store *flowstore.Store, evlog *flowstore.EventLog, ca *certs.CA, roots []*x509.Certificate) (*mitm.Proxy, *scripting.Engine, error) {
 	proxy, err := mitm.New(mitm.Options{
 		Store:           store,
 		Log:             evlog,
 		CA:              ca,
 		BodyLimit:       cfg.bodyLimit,
 		IgnoreHosts:     cfg.ignoreHosts,
+		AllowHosts:      cfg.allowHosts,
+		UpstreamAuth:    cfg.upstreamAuth,
+		KeepHostHeader:  cfg.keepHost,
+		ClientCerts:     cfg.clientCerts,
 		UpstreamRoots:   roots,
 		SSLInsecure:     cfg.sslInsecure,
 		DisableHTTP2:    cfg.noHTTP2,
@@ -289,7 +314,9 @@ func newProxy(cfg *config, ln net.Listener, store *flowstore.Store, evlog *flows
 	if err != nil {
 		return nil, nil, err
 	}
-	proxy.Bind(ln)
+	for _, ln := range lns {
+		proxy.Bind(ln) // the TUI shows the first address from its first frame
+	}
 	if err := configureIntercept(proxy, cfg); err != nil {
 		return nil, nil, err
 	}
@@ -352,10 +379,12 @@ func addServerReplay(proxy *mitm.Proxy, cfg *config, evlog *flowstore.EventLog) 
 // serve runs the proxy on ln, and ui (the TUI) until it returns; with no
 // ui (headless), until ctx is done or the proxy fails. Then it stops the
 // proxy through cancel and returns the first error.
-func serve(ctx context.Context, cancel context.CancelFunc, proxy *mitm.Proxy, ln net.Listener, evlog *flowstore.EventLog, ui func(context.Context) error) error {
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- proxy.Serve(ctx, ln) }()
-	evlog.Add(flowstore.LevelInfo, "proxy", "", "listening on "+ln.Addr().String())
+func serve(ctx context.Context, cancel context.CancelFunc, proxy *mitm.Proxy, lns []net.Listener, modes []mitm.Mode, evlog *flowstore.EventLog, ui func(context.Context) error) error {
+	serveErr := make(chan error, len(lns))
+	for i, ln := range lns {
+		go func() { serveErr <- proxy.ServeMode(ctx, ln, modes[i]) }()
+		evlog.Add(flowstore.LevelInfo, "proxy", "", "listening on "+ln.Addr().String()+" ("+modes[i].String()+")")
+	}
 	var err error
 	if ui != nil {
 		err = ui(ctx)
@@ -368,8 +397,10 @@ func serve(ctx context.Context, cancel context.CancelFunc, proxy *mitm.Proxy, ln
 		}
 	}
 	cancel()
-	if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
-		err = serr
+	for range lns {
+		if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) && err == nil {
+			err = serr
+		}
 	}
 	return err
 }
@@ -478,22 +509,30 @@ func writeHAR(path string, flows iter.Seq[*flowstore.Flow]) (int, error) {
 // debugging proxy open to the network lets anyone use it and read what it
 // captures, and hands them a CA that the user's machine trusts.
 func checkExposure(cfg *config, stderr io.Writer) error {
-	host, _, err := net.SplitHostPort(cfg.listen)
-	if err != nil {
-		return fmt.Errorf("--listen %q: %w", cfg.listen, err)
+	exposed := ""
+	for _, m := range cfg.modes {
+		addr := m.ListenAddress(cfg.listen)
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("--listen %q: %w", addr, err)
+		}
+		if !isLoopback(host) {
+			exposed = addr
+			break
+		}
 	}
-	if isLoopback(host) {
+	if exposed == "" {
 		return nil
 	}
 	switch {
 	case cfg.proxyAuth != "":
 		return nil
 	case cfg.allowRemote:
-		fmt.Fprintf(stderr, "interceptor-tui: warning: listening on %s without --proxyauth: anyone who can reach this port can use the proxy and read the traffic it captures\n", cfg.listen)
+		fmt.Fprintf(stderr, "interceptor-tui: warning: listening on %s without --proxyauth: anyone who can reach this port can use the proxy and read the traffic it captures\n", exposed)
 		return nil
 	}
 	return fmt.Errorf("--listen %s reaches beyond this machine; anyone who can connect could use the proxy and read what it captures. "+
-		"Add --proxyauth user:pass (clients then need the credentials), or --allow-remote if you really mean it", cfg.listen)
+		"Add --proxyauth user:pass (clients then need the credentials), or --allow-remote if you really mean it", exposed)
 }
 
 func isLoopback(host string) bool {
