@@ -272,7 +272,11 @@ end`)
 	r := newRig(t, false, func(w http.ResponseWriter, req *http.Request) {
 		time.Sleep(time.Millisecond) // keep the flows overlapping
 		io.WriteString(w, "ok")
-	}, []string{w, rd})
+	}, []string{w, rd}, func(o *scripting.Options) {
+		// This is about ctx, not timeouts: a hundred flows at once under
+		// the race detector on a loaded machine can take a call past 200ms.
+		o.Timeout = 10 * time.Second
+	})
 	const n = 100
 	var wg sync.WaitGroup
 	errs := make(chan string, n)

@@ -308,7 +308,7 @@ func TestTmuxBrowserWithoutDisplay(t *testing.T) {
 			// than the wait, as soon as it exits.
 			s.waitFor(`browser: Chromium exited .*(at once|after [\d.]+m?s): Missing X server or \$DISPLAY`)
 			s.keys("E")
-			s.waitFor(`It needs a display:\s+start interceptor-tui in a desktop session`)
+			s.waitFor(`It\s+needs\s+a\s+display:\s+start\s+interceptor-tui\s+in\s+a\s+desktop\s+session`) // the event log wraps where the width says
 			s.keys("Q")
 			s.waitFor(`EXIT=0`)
 		})

@@ -62,7 +62,7 @@ var ops = []opSpec{
 	{name: "~replay", help: "replayed flows", match: func(_ *leaf, f *flowstore.Flow) bool { return f.ReplayOf != "" }, shallow: true},
 	{name: "~comment", arg: argRegex, flags: "im", help: "flow comment", match: func(l *leaf, f *flowstore.Flow) bool { return l.re.MatchString(f.Comment) }},
 	{name: "~src", arg: argRegex, flags: "i", help: "client address ip:port", match: matchSrc},
-	{name: "~mode", arg: argRegex, flags: "i", help: "proxy mode (listener) the flow came through: regular, upstream:…, reverse:…, socks5, transparent", match: matchMode},
+	{name: "~mode", arg: argRegex, flags: "i", help: "the --mode it came through (regular, socks5, reverse:URL…)", match: matchMode},
 	{name: "~dst", arg: argRegex, flags: "i", help: "server address host:port (or the ip:port it resolved to)", match: matchDst},
 	{name: "~http", help: "HTTP flows (every flow)", match: matchAll, shallow: true},
 	{name: "~all", help: "every flow", match: matchAll, shallow: true},
