@@ -95,7 +95,7 @@ func (cc *conn1) writeResponse(ex *exchange, req *http.Request, resp *http.Respo
 		}
 	}
 	keep := !wantsClose(hs, out.a == "HTTP/1.0") && frame != frameClose
-	if err := cc.writeBody(resp, frame, n); err != nil {
+	if err := cc.writeBody(ex, resp, frame, n); err != nil {
 		return false
 	}
 	return keep
@@ -103,7 +103,7 @@ func (cc *conn1) writeResponse(ex *exchange, req *http.Request, resp *http.Respo
 
 // writeBody copies the body as it comes, flushing each piece: a stream
 // reaches the client as the origin sends it.
-func (cc *conn1) writeBody(resp *http.Response, frame framing, n int64) error {
+func (cc *conn1) writeBody(ex *exchange, resp *http.Response, frame framing, n int64) error {
 	if frame == frameNone {
 		// An empty body still ends, for the flow and for the connection it
 		// came on; one that is not empty has no place in this answer.
@@ -150,8 +150,8 @@ func (cc *conn1) writeBody(resp *http.Response, frame framing, n int64) error {
 	}
 	if frame == frameChunked {
 		var trailers flowstore.Headers
-		if t, ok := resp.Body.(interface{ trailerLines() flowstore.Headers }); ok {
-			trailers = t.trailerLines()
+		if ex != nil && ex.respFor == resp && ex.trail != nil {
+			trailers = ex.trail() // the origin's, in their order
 		}
 		if err := cw.close(trailers); err != nil {
 			return err

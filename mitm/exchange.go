@@ -52,12 +52,13 @@ type exchange struct {
 
 	// What goes on the wire, in order: the request as the client sent it
 	// or as a hook or a person left it, and the answer's head likewise.
-	out     *flowstore.Request
-	frame   framing                  // the client's request body framing (HTTP/1 clients)
-	respOut *head                    // written for respFor (any other answer is the proxy's own)
-	respFor *http.Response           //
-	ready   func() bool              // whether respFor's whole body is at hand (nil: it is)
-	trail   func() flowstore.Headers // the origin's trailers, once its body has ended
+	out            *flowstore.Request
+	frame          framing                  // the client's request body framing (HTTP/1 clients)
+	respOut        *head                    // written for respFor (any other answer is the proxy's own)
+	respFor        *http.Response           //
+	ready          func() bool              // whether respFor's whole body is at hand (nil: it is)
+	trail          func() flowstore.Headers // the origin's trailers, once its body has ended
+	clientTrailers func() flowstore.Headers // the client's, once its chunked body has ended
 
 	clientBodyErr error // reading the client's request body failed
 
@@ -97,6 +98,9 @@ func (p *Proxy) begin(r *http.Request, tun *tunnel, req *flowstore.Request, head
 	}
 	f.Server = ex.server
 
+	if t, ok := r.Body.(interface{ trailerLines() flowstore.Headers }); ok {
+		ex.clientTrailers = t.trailerLines // the capture below hides them from the round trip
+	}
 	if orig := r.Body; orig != nil && orig != http.NoBody {
 		r.Body = newBodyCapture(orig, p.opts.BodyLimit, r.ContentLength, func(b flowstore.Body, err error) {
 			var trailers flowstore.Headers

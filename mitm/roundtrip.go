@@ -170,9 +170,7 @@ func (ex *exchange) out1(req *http.Request) *out1 {
 	if o.frame == frameNone {
 		o.body = nil
 	}
-	if t, ok := req.Body.(interface{ trailerLines() flowstore.Headers }); ok {
-		o.trailers = t.trailerLines
-	}
+	o.trailers = ex.clientTrailers
 	o.expect = hasToken(o.hs, "Expect", "100-continue") && o.frame != frameNone
 	o.upgrade = o.hs.Has("Upgrade")
 	o.close = wantsClose(o.hs, o.proto == "HTTP/1.0")

@@ -681,3 +681,28 @@ func mustPort(t *testing.T, addr string) int {
 	n, _ := strconv.Atoi(p)
 	return n
 }
+
+// Trailers pass both ways with a chunked body, in their order.
+func TestTrailersPass(t *testing.T) {
+	rec := newRecordingOrigin()
+	answer := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: abc\r\nx-later: 1\r\n\r\n"
+	addr := rawServer(t, nil, rec.serve(answer))
+	env := mitmtest.Start(t)
+	c, err := net.Dial("tcp", env.URL.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST http://%s/t HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nTrailer: X-Req\r\n\r\n3\r\nabc\r\n0\r\nX-Req: r1\r\n\r\n", addr, addr)
+	want := fmt.Sprintf("POST /t HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nTrailer: X-Req\r\n\r\n3\r\nabc\r\n0\r\nX-Req: r1\r\n\r\n", addr)
+	if got := rec.next(t); got != want {
+		t.Errorf("the origin got\n%q\nwant\n%q", got, want)
+	}
+	if got := readAll(c, 300*time.Millisecond); got != answer {
+		t.Errorf("the client got\n%q\nwant\n%q", got, answer)
+	}
+	f := env.WaitFlows(1)[0]
+	if f.Request.Trailers.Get("X-Req") != "r1" || f.Response.Trailers.String() != "X-Sum: abc\nx-later: 1" {
+		t.Errorf("the flow's trailers: %q %q", f.Request.Trailers, f.Response.Trailers)
+	}
+}
