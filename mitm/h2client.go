@@ -60,6 +60,17 @@ func (rt roundTripper) RoundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*htt
 		if resp.Header == nil {
 			resp.Header = make(http.Header)
 		}
+		// HTTP/2 has no connection headers (RFC 9113 §8.2.2): an HTTP/1
+		// origin's go no further, and its "Connection: close" is about its
+		// own connection, not the client's (Go's server would end that).
+		for _, name := range resp.Header["Connection"] {
+			for _, n := range strings.Split(name, ",") {
+				resp.Header.Del(strings.TrimSpace(n))
+			}
+		}
+		for _, name := range []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"} {
+			resp.Header.Del(name)
+		}
 		for _, name := range []string{"Date", "Content-Type"} {
 			if _, ok := resp.Header[name]; !ok {
 				resp.Header[name] = []string{}

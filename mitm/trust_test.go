@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -704,5 +705,50 @@ func TestTrailersPass(t *testing.T) {
 	f := env.WaitFlows(1)[0]
 	if f.Request.Trailers.Get("X-Req") != "r1" || f.Response.Trailers.String() != "X-Sum: abc\nx-later: 1" {
 		t.Errorf("the flow's trailers: %q %q", f.Request.Trailers, f.Response.Trailers)
+	}
+}
+
+// An HTTP/1 origin's connection headers do not reach an HTTP/2 client
+// (HTTP/2 has none), and its Connection: close ends only its own
+// connection: the client's goes on carrying requests.
+func TestHTTP1OriginToHTTP2Client(t *testing.T) {
+	originCA := mitmtest.NewOriginCA(t)
+	srv := originCA.TLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close, X-Hop")
+		w.Header().Set("X-Hop", "1")
+		w.Header().Set("Keep-Alive", "timeout=5")
+		io.WriteString(w, "ok")
+	}), false)
+	env := mitmtest.Start(t, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{originCA.CA.Cert} })
+	var conns atomic.Int32
+	tr := env.Transport()
+	tr.ForceAttemptHTTP2 = true
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conns.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	for i := range 3 {
+		resp, err := client.Get(fmt.Sprintf("%s/c%d", srv.URL, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("the client spoke %s", resp.Proto)
+		}
+		for _, h := range []string{"Connection", "Keep-Alive", "X-Hop"} {
+			if v := resp.Header.Get(h); v != "" {
+				t.Errorf("the HTTP/2 client got %s: %s", h, v)
+			}
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("the client needed %d connections to the proxy, want 1: the origin's close ended the client's", n)
+	}
+	if f := env.WaitFlows(3)[0]; f.Response.Headers.Get("Connection") == "" {
+		t.Errorf("the flow lost the origin's Connection header: %q", f.Response.Headers)
 	}
 }
