@@ -27,6 +27,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCA(ctx, args[1:], stdin, stdout, stderr)
 		case "browser":
 			return runBrowser(ctx, args[1:], stdout, stderr)
+		case "diff":
+			return runDiff(args[1:], stdout, stderr)
 		case "run":
 			args = args[1:]
 		case "help", "-h", "-help", "--help":
@@ -58,6 +60,7 @@ Usage:
   interceptor-tui --headless [flags] run the proxy, one line per flow on stdout
   interceptor-tui ca <command>       the CA certificate: path, show, export, install, doctor
   interceptor-tui browser [URL]      a Chromium that uses the proxy and trusts its CA
+  interceptor-tui diff FILE#N FILE#M compare two saved flows (N counts a file's flows from 1)
 
 Run "interceptor-tui --help" for the flags, "interceptor-tui ca help" for CA commands.
 `)
