@@ -29,7 +29,7 @@ func (m *Model) flowAction(act, id string) tea.Cmd {
 	case keys.ActResume:
 		return m.resume(f)
 	case keys.ActResumeAll:
-		m.watchRepause(m.pausedAtRequest()...)
+		m.watchRepause(m.flows.PausedAt(flowstore.PhaseRequest)...)
 		return m.status.Flash(fmt.Sprintf("resumed %d paused flow(s)", m.engine.ResumeAll()), false)
 	case keys.ActKill:
 		if err := m.engine.Kill(f.ID); err != nil {
@@ -71,7 +71,7 @@ func (m *Model) why(act string, f *flowstore.Flow) string {
 		if m.engine == nil {
 			return noEngine
 		}
-		if len(m.paused) == 0 {
+		if m.flows.Counts().Paused == 0 {
 			return "no flow is paused"
 		}
 		return ""
@@ -84,7 +84,7 @@ func (m *Model) why(act string, f *flowstore.Flow) string {
 		if m.engine == nil {
 			return noEngine
 		}
-		if len(m.marked) > 0 {
+		if m.flows.Counts().Marked > 0 {
 			return ""
 		}
 	}
@@ -181,17 +181,6 @@ func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
 	return m.status.Flash(msg, false)
 }
 
-// pausedAtRequest are the flows paused at their request now.
-func (m *Model) pausedAtRequest() []string {
-	var ids []string
-	for id := range m.paused {
-		if f, _, _ := m.store.Peek(id); f != nil && f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseRequest {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // watchRepause remembers flows resumed at their request: a breakpoint for
 // both phases pauses them again at the response, and the status bar would
 // go on counting them paused after "resumed" with no word why.
@@ -243,15 +232,10 @@ func (m *Model) revert(f *flowstore.Flow) tea.Cmd {
 
 // replay sends the marked flows again, in the order they came, or else f.
 func (m *Model) replay(f *flowstore.Flow) tea.Cmd {
-	var ids []string
-	if len(m.marked) > 0 {
-		for _, s := range m.store.Summaries() {
-			if s.Marked() {
-				ids = append(ids, s.ID)
-			}
-		}
-	} else {
-		ids = []string{f.ID}
+	marked := m.flows.Counts().Marked > 0
+	ids := []string{f.ID}
+	if marked {
+		ids = idsOf(m.store.Summaries(), (*flowstore.Summary).Marked)
 	}
 	var errs []string
 	sent := 0
@@ -267,7 +251,7 @@ func (m *Model) replay(f *flowstore.Flow) tea.Cmd {
 		return m.status.Flash(strings.Join(errs, "; "), true)
 	case len(errs) > 0:
 		return m.status.Flash(fmt.Sprintf("replayed %d of %d flows; %s", sent, len(ids), strings.Join(errs, "; ")), true)
-	case len(m.marked) > 0:
+	case marked:
 		return m.status.Flash(fmt.Sprintf("replaying %d marked flow(s) in order (↻ in the list)", sent), false)
 	}
 	return m.status.Flash("replaying "+f.Request.Method+" "+f.Request.URL()+" as a new flow (↻ in the list)", false)
@@ -281,8 +265,8 @@ func (m *Model) duplicate(f *flowstore.Flow) tea.Cmd {
 		Request: f.Request.Clone(),
 		Timings: flowstore.Timings{Start: m.clock()},
 	})
-	m.list.Upsert(d)
-	m.countFlow(d.ID, d)
+	m.flows.Upsert(d)
+	m.list.Applied(nil)
 	m.list.SetFollow(false)
 	m.list.Select(d.ID)
 	var cmd tea.Cmd

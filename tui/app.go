@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime/metrics"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -13,6 +12,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/view"
 	"github.com/interceptor-tui/interceptor-tui/tui/eventlog"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowview"
@@ -36,9 +36,11 @@ const (
 )
 
 // Model is the root model: it owns focus, layout and routing, and turns
-// the components' intents into store reads and writes.
+// the components' intents into store reads and writes. What the list
+// shows, and the counters, it asks of the View (flows).
 type Model struct {
 	store  *flowstore.Store
+	flows  *view.View
 	log    *flowstore.EventLog
 	engine Engine
 	sub    *flowstore.Subscription
@@ -59,19 +61,8 @@ type Model struct {
 	focus, back   focus // back: where help returns to
 	width, height int
 
-	filter *filter.Filter
-	// A deep filter's answers for spooled flows, and the background pass
-	// that makes them (see deepfilter.go).
-	deep       *deepCache
-	deepGen    uint64
-	deepCancel context.CancelFunc
-	deepRead   *atomic.Int64
-	deepTotal  int
-	deepDirty  map[uint64]bool // flows spooled while a pass runs
-	paused     map[string]bool
-	marked     map[string]bool
-	logSeq     uint64 // newest event log entry seen
-	startup    []string
+	logSeq  uint64 // newest event log entry seen
+	startup []string
 
 	clip    Clipboard
 	ca      *CAInfo
@@ -82,9 +73,6 @@ type Model struct {
 	ticking bool      // a tick is armed
 
 	mem *statusbar.Memory // memory and spool use, sampled each tick; nil without a spool
-
-	selSum  *flowstore.Summary // the spooled flow selected() read back last,
-	selFlow *flowstore.Flow    // and what it read
 
 	kept     map[string][]byte // text of edits that did not parse, by editKey
 	answered map[string]bool   // flows answered with R: K may keep them
@@ -126,10 +114,9 @@ func New(opts Options) (*Model, error) {
 	}
 	m := &Model{
 		store: opts.Store, log: lg, engine: opts.Engine, keys: km, st: st,
-		list: flowlist.New(km.FlowList, st), view: flowview.New(km.FlowView, st),
+		view: flowview.New(km.FlowView, st),
 		elog: eventlog.New(km.EventLog, st), help: help.New(km.Help, st),
 		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st), rules: rules.New(km.Rules, st),
-		paused: map[string]bool{}, marked: map[string]bool{},
 		clip: opts.Clipboard, ca: opts.CA, browser: opts.Browser, clock: opts.Now, dir: opts.Dir,
 		kept: map[string][]byte{}, answered: map[string]bool{}, resumed: map[string]bool{},
 		creator: har.Creator{Name: "interceptor-tui", Version: opts.Version},
@@ -146,11 +133,10 @@ func New(opts Options) (*Model, error) {
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.sub = m.store.Subscribe() // before reading, so nothing falls between
-	m.filter = f
-	m.deep = &deepCache{}
+	m.flows = view.New(m.store, f)
+	m.list = flowlist.New(km.FlowList, st, m.flows)
 	m.prompt.AddHistory(tagFilter, opts.Filter)
 	m.list.SetEmptyText(m.emptyText())
-	m.list.SetFilter(m.matcher(), m.recount())
 	m.elog.SetEntries(lg.Entries())
 	m.sampleMemory()
 	if last, ok := lg.Last(); ok {
@@ -202,12 +188,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.ticking = false
 		m.sampleMemory()
 		var cmd tea.Cmd
-		if p := m.deepProgress(); p != "" {
-			cmd = m.status.Flash(p+" of "+statusbar.Thousands(m.deepTotal)+" older flows…", false)
+		if p := m.filtering(); p != "" {
+			_, total := m.flows.Progress()
+			cmd = m.status.Flash(p+" of "+statusbar.Thousands(total)+" older flows…", false)
 		}
 		return tea.Batch(cmd, m.armTick())
-	case deepDoneMsg:
-		return m.deepDone(msg)
+	case passDoneMsg:
+		return m.passDone(msg)
 	case tea.KeyMsg:
 		return m.keyIn(msg)
 	case tea.MouseMsg:
@@ -371,26 +358,13 @@ func (m *Model) now(cmd tea.Cmd) tea.Cmd {
 func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	var cmds []tea.Cmd
 	if msg.reset {
-		all := m.recount()
-		if cmd, ok := m.refilter(all); ok {
-			cmds = append(cmds, cmd)
+		if p := m.flows.Resync(m.ctx); p != nil {
+			cmds = append(cmds, m.filterPass(p))
 		} else {
-			m.list.Reset(all)
+			m.list.Rebuilt()
 		}
 	} else {
-		freshen(m.store, msg.events)
-		for _, ev := range msg.events {
-			switch {
-			case ev.Kind&flowstore.EventRemoved != 0:
-				m.forgetCount(ev.ID)
-			case ev.Summary != nil:
-				m.noteSpooled(ev) // spooled now, maybe changed since
-				m.countState(ev.ID, nil, ev.Summary)
-			default:
-				m.countState(ev.ID, ev.Flow, nil)
-			}
-		}
-		m.list.Apply(msg.events)
+		m.list.Applied(m.flows.Apply(msg.events))
 	}
 	if f := m.view.Flow(); f != nil {
 		// The view keeps the flow it shows; when that one is spooled it is
@@ -411,77 +385,6 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 	cmds = append(cmds, m.armTick())
 	cmds = append(cmds, waitForChanges(m.ctx, m.sub, m.log, msg.at))
 	return tea.Batch(cmds...)
-}
-
-// freshen brings each event up to the store's current state: its latest
-// snapshot in memory, or the summary it keeps of a spooled flow (Flow
-// then stays the older snapshot the event had, if any, which tells the list
-// which item the summary replaces). The events were drained on another
-// goroutine a moment ago; since then the UI may have written a newer
-// snapshot itself (a mark, a comment), and an older one must not undo it
-// on screen. Peek never reads the spool: this runs for every event.
-func freshen(s *flowstore.Store, evs []flowstore.Event) {
-	for i := range evs {
-		ev := &evs[i]
-		f, sum, ok := s.Peek(ev.ID)
-		switch {
-		case !ok:
-			// Gone: the event keeps what it had, which tells the list
-			// (by its sequence number) which item to drop.
-			ev.Kind |= flowstore.EventRemoved
-		case f != nil:
-			ev.Flow, ev.Summary = f, nil
-			ev.Kind &^= flowstore.EventRemoved
-		default:
-			ev.Summary = sum
-			ev.Kind &^= flowstore.EventRemoved
-		}
-	}
-}
-
-// count keeps the paused and marked sets current for a flow in the store.
-func (m *Model) count(id string, state flowstore.State, marked bool) {
-	m.forgetCount(id)
-	if state == flowstore.StatePaused {
-		m.paused[id] = true
-	}
-	if marked {
-		m.marked[id] = true
-	}
-}
-
-// countFlow counts a fresh snapshot; nil when the flow is gone.
-func (m *Model) countFlow(id string, f *flowstore.Flow) { m.countState(id, f, nil) }
-
-// countState counts a flow by its summary when spooled, else by its
-// snapshot; with neither, the flow is gone.
-func (m *Model) countState(id string, f *flowstore.Flow, sum *flowstore.Summary) {
-	switch {
-	case sum != nil:
-		m.count(id, sum.State, sum.Marked())
-	case f != nil:
-		m.count(id, f.State, f.Marked)
-	default:
-		m.forgetCount(id)
-	}
-}
-
-// forgetCount drops a flow that is gone from the counters.
-func (m *Model) forgetCount(id string) {
-	delete(m.paused, id)
-	delete(m.marked, id)
-}
-
-// recount rebuilds the counters from the store and returns the summaries
-// of its flows, for the list.
-func (m *Model) recount() []*flowstore.Summary {
-	all := m.store.Summaries()
-	clear(m.paused)
-	clear(m.marked)
-	for _, s := range all {
-		m.count(s.ID, s.State, s.Marked())
-	}
-	return all
 }
 
 // readLog shows new event log entries and flashes the newest error.
@@ -506,11 +409,12 @@ type tickMsg struct{}
 // armTick starts a one-second tick while flows are paused or a spool is
 // on, and none is armed; each tick re-arms it while either holds.
 func (m *Model) armTick() tea.Cmd {
-	spool := m.mem != nil || m.deepRead != nil // mem: sampled since New
-	if len(m.paused) == 0 && !spool {
+	_, filtering := m.flows.Progress()
+	paused := m.flows.Counts().Paused > 0
+	if !paused && m.mem == nil && filtering == 0 { // mem: sampled since New
 		return nil
 	}
-	if len(m.paused) > 0 {
+	if paused {
 		m.nowT = m.clock()
 		m.list.SetNow(m.nowT)
 		m.view.SetNow(m.nowT)

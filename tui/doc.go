@@ -15,9 +15,13 @@
 //
 // The TUI reads flows from a flowstore.Store through a coalesced
 // subscription (events.go): one wake-up per frame at most, however fast
-// flows arrive, and the proxy never waits on the UI. The list holds a
-// flowstore.Summary per flow, not the flow: a store with a spool moves old
-// flows to disk, and only the flow opened or acted on is read back whole. It drives the proxy
+// flows arrive, and the proxy never waits on the UI. What the list shows
+// is a flowstore/view.View: the filtered, ordered, counted window onto the
+// store, which knows the spool (a Summary per flow; only the flow opened
+// or acted on is read back whole), runs a deep filter's pass over spooled
+// flows, which the root runs off the UI goroutine, and keeps the paused
+// and marked counters. The root asks the View and routes; the list draws
+// it. It drives the proxy
 // through the small Engine interface declared here; it never imports the
 // proxy engine, goproxy or gopher-lua. Edits to a paused flow are written
 // to the store, where the engine takes them when the flow is resumed.

@@ -118,7 +118,7 @@ func TestStaleEventsDoNotUndoUIWrites(t *testing.T) {
 	evs, _ := sub.Drain() // drained: marked
 	m.updateFlow(f.ID, func(f *flowstore.Flow) { f.Marked = false })
 	m.Update(wakeMsg{events: evs, at: time.Now()})
-	if len(m.marked) != 0 || m.list.Selected().Marked() {
-		t.Fatalf("a stale event re-marked the flow: marked=%v", m.marked)
+	if m.flows.Counts().Marked != 0 || m.list.Selected().Marked() {
+		t.Fatalf("a stale event re-marked the flow: marked=%v", m.flows.Marked())
 	}
 }

@@ -29,7 +29,6 @@ func TestActionOnAnEvictedFlowSaysSo(t *testing.T) {
 		t.Fatalf("copy of a held flow: %q", got)
 	}
 	addFlows(s, 2000, 200, "y") // evicts the oldest 100
-	m.selSum = nil              // as after the next frame's lookup
 	if got := m.why(keys.ActCopy, m.selected()); !strings.Contains(got, "no longer held") {
 		t.Fatalf("copy of an evicted flow says %q", got)
 	}

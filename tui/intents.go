@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -61,13 +60,14 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 	case flowlist.MarkMsg:
 		m.updateFlow(msg.ID, func(f *flowstore.Flow) { f.Marked = msg.Marked })
 	case flowlist.ClearMarksMsg:
-		n := len(m.marked)
-		for id := range m.marked {
+		ids := m.flows.Marked()
+		for _, id := range ids {
 			m.updateFlow(id, func(f *flowstore.Flow) { f.Marked = false })
 		}
-		return m.status.Flash(fmt.Sprintf("cleared %d mark(s)", n), false), true
+		return m.status.Flash(fmt.Sprintf("cleared %d mark(s)", len(ids)), false), true
 	case flowlist.MarkedOnlyMsg:
-		m.list.SetMarkedOnly(msg.On, m.store.Summaries())
+		m.flows.SetMarkedOnly(msg.On)
+		m.list.Rebuilt()
 		m.list.SetEmptyText(m.emptyText())
 	case flowlist.CommentMsg:
 		f, found := m.store.Get(msg.ID)
@@ -81,11 +81,7 @@ func (m *Model) intent(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		m.prompt.Open(prompt.Spec{Tag: tagClear, Confirm: true,
 			Label: fmt.Sprintf("Clear all %d flows? Paused and unfinished ones stay.", m.store.Len())})
 	case flowlist.FilterMsg:
-		v := ""
-		if m.filter != nil {
-			v = m.filter.String()
-		}
-		m.prompt.Open(prompt.Spec{Tag: tagFilter, Label: "filter: ", Value: v, History: true,
+		m.prompt.Open(prompt.Spec{Tag: tagFilter, Label: "filter: ", Value: m.flows.Filter().String(), History: true,
 			Validate: validateFilter, Placeholder: "~d example.com & ~m POST   (empty: all flows)"})
 	case flowlist.QuitMsg:
 		// q is "back" everywhere else: one too many must not end the
@@ -158,8 +154,8 @@ func (m *Model) deleteFlow(id string) tea.Cmd {
 		return m.status.Flash("this flow is still in flight: d deletes it once it is done", true)
 	}
 	m.store.Delete(id)
-	m.list.Remove(id)
-	m.forgetCount(id)
+	m.flows.Remove(id)
+	m.list.Applied(nil)
 	what := "flow"
 	if f.State == flowstore.StateDraft {
 		what = "draft"
@@ -184,8 +180,8 @@ func (m *Model) updateFlow(id string, fn func(*flowstore.Flow)) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	m.list.Upsert(f)
-	m.countFlow(id, f)
+	m.flows.Upsert(f)
+	m.list.Applied(nil)
 	if v := m.view.Flow(); v != nil && v.ID == id {
 		return m.view.SetFlow(f)
 	}
@@ -210,7 +206,8 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 	case msg.Tag == tagClear:
 		kept := m.store.Clear()
 		m.view.Close()
-		m.list.Reset(m.recount())
+		m.flows.Rebuild()
+		m.list.Rebuilt()
 		if kept > 0 {
 			return m.status.Flash(fmt.Sprintf("cleared; %d paused or unfinished flow(s) kept", kept), false)
 		}
@@ -229,86 +226,20 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 	return nil
 }
 
-func validateFilter(s string) *prompt.Problem {
-	_, err := filter.Parse(s)
-	if err == nil {
-		return nil
-	}
-	var pe *filter.ParseError
-	if errors.As(err, &pe) {
-		return &prompt.Problem{Pos: pe.Pos, Msg: pe.Msg}
-	}
-	return &prompt.Problem{Pos: -1, Msg: err.Error()}
-}
-
-// matcher is the list's filter over summaries, nil for none. A flow in
-// memory is matched whole. A spooled one is matched on what its summary
-// keeps when the filter looks at nothing else, and else read back from the
-// spool: right, but slow over a large spool.
-func (m *Model) matcher() func(*flowstore.Summary) bool {
-	if m.filter.Empty() {
-		return nil
-	}
-	flt, store := m.filter, m.store
-	shallow, deep := flt.Shallow(), m.deep
-	return func(s *flowstore.Summary) bool {
-		switch {
-		case s.Flow != nil:
-			return flt.Match(s.Flow)
-		case !readsSpool(shallow, s):
-			return flt.Match(s.Lite())
-		}
-		if match, ok := deep.get(s.Seq); ok {
-			return match
-		}
-		f, ok := store.Get(s.ID)
-		match := ok && flt.Match(f)
-		if deep != nil {
-			deep.put(s.Seq, match)
-		}
-		return match
-	}
-}
-
-// recountOne counts one flow again as the store has it now, without
-// reading the spool.
-func (m *Model) recountOne(id string) {
-	f, sum, _ := m.store.Peek(id)
-	m.countState(id, f, sum)
-}
-
 // selected is the whole flow under the list's cursor, nil when there is
-// none. The hint line asks for it every frame, so a spooled one is read
-// back once per selection and kept while it stays selected.
-func (m *Model) selected() *flowstore.Flow {
-	s := m.list.Selected()
-	switch {
-	case s == nil:
-		return nil
-	case s.Flow != nil:
-		return s.Flow
-	case m.selSum != s:
-		m.selSum, m.selFlow = s, nil
-		if f, ok := m.store.Get(s.ID); ok {
-			m.selFlow = f
-		}
-	}
-	return m.selFlow
-}
+// none.
+func (m *Model) selected() *flowstore.Flow { return m.flows.Flow(m.list.Selected()) }
 
 // requestQuit quits at once unless something would be lost or always is
 // set, and asks then: with flows paused, whether to resume them all or kill
 // them all.
 func (m *Model) requestQuit(always bool) tea.Cmd {
-	// The last wake-up may be a frame old: ask the store.
-	for id := range m.paused {
-		m.recountOne(id)
-	}
+	paused := len(m.flows.Paused()) // the last wake-up may be a frame old
 	var lost []string
-	if n := len(m.marked); n > 0 {
+	if n := m.flows.Counts().Marked; n > 0 {
 		lost = append(lost, fmt.Sprintf("%d marked flow(s) will be lost", n))
 	}
-	if n := len(m.paused); n > 0 && m.engine != nil {
+	if n := paused; n > 0 && m.engine != nil {
 		label := fmt.Sprintf("Quit? %d paused flow(s) wait", n)
 		if len(lost) > 0 {
 			label += "; " + strings.Join(lost, ", ")
@@ -373,8 +304,9 @@ func filterHelp() help.Section {
 }
 
 func (m *Model) info() statusbar.Info {
-	i := statusbar.Info{Shown: m.list.Len(), Total: m.store.Len(), MarkedOnly: m.list.MarkedOnly(),
-		Paused: len(m.paused), Marked: len(m.marked), Follow: m.list.Following()}
+	c := m.flows.Counts()
+	i := statusbar.Info{Shown: c.Shown, Total: c.Total, MarkedOnly: m.flows.MarkedOnly(),
+		Paused: c.Paused, Marked: c.Marked, Follow: m.list.Following()}
 	if m.engine != nil {
 		i.ListenAddr = m.engine.ListenAddr()
 		for _, b := range m.engine.Breakpoints() {
@@ -397,16 +329,10 @@ func (m *Model) info() statusbar.Info {
 		}
 	}
 	if !m.nowT.IsZero() {
-		for id := range m.paused {
-			if f, _, _ := m.store.Peek(id); f != nil && !f.Since.IsZero() {
-				i.PausedFor = max(i.PausedFor, m.nowT.Sub(f.Since))
-			}
-		}
+		i.PausedFor = m.flows.LongestPause(m.nowT)
 	}
-	if m.filter != nil {
-		i.Filter = m.filter.String()
-	}
-	o, rev := m.list.Order()
+	i.Filter = m.flows.Filter().String()
+	o, rev := m.flows.Order()
 	i.Order, i.Reverse = o.String(), rev
 	i.Memory = m.mem
 	return i
@@ -451,9 +377,9 @@ func (m *Model) hints() []key.Binding {
 
 func (m *Model) emptyText() string {
 	switch {
-	case m.list.MarkedOnly():
+	case m.flows.MarkedOnly():
 		return "No marked flows. M shows all again."
-	case m.matcher() != nil:
+	case !m.flows.Filter().Empty():
 		return "No flow matches the filter. f changes it."
 	case m.engine != nil && m.engine.ListenAddr() != "":
 		return "No flows yet. Point a client at the proxy: " + m.engine.ListenAddr()

@@ -21,13 +21,7 @@ type resumedDoneMsg struct{ left int }
 // finished, or after the bounded wait: quitting at once would stop the
 // proxy under them, and their clients would get nothing.
 func (m *Model) resumeAndQuit() tea.Cmd {
-	for id := range m.paused {
-		m.recountOne(id)
-	}
-	ids := make([]string, 0, len(m.paused))
-	for id := range m.paused {
-		ids = append(ids, id)
-	}
+	ids := m.flows.Paused()
 	// A breakpoint on both phases would pause a resumed flow again at its
 	// response, and the exit would kill it there: breakpoints go off first.
 	m.engine.SetIntercepting(false)

@@ -286,10 +286,11 @@ func (m *Model) saveBody(id string, request bool) tea.Cmd {
 // askSave asks which flows w saves.
 func (m *Model) askSave(f *flowstore.Flow) tea.Cmd {
 	cs := []prompt.Choice{{Key: "a", Label: fmt.Sprintf("all (%d)", m.store.Len())}}
-	if n := m.list.Len(); n != m.store.Len() {
-		cs = append(cs, prompt.Choice{Key: "s", Label: fmt.Sprintf("shown (%d)", n)})
+	c := m.flows.Counts()
+	if c.Shown != c.Total {
+		cs = append(cs, prompt.Choice{Key: "s", Label: fmt.Sprintf("shown (%d)", c.Shown)})
 	}
-	if n := len(m.marked); n > 0 {
+	if n := c.Marked; n > 0 {
 		cs = append(cs, prompt.Choice{Key: "m", Label: fmt.Sprintf("marked (%d)", n)})
 	}
 	id := ""
@@ -310,11 +311,11 @@ func (m *Model) saveFlows(id, choice string) tea.Cmd {
 	case "a":
 		ids = idsOf(m.store.Summaries(), nil)
 	case "s":
-		if p := m.deepProgress(); p != "" {
+		if p := m.filtering(); p != "" {
 			// The rows are the previous filter's until the pass ends.
 			return m.status.Flash("the new filter is still being applied ("+p+"): save the shown flows once it is done", true)
 		}
-		ids = idsOf(m.list.Flows(), nil)
+		ids = idsOf(m.flows.Flows(), nil)
 	case "m":
 		ids = idsOf(m.store.Summaries(), (*flowstore.Summary).Marked)
 	case "t":

@@ -2,7 +2,6 @@ package flowlist_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,8 +37,7 @@ func colour(b *testing.B) *theme.Styles {
 
 func BenchmarkView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
-	m := newList(200, 60)
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 200, 60)
 	m, _ = press(m, "G")
 	colour(b)
 	b.ResetTimer()
@@ -50,8 +48,7 @@ func BenchmarkView100k(b *testing.B) {
 
 func BenchmarkKeyAndView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
-	m := newList(200, 60)
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 200, 60)
 	colour(b)
 	down, up := tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyUp}
 	i := 0
@@ -67,45 +64,12 @@ func BenchmarkKeyAndView100k(b *testing.B) {
 	}
 }
 
-func BenchmarkFilterFunc100k(b *testing.B) {
-	s := bigStore(b, 100_000)
-	all := s.Summaries()
-	m := newList(200, 60)
-	match := func(f *flowstore.Summary) bool { return strings.Contains(f.Host, "api7") }
-	b.ResetTimer()
-	for b.Loop() {
-		m.SetFilter(match, all)
-	}
-}
-
 func BenchmarkReorder100k(b *testing.B) {
 	s := bigStore(b, 100_000)
-	m := newList(200, 60)
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 200, 60)
 	b.ResetTimer()
 	for b.Loop() {
 		m, _ = press(m, "o")
-	}
-}
-
-// BenchmarkApplyBatch is one coalesced drain under 2 000 flows/s: about 66
-// new flows and 66 updated ones per 33 ms frame, over 100 000 shown flows.
-func BenchmarkApplyBatch(b *testing.B) {
-	s := bigStore(b, 100_000)
-	sub := s.Subscribe()
-	m := newList(200, 60)
-	m.Reset(s.Summaries())
-	all := s.Summaries()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		for j := range 66 {
-			s.Add(flowtest.New(flowtest.NoResponse()))
-			s.Update(all[(i*66+j)%len(all)].ID, func(f *flowstore.Flow) { f.Comment = "x" })
-		}
-		evs, _ := sub.Drain()
-		b.StartTimer()
-		m.Apply(evs)
 	}
 }
 
@@ -113,8 +77,7 @@ func BenchmarkApplyBatch(b *testing.B) {
 // so none comes from the row cache.
 func BenchmarkPageAndView100k(b *testing.B) {
 	s := bigStore(b, 100_000)
-	m := newList(200, 60)
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 200, 60)
 	colour(b)
 	pg := tea.KeyMsg{Type: tea.KeyPgDown}
 	for b.Loop() {

@@ -10,15 +10,24 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/view"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 )
 
-func newList(w, h int) flowlist.Model {
-	m := flowlist.New(keys.Default().FlowList, st)
+// newList is a list over a View of s (of an empty store when s is nil).
+func newList(s *flowstore.Store, w, h int) (flowlist.Model, *view.View) {
+	if s == nil {
+		s = flowstore.NewStore(0)
+	}
+	v := view.New(s, nil)
+	m := flowlist.New(keys.Default().FlowList, st, v)
 	m.SetSize(w, h)
-	return m
+	return m, v
 }
+
+// apply folds drained events into the View and the list, as the root does.
+func apply(m *flowlist.Model, v *view.View, evs []flowstore.Event) { m.Applied(v.Apply(evs)) }
 
 // fill adds n flows with paths /0, /1, ... to a store.
 func fill(s *flowstore.Store, n int, opts ...flowtest.Option) []*flowstore.Flow {
@@ -31,9 +40,9 @@ func fill(s *flowstore.Store, n int, opts ...flowtest.Option) []*flowstore.Flow 
 	return fs
 }
 
-func paths(m flowlist.Model) string {
+func paths(v *view.View) string {
 	var out []string
-	for _, f := range m.Flows() {
+	for _, f := range v.Flows() {
 		out = append(out, f.Path)
 	}
 	return strings.Join(out, " ")
@@ -63,41 +72,14 @@ func press(m flowlist.Model, ks ...string) (flowlist.Model, []tea.Msg) {
 	return m, msgs
 }
 
-func TestApplyIncremental(t *testing.T) {
-	s := flowstore.NewStore(0)
-	sub := s.Subscribe()
-	m := newList(80, 10)
-	m.SetFilter(func(f *flowstore.Summary) bool { return !strings.HasSuffix(f.Path, "3") }, nil)
-
-	fs := fill(s, 5)
-	evs, _ := sub.Drain()
-	m.Apply(evs)
-	if got := paths(m); got != "/0 /1 /2 /4" {
-		t.Fatalf("after add: %q", got)
-	}
-	// An update that makes a flow stop matching drops it; one that makes
-	// another match adds it in order.
-	s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Request.Path = "/13" })
-	s.Update(fs[3].ID, func(f *flowstore.Flow) { f.Request.Path = "/3x" })
-	s.Delete(fs[4].ID)
-	evs, _ = sub.Drain()
-	m.Apply(evs)
-	if got := paths(m); got != "/0 /2 /3x" {
-		t.Fatalf("after update/delete: %q", got)
-	}
-	if m.Len() != 3 {
-		t.Fatalf("Len = %d", m.Len())
-	}
-}
-
 func TestApplyKeepsOrderAndSelection(t *testing.T) {
 	s := flowstore.NewStore(0)
 	sub := s.Subscribe()
-	m := newList(80, 10)
-	m.SetOrder(flowlist.OrderStatus, false)
+	m, v := newList(s, 80, 10)
+	m.SetOrder(view.OrderStatus, false)
 	fs := fill(s, 4)
 	evs, _ := sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	m, _ = press(m, "j", "j") // select /2
 	if m.Selected().Path != "/2" {
 		t.Fatalf("selected %q", m.Selected().Path)
@@ -105,8 +87,8 @@ func TestApplyKeepsOrderAndSelection(t *testing.T) {
 	s.Update(fs[0].ID, func(f *flowstore.Flow) { f.Response.Status = 500 })
 	s.Update(fs[3].ID, func(f *flowstore.Flow) { f.Response.Status = 100 })
 	evs, _ = sub.Drain()
-	m.Apply(evs)
-	if got := paths(m); got != "/3 /1 /2 /0" {
+	apply(&m, v, evs)
+	if got := paths(v); got != "/3 /1 /2 /0" {
 		t.Fatalf("by status: %q", got)
 	}
 	if m.Selected().Path != "/2" {
@@ -114,7 +96,7 @@ func TestApplyKeepsOrderAndSelection(t *testing.T) {
 	}
 	// Reverse keeps the selection too.
 	m, _ = press(m, "v")
-	if got := paths(m); got != "/0 /2 /1 /3" {
+	if got := paths(v); got != "/0 /2 /1 /3" {
 		t.Fatalf("reversed: %q", got)
 	}
 	if m.Selected().Path != "/2" {
@@ -125,22 +107,22 @@ func TestApplyKeepsOrderAndSelection(t *testing.T) {
 func TestManyEventsAtOnce(t *testing.T) {
 	s := flowstore.NewStore(0)
 	sub := s.Subscribe()
-	m := newList(80, 10)
-	for _, o := range []flowlist.Order{flowlist.OrderTime, flowlist.OrderURL} {
+	m, v := newList(s, 80, 10)
+	for _, o := range []view.Order{view.OrderTime, view.OrderURL} {
 		m.SetOrder(o, false)
 		fs := fill(s, 300)
 		evs, _ := sub.Drain()
-		m.Apply(evs)
+		apply(&m, v, evs)
 		more := fill(s, 100) // merged into the middle in URL order
 		evs, _ = sub.Drain()
-		m.Apply(evs)
-		shown := m.Flows()
+		apply(&m, v, evs)
+		shown := v.Flows()
 		for i := 1; i < len(shown); i++ {
 			a, b := shown[i-1], shown[i]
-			if o == flowlist.OrderURL && a.Host+" "+a.Path > b.Host+" "+b.Path {
+			if o == view.OrderURL && a.Host+" "+a.Path > b.Host+" "+b.Path {
 				t.Fatalf("not in URL order at %d: %s%s > %s%s", i, a.Host, a.Path, b.Host, b.Path)
 			}
-			if o == flowlist.OrderTime && shown[i-1].Seq > shown[i].Seq {
+			if o == view.OrderTime && shown[i-1].Seq > shown[i].Seq {
 				t.Fatalf("not in time order at %d", i)
 			}
 		}
@@ -153,9 +135,9 @@ func TestManyEventsAtOnce(t *testing.T) {
 		}
 		s.Delete(ids...)
 		evs, _ = sub.Drain()
-		m.Apply(evs)
-		if m.Len() != 100 {
-			t.Fatalf("%v: Len = %d, want 100", o, m.Len())
+		apply(&m, v, evs)
+		if v.Len() != 100 {
+			t.Fatalf("%v: Len = %d, want 100", o, v.Len())
 		}
 		s.Delete(func() (ids []string) {
 			for _, f := range fs[200:] {
@@ -164,9 +146,9 @@ func TestManyEventsAtOnce(t *testing.T) {
 			return
 		}()...)
 		evs, _ = sub.Drain()
-		m.Apply(evs)
-		if m.Len() != 0 || m.Selected() != nil {
-			t.Fatalf("%v: Len = %d after deleting all", o, m.Len())
+		apply(&m, v, evs)
+		if v.Len() != 0 || m.Selected() != nil {
+			t.Fatalf("%v: Len = %d after deleting all", o, v.Len())
 		}
 	}
 }
@@ -174,17 +156,17 @@ func TestManyEventsAtOnce(t *testing.T) {
 func TestFollow(t *testing.T) {
 	s := flowstore.NewStore(0)
 	sub := s.Subscribe()
-	m := newList(80, 5) // 4 rows
+	m, v := newList(s, 80, 5) // 4 rows
 	fill(s, 3)
 	evs, _ := sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	m, _ = press(m, "F")
 	if !m.Following() || m.Selected().Path != "/2" {
 		t.Fatalf("follow on: %v, selected %q", m.Following(), m.Selected().Path)
 	}
 	fill(s, 10)
 	evs, _ = sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	if m.Selected().Path != "/9" {
 		t.Fatalf("following: selected %q", m.Selected().Path)
 	}
@@ -195,7 +177,7 @@ func TestFollow(t *testing.T) {
 	m, _ = press(m, "k")
 	fill(s, 1)
 	evs, _ = sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	if m.Following() || m.Selected().Path != "/8" {
 		t.Fatalf("after k: follow=%v selected %q", m.Following(), m.Selected().Path)
 	}
@@ -203,9 +185,8 @@ func TestFollow(t *testing.T) {
 
 func TestIntents(t *testing.T) {
 	s := flowstore.NewStore(0)
-	m := newList(80, 10)
 	fs := fill(s, 2, flowtest.Comment("hi"))
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 80, 10)
 	m, msgs := press(m, "j", "enter", "m", ";", "d", "M", "U", "z", "f", "q")
 	want := []tea.Msg{
 		flowlist.OpenMsg{ID: fs[1].ID}, flowlist.MarkMsg{ID: fs[1].ID, Marked: true},
@@ -217,7 +198,7 @@ func TestIntents(t *testing.T) {
 		t.Errorf("intents:\n got %v\nwant %v", msgs, want)
 	}
 	// Nothing to open in an empty list.
-	e := newList(80, 10)
+	e, _ := newList(nil, 80, 10)
 	if _, msgs := press(e, "enter", "m", "d"); len(msgs) != 0 {
 		t.Errorf("empty list emitted %v", msgs)
 	}
@@ -227,10 +208,10 @@ func TestIntents(t *testing.T) {
 }
 
 func TestOrderCycle(t *testing.T) {
-	m := newList(80, 10)
+	m, v := newList(nil, 80, 10)
 	var got []string
 	for range 7 {
-		o, _ := m.Order()
+		o, _ := v.Order()
 		got = append(got, o.String())
 		m, _ = press(m, "o")
 	}
@@ -241,9 +222,8 @@ func TestOrderCycle(t *testing.T) {
 
 func TestMouse(t *testing.T) {
 	s := flowstore.NewStore(0)
-	m := newList(80, 10)
 	fs := fill(s, 20)
-	m.Reset(s.Summaries())
+	m, _ := newList(s, 80, 10)
 	m, _ = m.Update(tea.MouseMsg{X: 5, Y: 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
 	if m.Selected().ID != fs[2].ID {
 		t.Fatalf("click selected %q", m.Selected().Path)
@@ -279,14 +259,13 @@ func TestView(t *testing.T) {
 	s.AddAll(fs)
 	for _, w := range []int{80, 120} {
 		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			m := newList(w, 8)
-			m.Reset(s.Summaries())
+			m, _ := newList(s, w, 8)
 			m, _ = press(m, "j")
 			golden.RequireEqual(t, []byte(m.View()))
 		})
 	}
 	t.Run("empty", func(t *testing.T) {
-		m := newList(60, 3)
+		m, _ := newList(nil, 60, 3)
 		m.SetEmptyText("No flows yet.")
 		golden.RequireEqual(t, []byte(m.View()))
 	})
@@ -295,14 +274,14 @@ func TestView(t *testing.T) {
 func TestRowCacheFollowsSnapshotsAndWidth(t *testing.T) {
 	s := flowstore.NewStore(0)
 	sub := s.Subscribe()
-	m := newList(80, 5)
+	m, v := newList(s, 80, 5)
 	fs := fill(s, 3)
 	evs, _ := sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	before := m.View()
 	s.Update(fs[2].ID, func(f *flowstore.Flow) { f.Response.Status = 503 })
 	evs, _ = sub.Drain()
-	m.Apply(evs)
+	apply(&m, v, evs)
 	after := m.View()
 	if before == after || !strings.Contains(after, "503") {
 		t.Fatalf("an updated flow kept its old row:\n%s", after)
@@ -314,14 +293,15 @@ func TestRowCacheFollowsSnapshotsAndWidth(t *testing.T) {
 }
 
 func TestFlowActions(t *testing.T) {
-	m := newList(100, 10)
+	s := flowstore.NewStore(0)
+	m, v := newList(s, 100, 10)
 	_, msgs := press(m, "A", "w")
 	if len(msgs) != 2 || msgs[0] != (flowlist.FlowActionMsg{Action: keys.ActResumeAll}) || msgs[1] != (flowlist.FlowActionMsg{Action: keys.ActSave}) {
 		t.Fatalf("on an empty list: %#v", msgs)
 	}
-	s := flowstore.NewStore(0)
 	fs := fill(s, 3)
-	m.Reset(s.Summaries())
+	v.Rebuild()
+	m.Rebuilt()
 	for k, act := range map[string]string{"a": keys.ActResume, "X": keys.ActKill, "R": keys.ActRespond, "e": keys.ActEdit,
 		"c": keys.ActQuickEdit, "V": keys.ActRevert, "K": keys.ActKeep, "r": keys.ActReplay, "D": keys.ActDuplicate,
 		"y": keys.ActCopy, "x": keys.ActExport, "b": keys.ActSaveBody} {
@@ -358,7 +338,7 @@ func waitSpooled(t *testing.T, s *flowstore.Store, n int) {
 
 // applyUntilQuiet folds the store's events into m until the spiller has
 // been idle for a while: no event, and the spool has not grown.
-func applyUntilQuiet(t *testing.T, m *flowlist.Model, s *flowstore.Store, sub *flowstore.Subscription) {
+func applyUntilQuiet(t *testing.T, m *flowlist.Model, v *view.View, s *flowstore.Store, sub *flowstore.Subscription) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	last := s.Stats()
@@ -368,7 +348,7 @@ func applyUntilQuiet(t *testing.T, m *flowlist.Model, s *flowstore.Store, sub *f
 		}
 		time.Sleep(20 * time.Millisecond)
 		evs, _ := sub.Drain()
-		m.Apply(evs)
+		apply(m, v, evs)
 		st := s.Stats()
 		if len(evs) == 0 && st == last {
 			quiet++
@@ -386,19 +366,19 @@ func TestSpilledFlowsLetGoOfTheirSnapshots(t *testing.T) {
 			s := spoolStore(t)
 			sub := s.Subscribe()
 			defer sub.Close()
-			m := newList(80, 10)
+			m, v := newList(s, 80, 10)
 			fill(s, 600, flowtest.RespBody("text/plain", body))
 			if early { // added events, with snapshots the spiller then takes
 				evs, _ := sub.Drain()
-				m.Apply(evs)
+				apply(&m, v, evs)
 			}
 			waitSpooled(t, s, 1)
-			applyUntilQuiet(t, &m, s, sub)
-			if m.Len() != 600 {
-				t.Fatalf("Len = %d", m.Len())
+			applyUntilQuiet(t, &m, v, s, sub)
+			if v.Len() != 600 {
+				t.Fatalf("Len = %d", v.Len())
 			}
 			spilled := 0
-			for _, sum := range m.Flows() {
+			for _, sum := range v.Flows() {
 				f, kept, _ := s.Peek(sum.ID)
 				switch {
 				case f == nil && sum != kept:
@@ -421,52 +401,5 @@ func TestSpilledFlowsLetGoOfTheirSnapshots(t *testing.T) {
 				t.Fatalf("the spooled flow is not drawn:\n%s", m.View())
 			}
 		})
-	}
-}
-
-// TestSpilledEventReplacesTheItem: an event with a Summary swaps it in for
-// the item that pointed at the flow's snapshot, whatever older snapshot the
-// event still carries, and keeps the row and the selection.
-func TestSpilledEventReplacesTheItem(t *testing.T) {
-	s := flowstore.NewStore(0)
-	fs := fill(s, 3)
-	m := newList(80, 10)
-	m.Reset(s.Summaries())
-	m, _ = press(m, "j")
-	before := m.View()
-	kept := flowstore.Summarize(fs[1])
-	kept.Flow = nil // what the store keeps of a spooled flow
-	m.Apply([]flowstore.Event{{ID: fs[1].ID, Kind: flowstore.EventAdded | flowstore.EventSpilled, Flow: fs[1], Summary: kept}})
-	if got := m.Flows()[1]; got != kept || got.Flow != nil {
-		t.Fatalf("item after the spill: %+v", got)
-	}
-	if m.Selected() != kept {
-		t.Fatalf("the selection did not follow the spill: %+v", m.Selected())
-	}
-	if after := m.View(); after != before {
-		t.Fatalf("the row changed:\n%s\n---\n%s", before, after)
-	}
-	// Read back and changed, the flow is in memory again.
-	g, _ := s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Comment = "back" })
-	m.Apply([]flowstore.Event{{ID: g.ID, Kind: flowstore.EventUpdated, Flow: g}})
-	if got := m.Flows()[1]; got.Flow != g {
-		t.Fatalf("item after the update: %+v", got)
-	}
-}
-
-func TestSameSnapshotKeepsItsSummary(t *testing.T) {
-	s := flowstore.NewStore(0)
-	fs := fill(s, 2)
-	m := newList(80, 10)
-	m.Reset(s.Summaries())
-	held := m.Flows()[1]
-	m.Upsert(fs[1])
-	if m.Flows()[1] != held {
-		t.Fatal("the same snapshot was summarised again")
-	}
-	g, _ := s.Update(fs[1].ID, func(f *flowstore.Flow) { f.Marked = true })
-	m.Upsert(g)
-	if got := m.Flows()[1]; got == held || got.Flow != g || !got.Marked() {
-		t.Fatalf("a new snapshot kept the old summary: %+v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/view"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
 
@@ -117,7 +118,11 @@ func Row(f *flowstore.Summary, l Layout, st *theme.Styles, selected bool, now ti
 	status, sstyle := StatusCell(f, st)
 	cell(status, l.Status, true, &sstyle)
 	cell(TypeCell(f, l.Type), l.Type, false, &st.Muted)
-	cell(Size(f.Size), l.Size, true, nil)
+	size := "" // no response yet
+	if f.HasResponse() {
+		size = flowstore.FormatSize(f.Size)
+	}
+	cell(size, l.Size, true, nil)
 	if f.State == flowstore.StatePaused {
 		cell(PausedCell(f, now), l.Dur, true, &st.Paused)
 	} else {
@@ -164,19 +169,19 @@ func flagGlyphs(f *flowstore.Summary) (mark, kind string) {
 }
 
 // Header renders the column titles; the ordered column carries ▲ or ▼.
-func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
+func Header(l Layout, order view.Order, reverse bool, st *theme.Styles) string {
 	var b strings.Builder
 	b.WriteString("   ")
 	arrow := "▲"
 	if reverse {
 		arrow = "▼"
 	}
-	title := func(name string, o Order, w int, right bool) {
+	title := func(name string, o view.Order, w int, right bool) {
 		if w <= 0 {
 			return
 		}
 		sep := " "
-		if o == order && o != OrderNone {
+		if o == order && o != view.OrderNone {
 			switch {
 			case len(name) >= w:
 				sep = arrow // in the space before: the label stays whole
@@ -189,14 +194,14 @@ func Header(l Layout, order Order, reverse bool, st *theme.Styles) string {
 		b.WriteString(sep)
 		b.WriteString(fit(name, w, right))
 	}
-	title("TIME", OrderTime, l.Time, false)
-	title("METHOD", OrderMethod, l.Method, false)
-	title("HOST", OrderURL, l.Host, false)
-	title("PATH", OrderNone, l.Path, false)
-	title("CODE", OrderStatus, l.Status, true)
-	title("TYPE", OrderNone, l.Type, false)
-	title("SIZE", OrderSize, l.Size, true)
-	title("DUR", OrderDuration, l.Dur, true)
+	title("TIME", view.OrderTime, l.Time, false)
+	title("METHOD", view.OrderMethod, l.Method, false)
+	title("HOST", view.OrderURL, l.Host, false)
+	title("PATH", view.OrderNone, l.Path, false)
+	title("CODE", view.OrderStatus, l.Status, true)
+	title("TYPE", view.OrderNone, l.Type, false)
+	title("SIZE", view.OrderSize, l.Size, true)
+	title("DUR", view.OrderDuration, l.Dur, true)
 	return st.Header.Render(fit(b.String(), l.Width, false))
 }
 
@@ -323,27 +328,6 @@ func Duration(d time.Duration) string {
 		return strconv.Itoa(int(d/time.Minute)) + "m"
 	}
 	return strconv.Itoa(int(d/time.Hour)) + "h"
-}
-
-// Size formats a byte count in at most 5 cells: 512B, 1.5k, 120k, 3.2M.
-func Size(n int64) string {
-	const k, m, g = 1 << 10, 1 << 20, 1 << 30
-	f := func(v float64, unit string) string { return strconv.FormatFloat(v, 'f', 1, 64) + unit }
-	switch {
-	case n < 0:
-		return ""
-	case n < k:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 10*k:
-		return f(float64(n)/k, "k")
-	case n < m:
-		return strconv.FormatInt(n/k, 10) + "k"
-	case n < 10*m:
-		return f(float64(n)/m, "M")
-	case n < g:
-		return strconv.FormatInt(n/m, 10) + "M"
-	}
-	return f(float64(n)/g, "G")
 }
 
 // Middle shortens s to w cells by cutting out its middle: the start of a

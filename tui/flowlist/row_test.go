@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/view"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 	"github.com/muesli/termenv"
@@ -106,7 +107,7 @@ func TestLayoutFitsEveryWidth(t *testing.T) {
 		if n := ansi.StringWidth(got); n != w {
 			t.Fatalf("width %d: row is %d cells: %q", w, n, got)
 		}
-		if h := flowlist.Header(flowlist.NewLayout(w), flowlist.OrderTime, false, st); ansi.StringWidth(h) > w {
+		if h := flowlist.Header(flowlist.NewLayout(w), view.OrderTime, false, st); ansi.StringWidth(h) > w {
 			t.Fatalf("width %d: header is %d cells: %q", w, ansi.StringWidth(h), h)
 		}
 	}
@@ -137,8 +138,8 @@ func TestMiddle(t *testing.T) {
 func TestSizeAndDuration(t *testing.T) {
 	sizes := map[int64]string{0: "0B", 512: "512B", 1536: "1.5k", 120 << 10: "120k", 3 << 20: "3.0M", 100 << 20: "100M", 3 << 30: "3.0G"}
 	for n, want := range sizes {
-		if got := flowlist.Size(n); got != want {
-			t.Errorf("Size(%d) = %q, want %q", n, got, want)
+		if got := flowstore.FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q (the list's size column)", n, got, want)
 		}
 	}
 	durs := map[time.Duration]string{
@@ -186,17 +187,17 @@ func TestHeaderArrowKeepsLabels(t *testing.T) {
 	for _, w := range []int{50, 80, 120} {
 		l := flowlist.NewLayout(w)
 		for _, tc := range []struct {
-			o     flowlist.Order
+			o     view.Order
 			label string
-		}{{flowlist.OrderTime, "TIME"}, {flowlist.OrderMethod, "METHOD"}, {flowlist.OrderURL, "HOST"},
-			{flowlist.OrderStatus, "CODE"}, {flowlist.OrderSize, "SIZE"}, {flowlist.OrderDuration, "DUR"}} {
+		}{{view.OrderTime, "TIME"}, {view.OrderMethod, "METHOD"}, {view.OrderURL, "HOST"},
+			{view.OrderStatus, "CODE"}, {view.OrderSize, "SIZE"}, {view.OrderDuration, "DUR"}} {
 			for _, rev := range []bool{false, true} {
 				h := flowlist.Header(l, tc.o, rev, st)
 				arrow := "▲"
 				if rev {
 					arrow = "▼"
 				}
-				if hidden := (w < 72 && tc.o == flowlist.OrderTime) || (w < 60 && tc.o == flowlist.OrderDuration); hidden {
+				if hidden := (w < 72 && tc.o == view.OrderTime) || (w < 60 && tc.o == view.OrderDuration); hidden {
 					continue // a column narrow screens leave out; the status line names the order
 				}
 				if strings.Count(h, arrow) != 1 {

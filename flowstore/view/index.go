@@ -1,4 +1,4 @@
-package flowlist
+package view
 
 import "github.com/interceptor-tui/interceptor-tui/flowstore"
 

@@ -1,4 +1,4 @@
-package flowlist
+package view
 
 import (
 	"testing"
