@@ -20,6 +20,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 	"github.com/interceptor-tui/interceptor-tui/tui/rules"
+	"github.com/interceptor-tui/interceptor-tui/tui/share"
 	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
@@ -77,7 +78,7 @@ type Model struct {
 	kept     map[string][]byte // text of edits that did not parse, by editKey
 	answered map[string]bool   // flows answered with R: K may keep them
 	resumed  map[string]bool   // flows resumed at their request, until done or paused again
-	job      *writeJob         // what the file prompt writes
+	job      *share.Job        // what the file prompt writes
 	creator  har.Creator       // us, in HAR files
 	mouse    bool              // the program reports the mouse (Run)
 

@@ -45,12 +45,12 @@ func TestSaveCountsTheFlowsWritten(t *testing.T) {
 	}
 	m.saveFlows("", "a")
 	j := m.job
-	if j == nil || j.chosen != 5 {
+	if j == nil || j.Chosen() != 5 {
 		t.Fatalf("job %+v", j)
 	}
 	s.Delete(fs[1].ID, fs[3].ID) // gone before the file is written
-	j.path, j.format = filepath.Join(t.TempDir(), "out.jsonl"), "jsonl"
-	n, err := writeFile(j)
+	j.Path, j.Format = filepath.Join(t.TempDir(), "out.jsonl"), "jsonl"
+	n, err := j.Write()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSaveCountsTheFlowsWritten(t *testing.T) {
 	if !strings.HasPrefix(got, "wrote 3 flows as JSON lines to ") || !strings.Contains(got, "2 flows of those chosen had gone") {
 		t.Fatalf("flash %q", got)
 	}
-	file, err := os.Open(j.path)
+	file, err := os.Open(j.Path)
 	if err != nil {
 		t.Fatal(err)
 	}

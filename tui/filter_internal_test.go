@@ -99,7 +99,7 @@ func TestSaveShownWaitsForTheDeepPass(t *testing.T) {
 		}
 	}
 	m.saveFlows("", "s")
-	if m.job == nil || m.job.chosen != m.flows.Len() || m.flows.Len() != 2000 {
+	if m.job == nil || m.job.Chosen() != m.flows.Len() || m.flows.Len() != 2000 {
 		t.Fatalf("save shown after the pass: job %+v, %d rows", m.job, m.flows.Len())
 	}
 }

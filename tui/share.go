@@ -1,42 +1,33 @@
 package tui
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"iter"
 	"os"
 	"path/filepath"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
-	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
-	"github.com/interceptor-tui/interceptor-tui/flowstore/export"
-	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
 	"github.com/interceptor-tui/interceptor-tui/tui/clip"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
+	"github.com/interceptor-tui/interceptor-tui/tui/share"
 )
 
 // What leaves the program: copy (y) and export (x) of one flow, a body (b),
 // flows saved as HAR or JSON lines (w), the CA's details (C) and a browser
-// that trusts it (B). Files are written through a temporary file in the
-// same directory and renamed, so a failure (read-only directory, full
-// disk) leaves no half file, and the prompt comes back with the path to
-// try another: nothing is lost.
+// that trusts it (B). What is written, and how, is package share's; here
+// are the prompts and what the status line says. When a file cannot be
+// written the path prompt comes back to try another: nothing is lost.
 
 type (
 	copiedMsg struct {
-		job *writeJob
+		job *share.Job
 		res clip.Result
 	}
 	writtenMsg struct {
-		job *writeJob
+		job *share.Job
 		n   int64
 		err error
 	}
@@ -46,148 +37,11 @@ type (
 	}
 )
 
-// writeJob is something to write to a file once a path is chosen.
-type writeJob struct {
-	what   string                    // "curl command", "3 flows"
-	name   string                    // default file name
-	data   []byte                    // the bytes, or nil for flows
-	flows  iter.Seq[*flowstore.Flow] // flows to save (w), read as they are written
-	format string                    // for flows: "har" or "jsonl"; "" until known
-	path   string                    // the path chosen
-	note   string                    // said after writing
-
-	creator har.Creator // for HAR
-	chosen  int         // flows chosen; fewer are written when some go meanwhile
-	written int         // flows written, counted by flows as it yields them
-	drafts  int         // of those, drafts a HAR file leaves out
-}
-
-// exportKind is one thing y copies and x exports.
-type exportKind struct {
-	key, label, ext string
-	make            func(f *flowstore.Flow, file bool) ([]byte, string, error) // bytes, and a note
-}
-
-func exportKinds(f *flowstore.Flow, creator har.Creator) []exportKind {
-	line := func(s string, file bool) []byte {
-		if file {
-			s += "\n"
-		}
-		return []byte(s)
-	}
-	ks := []exportKind{
-		{"u", "URL", ".txt", func(f *flowstore.Flow, file bool) ([]byte, string, error) {
-			return line(export.URL(f.Request), file), "", nil
-		}},
-		{"c", "curl", ".sh", func(f *flowstore.Flow, file bool) ([]byte, string, error) {
-			return line(export.Curl(f.Request), file), truncNote(f.Request.Body), nil
-		}},
-		{"h", "httpie", ".sh", func(f *flowstore.Flow, file bool) ([]byte, string, error) {
-			return line(export.HTTPie(f.Request), file), truncNote(f.Request.Body), nil
-		}},
-		{"r", "raw request", ".http", func(f *flowstore.Flow, _ bool) ([]byte, string, error) {
-			return export.RawRequest(f.Request), truncNote(f.Request.Body), nil
-		}},
-	}
-	if f.Response != nil {
-		ks = append(ks,
-			exportKind{"s", "raw response", ".http", func(f *flowstore.Flow, _ bool) ([]byte, string, error) {
-				return export.RawResponse(f.Response), truncNote(f.Response.Body), nil
-			}},
-			exportKind{"b", "response body", bodyExt(f.Response.Headers), func(f *flowstore.Flow, _ bool) ([]byte, string, error) {
-				b, note := decoded(f.Response.Body, f.Response.Headers)
-				return b, note, nil
-			}})
-	}
-	if !har.Holds(f) { // a draft: no exchange to describe yet
-		return ks
-	}
-	return append(ks, exportKind{"a", "HAR", ".har", func(f *flowstore.Flow, file bool) ([]byte, string, error) {
-		var buf bytes.Buffer
-		var err error
-		if file { // a whole HAR log, which other tools open
-			err = har.Write(&buf, []*flowstore.Flow{f}, creator)
-		} else { // the entry, to paste into one
-			err = har.WriteEntry(&buf, f)
-		}
-		return buf.Bytes(), "", err
-	}})
-}
-
-func truncNote(b flowstore.Body) string {
-	if !b.Truncated {
-		return ""
-	}
-	return fmt.Sprintf("; the body was cut at the body limit (%s of %s kept)", flowstore.FormatSize(int64(len(b.Data))), flowstore.FormatSize(b.Size))
-}
-
-// decoded is a body as its content: Content-Encoding undone where it can be.
-func decoded(b flowstore.Body, h flowstore.Headers) ([]byte, string) {
-	note := truncNote(b)
-	ce := h.Get("Content-Encoding")
-	if ce == "" || b.Truncated {
-		return b.Data, note
-	}
-	d, err := content.Decode(b.Data, ce, 0)
-	if err != nil {
-		return b.Data, note + "; kept " + ce + "-encoded: " + err.Error()
-	}
-	return d, note
-}
-
-func bodyExt(h flowstore.Headers) string {
-	mt := content.MediaType(h.Get("Content-Type"))
-	switch {
-	case strings.HasSuffix(mt, "json"):
-		return ".json"
-	case mt == "text/html":
-		return ".html"
-	case strings.HasSuffix(mt, "xml"):
-		return ".xml"
-	case mt == "text/css":
-		return ".css"
-	case strings.HasSuffix(mt, "javascript"):
-		return ".js"
-	case strings.HasPrefix(mt, "text/"):
-		return ".txt"
-	case mt == "application/x-www-form-urlencoded":
-		return ".form"
-	case strings.HasPrefix(mt, "image/"):
-		sub := strings.TrimPrefix(mt, "image/")
-		if i := strings.IndexByte(sub, '+'); i >= 0 {
-			sub = sub[:i]
-		}
-		return "." + strings.TrimPrefix(sub, "x-")
-	case mt == "application/pdf":
-		return ".pdf"
-	}
-	return ".bin"
-}
-
-// stem is the start of a file name for a flow: host-id.
-func stem(f *flowstore.Flow) string {
-	host := "flow"
-	if f.Request != nil && f.Request.Host != "" {
-		host = f.Request.Host
-	}
-	host = strings.Map(func(r rune) rune {
-		if r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return r
-		}
-		return '_'
-	}, host)
-	id := f.ID
-	if len(id) > 6 {
-		id = id[len(id)-6:]
-	}
-	return host + "-" + id
-}
-
 // askExport asks what to copy (or export to a file) of f.
 func (m *Model) askExport(f *flowstore.Flow, toFile bool) tea.Cmd {
 	var cs []prompt.Choice
-	for _, k := range exportKinds(f, m.creator) {
-		cs = append(cs, prompt.Choice{Key: k.key, Label: k.label})
+	for _, k := range share.Kinds(f, m.creator) {
+		cs = append(cs, prompt.Choice{Key: k.Key, Label: k.Label})
 	}
 	tag, label := tagCopy+f.ID, "copy:"
 	if toFile {
@@ -202,29 +56,19 @@ func (m *Model) export(id, choice string, toFile bool) tea.Cmd {
 	if !ok {
 		return m.status.Flash("that flow is gone", true)
 	}
-	for _, k := range exportKinds(f, m.creator) {
-		if k.key != choice {
-			continue
-		}
-		data, note, err := k.make(f, toFile)
-		if err != nil {
-			return m.status.Flash(k.label+": "+err.Error(), true)
-		}
-		name := stem(f) + k.ext
-		if k.key == "b" || k.key == "s" {
-			name = stem(f) + "-response" + k.ext
-		}
-		job := &writeJob{what: k.label, name: name, data: data, note: note}
-		if toFile {
-			return m.askPath(job, "")
-		}
-		if m.clip == nil {
-			return m.askPath(job, "not copied (no clipboard here)")
-		}
-		c := m.clip
-		return func() tea.Msg { return copiedMsg{job: job, res: c.Copy(data)} }
+	job, err := share.Export(f, choice, toFile, m.creator)
+	switch {
+	case err != nil:
+		return m.status.Flash(err.Error(), true)
+	case job == nil:
+		return nil
+	case toFile:
+		return m.askPath(job, "")
+	case m.clip == nil:
+		return m.askPath(job, "not copied (no clipboard here)")
 	}
-	return nil
+	c := m.clip
+	return func() tea.Msg { return copiedMsg{job: job, res: c.Copy(job.Data)} }
 }
 
 // copied says where a copy went, or offers a file when it went nowhere.
@@ -238,14 +82,14 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 		}
 		return m.askPath(j, "not copied ("+why+")")
 	}
-	size := flowstore.FormatSize(int64(len(j.data)))
+	size := flowstore.FormatSize(int64(len(j.Data)))
 	if !r.Sure() {
 		// OSC 52 has no answer: say what was done, and the way to a file.
 		x := keys.Label(m.keys.FlowList.Flow.Export.Keys())
 		return m.status.Flash(fmt.Sprintf("sent %s (%s) to the terminal's clipboard with OSC 52%s; the terminal does not say whether it took it: if it did not, %s writes a file",
-			j.what, size, j.note, x), false)
+			j.What, size, j.Note, x), false)
 	}
-	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.what, size, strings.Join(r.Via, " and the "), j.note)
+	text := fmt.Sprintf("copied %s (%s) to the %s%s", j.What, size, strings.Join(r.Via, " and the "), j.Note)
 	if r.TooBig {
 		text += "; too large for the terminal clipboard"
 	}
@@ -275,12 +119,7 @@ func (m *Model) saveBody(id string, request bool) tea.Cmd {
 	if !ok {
 		return m.status.Flash("that flow is gone", true)
 	}
-	b, h, side := f.Request.Body, f.Request.Headers, "request"
-	if !request && f.Response != nil {
-		b, h, side = f.Response.Body, f.Response.Headers, "response"
-	}
-	data, note := decoded(b, h)
-	return m.askPath(&writeJob{what: side + " body", name: stem(f) + "-" + side + bodyExt(h), data: data, note: note}, "")
+	return m.askPath(share.Body(f, request), "")
 }
 
 // askSave asks which flows w saves.
@@ -302,9 +141,7 @@ func (m *Model) askSave(f *flowstore.Flow) tea.Cmd {
 	return nil
 }
 
-// saveFlows asks where to save the flows chosen. They are read from the
-// store one at a time while the file is written, since whole flows of a
-// long session do not fit in memory together (most are spooled).
+// saveFlows asks where to save the flows chosen.
 func (m *Model) saveFlows(id, choice string) tea.Cmd {
 	var ids []string
 	switch choice {
@@ -326,30 +163,7 @@ func (m *Model) saveFlows(id, choice string) tea.Cmd {
 	if len(ids) == 0 {
 		return m.status.Flash("no flows to save", true)
 	}
-	store := m.store
-	j := &writeJob{what: countFlows(len(ids)), chosen: len(ids), creator: m.creator}
-	j.name = "flows-" + m.clock().Format("20060102-150405") + ".har"
-	j.flows = func(yield func(*flowstore.Flow) bool) {
-		j.written = 0
-		for _, id := range ids {
-			f, ok := store.Get(id)
-			if !ok {
-				continue // deleted or evicted since: left out, and counted out
-			}
-			j.written++
-			if !yield(f) {
-				return
-			}
-		}
-	}
-	return m.askPath(j, "")
-}
-
-func countFlows(n int) string {
-	if n == 1 {
-		return "1 flow"
-	}
-	return fmt.Sprintf("%d flows", n)
+	return m.askPath(share.Flows(m.store, ids, m.creator, m.clock()), "")
 }
 
 // idsOf is the IDs of the summaries keep accepts (all for nil).
@@ -366,18 +180,18 @@ func idsOf(ss []*flowstore.Summary, keep func(*flowstore.Summary) bool) []string
 // askPath asks where to write j, offering the default name (or the path
 // tried last); note, when given, leads the question: why a file is
 // offered, or why the last path did not work.
-func (m *Model) askPath(j *writeJob, note string) tea.Cmd {
+func (m *Model) askPath(j *share.Job, note string) tea.Cmd {
 	m.job = j
-	v := j.path
+	v := j.Path
 	if v == "" {
-		v = j.name
+		v = j.Name
 		if m.dir != "" {
-			v = filepath.Join(m.dir, j.name)
+			v = filepath.Join(m.dir, j.Name)
 		}
 	}
-	label := "write " + j.what + " to: "
-	if j.flows != nil {
-		label = "save " + j.what + " to (.har or .jsonl): "
+	label := "write " + j.What + " to: "
+	if j.SavesFlows() {
+		label = "save " + j.What + " to (.har or .jsonl): "
 	}
 	if note != "" {
 		label = note + "; " + label
@@ -391,34 +205,15 @@ func (m *Model) askPath(j *writeJob, note string) tea.Cmd {
 	return nil
 }
 
-// expandPath resolves ~/ and makes a relative path relative to dir.
-func expandPath(p, dir string) string {
-	p = strings.TrimSpace(p)
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	if !filepath.IsAbs(p) && dir != "" && !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") {
-		return filepath.Join(dir, p)
-	}
-	return p
-}
-
 func (m *Model) pathChosen(v string) tea.Cmd {
 	j := m.job
 	if j == nil {
 		return nil
 	}
-	j.path = expandPath(v, "")
-	if j.flows != nil {
-		switch strings.ToLower(filepath.Ext(j.path)) {
-		case ".har":
-			j.format = "har"
-		case ".jsonl", ".ndjson", ".flows":
-			j.format = "jsonl"
-		default:
-			m.prompt.Open(prompt.Spec{Tag: tagFormat, Label: "save " + filepath.Base(j.path) + " as:", Choices: []prompt.Choice{
+	j.Path = share.ExpandPath(v, "")
+	if j.SavesFlows() {
+		if j.Format = share.FormatOf(j.Path); j.Format == "" {
+			m.prompt.Open(prompt.Spec{Tag: tagFormat, Label: "save " + filepath.Base(j.Path) + " as:", Choices: []prompt.Choice{
 				{Key: "h", Label: "HAR 1.2"}, {Key: "j", Label: "JSON lines"}}})
 			return nil
 		}
@@ -430,19 +225,19 @@ func (m *Model) formatChosen(v string) tea.Cmd {
 	if m.job == nil {
 		return nil
 	}
-	m.job.format = "har"
+	m.job.Format = "har"
 	if v == "j" {
-		m.job.format = "jsonl"
+		m.job.Format = "jsonl"
 	}
 	return m.checkExists()
 }
 
 func (m *Model) checkExists() tea.Cmd {
-	if fi, err := os.Stat(m.job.path); err == nil {
+	if fi, err := os.Stat(m.job.Path); err == nil {
 		if fi.IsDir() {
 			return m.askPath(m.job, "that is a directory")
 		}
-		m.prompt.Open(prompt.Spec{Tag: tagOverwrite, Confirm: true, Label: m.job.path + " exists. Replace it?"})
+		m.prompt.Open(prompt.Spec{Tag: tagOverwrite, Confirm: true, Label: m.job.Path + " exists. Replace it?"})
 		return nil
 	}
 	return m.write()
@@ -455,7 +250,7 @@ func (m *Model) write() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		n, err := writeFile(j)
+		n, err := j.Write()
 		return writtenMsg{job: j, n: n, err: err}
 	}
 }
@@ -463,87 +258,13 @@ func (m *Model) write() tea.Cmd {
 func (m *Model) written(msg writtenMsg) tea.Cmd {
 	j := msg.job
 	if msg.err != nil {
-		m.log.Add(flowstore.LevelWarn, "save", "", fmt.Sprintf("cannot write %s: %v", j.path, msg.err))
+		m.log.Add(flowstore.LevelWarn, "save", "", fmt.Sprintf("cannot write %s: %v", j.Path, msg.err))
 		return m.askPath(j, "cannot write: "+msg.err.Error())
 	}
 	if m.job == j {
 		m.job = nil
 	}
-	what, note := j.what, j.note
-	if j.flows != nil {
-		// The file holds the flows still there when it was written.
-		what = countFlows(j.written-j.drafts) + map[string]string{"har": " as HAR", "jsonl": " as JSON lines"}[j.format]
-		if gone := j.chosen - j.written; gone > 0 {
-			note += fmt.Sprintf("; %s of those chosen had gone meanwhile (past --max-flows, or cleared)", countFlows(gone))
-		}
-		if j.drafts > 0 {
-			note += fmt.Sprintf("; %d unsent draft(s) left out (HAR holds exchanges; JSON lines keeps drafts)", j.drafts)
-		}
-	}
-	return m.status.Flash(fmt.Sprintf("wrote %s to %s (%s)%s", what, j.path, flowstore.FormatSize(msg.n), note), false)
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// writeFile writes a job through a temporary file renamed into place.
-func writeFile(j *writeJob) (int64, error) {
-	dir := filepath.Dir(j.path)
-	tmp, err := os.CreateTemp(dir, ".interceptor-tui-*")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return 0, err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	cw := &countWriter{w: bw}
-	switch {
-	case j.flows == nil:
-		_, err = cw.Write(j.data)
-	case j.format == "har":
-		j.drafts = 0
-		err = har.WriteSeq(cw, func(yield func(*flowstore.Flow) bool) {
-			for f := range j.flows {
-				if !har.Holds(f) {
-					j.drafts++
-				}
-				if !yield(f) {
-					return
-				}
-			}
-		}, j.creator)
-	default:
-		s := flowstore.NewSaver(cw)
-		for f := range j.flows {
-			if err = s.Save(f); err != nil {
-				break
-			}
-		}
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), j.path)
-	}
-	return cw.n, err
+	return m.status.Flash(j.Wrote(msg.n), false)
 }
 
 // showCA shows where the CA is, its fingerprint and how to trust it, on the
