@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/tui/flowedit"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
@@ -157,13 +158,13 @@ func (m *Model) flowKeys(k keys.FlowActions, f *flowstore.Flow) keys.FlowActions
 
 // forget drops what the TUI keeps about a flow that is no longer paused.
 func (m *Model) forget(id string) {
-	for _, what := range []string{"request", "response", "respond"} {
+	for _, what := range []string{flowedit.Request, flowedit.Response, flowedit.Answer} {
 		delete(m.kept, what+":"+id)
 	}
 }
 
 func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
-	_, hadText := m.kept[editKey(f)]
+	_, hadText := m.kept[flowedit.Key(f)]
 	if err := m.engine.Resume(f.ID); err != nil {
 		return m.status.Flash("resume: "+err.Error(), true)
 	}
