@@ -8,7 +8,6 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowedit"
 	"github.com/interceptor-tui/interceptor-tui/tui/keys"
-	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
 
 // The flow actions (keys.FlowActions): the list and the view emit them for
@@ -276,52 +275,4 @@ func (m *Model) duplicate(f *flowstore.Flow) tea.Cmd {
 	}
 	// A draft is made to be changed: straight into $EDITOR with it.
 	return tea.Batch(cmd, m.status.Flash("duplicated as a draft: r sends it (again and again), e edits it again", false), m.edit(d))
-}
-
-// submitAction handles the answers to the prompts the flow actions open;
-// ok is false for other prompts.
-func (m *Model) submitAction(msg prompt.SubmitMsg) (cmd tea.Cmd, ok bool) {
-	tag, arg := msg.Tag, ""
-	if i := strings.IndexByte(tag, ':'); i >= 0 {
-		tag, arg = tag[:i+1], tag[i+1:]
-	}
-	switch tag {
-	case tagIntercept:
-		return m.setIntercept(msg.Value), true
-	case tagBPAdd:
-		m.prompt.Open(prompt.Spec{Tag: tagBPPhase + msg.Value, Label: "pause " + msg.Value + " at:", Choices: []prompt.Choice{
-			{Key: "b", Label: "both"}, {Key: "q", Label: "request"}, {Key: "s", Label: "response"}}})
-		return nil, true
-	case tagBPPhase:
-		b := flowstore.Breakpoint{Filter: arg, Request: msg.Value != "s", Response: msg.Value != "q"}
-		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint { return append(bps, b) },
-			"breakpoint added: "+arg+" ("+b.Phases()+")"), true
-	case tagBPEdit:
-		return m.editBreakpoint(arg, msg.Value), true
-	case tagQuick:
-		return m.askQuickValue(arg, msg.Value), true
-	case tagQuickValue:
-		part, id, _ := strings.Cut(arg, ":")
-		return m.applyQuick(id, part, msg.Value), true
-	case tagKeep:
-		if msg.Value == "f" {
-			return m.askKeepFilter(arg), true
-		}
-		return m.keep(arg, ""), true
-	case tagKeepFilter:
-		return m.keep(arg, msg.Value), true
-	case tagCopy, tagExport:
-		return m.export(arg, msg.Value, tag == tagExport), true
-	case tagBody:
-		return m.saveBody(arg, msg.Value == "q"), true
-	case tagSave:
-		return m.saveFlows(arg, msg.Value), true
-	case tagPath:
-		return m.pathChosen(msg.Value), true
-	case tagFormat:
-		return m.formatChosen(msg.Value), true
-	case tagOverwrite:
-		return m.write(), true
-	}
-	return nil, false
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -75,7 +74,7 @@ type Model struct {
 
 	mem *statusbar.Memory // memory and spool use, sampled each tick; nil without a spool
 
-	kept     map[string][]byte // text of edits that did not parse, by editKey
+	kept     map[string][]byte // text of edits that did not parse, by flowedit.Key
 	answered map[string]bool   // flows answered with R: K may keep them
 	resumed  map[string]bool   // flows resumed at their request, until done or paused again
 	job      *share.Job        // what the file prompt writes
@@ -139,7 +138,7 @@ func New(opts Options) (*Model, error) {
 	m.prompt.AddHistory(tagFilter, opts.Filter)
 	m.list.SetEmptyText(m.emptyText())
 	m.elog.SetEntries(lg.Entries())
-	m.sampleMemory()
+	m.mem = statusbar.ReadMemory(m.store.Stats())
 	if last, ok := lg.Last(); ok {
 		m.logSeq = last.Seq
 	}
@@ -186,14 +185,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case wakeMsg:
 		return m.wake(msg)
 	case tickMsg:
-		m.ticking = false
-		m.sampleMemory()
-		var cmd tea.Cmd
-		if p := m.filtering(); p != "" {
-			_, total := m.flows.Progress()
-			cmd = m.status.Flash(p+" of "+statusbar.Thousands(total)+" older flows…", false)
-		}
-		return tea.Batch(cmd, m.armTick())
+		return m.tick()
 	case passDoneMsg:
 		return m.passDone(msg)
 	case tea.KeyMsg:
@@ -354,98 +346,6 @@ func (m *Model) now(cmd tea.Cmd) tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-// wake folds a batch of store changes into the list, the open flow and the
-// counters, and re-arms the wait.
-func (m *Model) wake(msg wakeMsg) tea.Cmd {
-	var cmds []tea.Cmd
-	if msg.reset {
-		if p := m.flows.Resync(m.ctx); p != nil {
-			cmds = append(cmds, m.filterPass(p))
-		} else {
-			m.list.Rebuilt()
-		}
-	} else {
-		m.list.Applied(m.flows.Apply(msg.events))
-	}
-	if f := m.view.Flow(); f != nil {
-		// The view keeps the flow it shows; when that one is spooled it is
-		// still the latest, and reading it back each frame would be waste.
-		if g, _, ok := m.store.Peek(f.ID); ok && g != nil && g != f {
-			cmds = append(cmds, m.view.SetFlow(g))
-		}
-	}
-	if len(m.resumed) > 0 {
-		cmds = append(cmds, m.noteRepaused())
-	}
-	if msg.log {
-		cmds = append(cmds, m.readLog())
-	}
-	if m.focus == focusRules {
-		m.refreshRules() // hit counts move as mocks answer
-	}
-	cmds = append(cmds, m.armTick())
-	cmds = append(cmds, waitForChanges(m.ctx, m.sub, m.log, msg.at))
-	return tea.Batch(cmds...)
-}
-
-// readLog shows new event log entries and flashes the newest error.
-func (m *Model) readLog() tea.Cmd {
-	es := m.log.Entries()
-	m.elog.SetEntries(es)
-	var cmd tea.Cmd
-	for _, e := range es {
-		if e.Seq > m.logSeq && e.Level == flowstore.LevelError {
-			cmd = m.status.Flash(e.Source+": "+e.Msg, true)
-		}
-	}
-	if n := len(es); n > 0 {
-		m.logSeq = es[n-1].Seq
-	}
-	return cmd
-}
-
-// tickMsg moves the clock paused flows count with, and samples memory.
-type tickMsg struct{}
-
-// armTick starts a one-second tick while flows are paused or a spool is
-// on, and none is armed; each tick re-arms it while either holds.
-func (m *Model) armTick() tea.Cmd {
-	_, filtering := m.flows.Progress()
-	paused := m.flows.Counts().Paused > 0
-	if !paused && m.mem == nil && filtering == 0 { // mem: sampled since New
-		return nil
-	}
-	if paused {
-		m.nowT = m.clock()
-		m.list.SetNow(m.nowT)
-		m.view.SetNow(m.nowT)
-	}
-	if m.ticking {
-		return nil
-	}
-	m.ticking = true
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
-}
-
-// sampleMemory reads what the status line says of memory: the Go
-// runtime's memory (what the OS has given it, less what the heap has given
-// back) against the store's budget, and the spool's use. Nothing without a
-// spool.
-func (m *Model) sampleMemory() {
-	st := m.store.Stats()
-	if !st.DiskUsed {
-		m.mem = nil
-		return
-	}
-	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(samples)
-	var used int64
-	if samples[0].Value.Kind() == metrics.KindUint64 && samples[1].Value.Kind() == metrics.KindUint64 {
-		used = int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
-	}
-	m.mem = &statusbar.Memory{Used: used, Budget: st.Budget, Spool: st.Spool, Spooled: st.Spooled}
-}
-
 func (m *Model) mainHeight() int {
 	bottom := 1
 	if m.prompt.Active() {
@@ -459,7 +359,7 @@ func (m *Model) mainHeight() int {
 func (m *Model) layout() {
 	h := m.mainHeight()
 	if m.focus == focusList {
-		m.list.SetNote(selectionNote(m.selected()))
+		m.list.SetNote(flowlist.Note(m.selected()))
 	}
 	m.list.SetSize(m.width, h)
 	m.elog.SetSize(m.width, h)
@@ -468,22 +368,9 @@ func (m *Model) layout() {
 	m.view.SetSize(m.width, h) // the width is set already: no new work
 }
 
-// selectionNote is what the list says under its rows of the selected
-// flow: its comment (the row shows only ¶) and its whole error (the row
-// only its end).
-func selectionNote(f *flowstore.Flow) string {
-	if f == nil {
-		return ""
-	}
-	var parts []string
-	if f.Comment != "" {
-		parts = append(parts, "¶ "+f.Comment)
-	}
-	if f.Error != nil {
-		parts = append(parts, "✗ "+f.Error.Error())
-	}
-	return strings.Join(parts, "  ")
-}
+// selected is the whole flow under the list's cursor, nil when there is
+// none.
+func (m *Model) selected() *flowstore.Flow { return m.flows.Flow(m.list.Selected()) }
 
 // View draws the focused view, the status line and the hint or prompt line.
 func (m *Model) View() string {

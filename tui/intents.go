@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
@@ -13,10 +12,8 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/tui/flowlist"
 	"github.com/interceptor-tui/interceptor-tui/tui/flowview"
 	"github.com/interceptor-tui/interceptor-tui/tui/help"
-	"github.com/interceptor-tui/interceptor-tui/tui/keys"
 	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 	"github.com/interceptor-tui/interceptor-tui/tui/rules"
-	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
 )
 
 // Prompt tags: what an open prompt's answer is for. Those ending in ":"
@@ -188,22 +185,25 @@ func (m *Model) updateFlow(id string, fn func(*flowstore.Flow)) tea.Cmd {
 	return nil
 }
 
+// submit acts on a prompt's answer, by the prompt's tag (and the argument
+// after its colon).
 func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
-	if cmd, ok := m.submitAction(msg); ok {
-		return cmd
+	tag, arg := msg.Tag, ""
+	if i := strings.IndexByte(tag, ':'); i >= 0 {
+		tag, arg = tag[:i+1], tag[i+1:]
 	}
-	switch {
-	case msg.Tag == tagFilter:
+	switch tag {
+	case tagFilter:
 		f, err := filter.Parse(msg.Value)
 		if err != nil { // validated already; keep the last good filter
 			return m.status.Flash(err.Error(), true)
 		}
 		return m.applyFilter(f)
-	case msg.Tag == tagSearch:
+	case tagSearch:
 		return m.view.Search(msg.Value)
-	case strings.HasPrefix(msg.Tag, tagComment):
-		m.updateFlow(strings.TrimPrefix(msg.Tag, tagComment), func(f *flowstore.Flow) { f.Comment = msg.Value })
-	case msg.Tag == tagClear:
+	case tagComment:
+		m.updateFlow(arg, func(f *flowstore.Flow) { f.Comment = msg.Value })
+	case tagClear:
 		kept := m.store.Clear()
 		m.view.Close()
 		m.flows.Rebuild()
@@ -212,9 +212,9 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 			return m.status.Flash(fmt.Sprintf("cleared; %d paused or unfinished flow(s) kept", kept), false)
 		}
 		return m.status.Flash("cleared", false)
-	case msg.Tag == tagQuit:
+	case tagQuit:
 		return m.quit()
-	case msg.Tag == tagQuitPaused:
+	case tagQuitPaused:
 		if m.engine != nil {
 			if msg.Value == "r" {
 				return m.resumeAndQuit()
@@ -222,167 +222,41 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 			m.engine.KillAll()
 		}
 		return m.quit()
+	case tagIntercept:
+		return m.setIntercept(msg.Value)
+	case tagBPAdd:
+		m.prompt.Open(prompt.Spec{Tag: tagBPPhase + msg.Value, Label: "pause " + msg.Value + " at:", Choices: []prompt.Choice{
+			{Key: "b", Label: "both"}, {Key: "q", Label: "request"}, {Key: "s", Label: "response"}}})
+	case tagBPPhase:
+		b := flowstore.Breakpoint{Filter: arg, Request: msg.Value != "s", Response: msg.Value != "q"}
+		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint { return append(bps, b) },
+			"breakpoint added: "+arg+" ("+b.Phases()+")")
+	case tagBPEdit:
+		return m.editBreakpoint(arg, msg.Value)
+	case tagQuick:
+		return m.askQuickValue(arg, msg.Value)
+	case tagQuickValue:
+		part, id, _ := strings.Cut(arg, ":")
+		return m.applyQuick(id, part, msg.Value)
+	case tagKeep:
+		if msg.Value == "f" {
+			return m.askKeepFilter(arg)
+		}
+		return m.keep(arg, "")
+	case tagKeepFilter:
+		return m.keep(arg, msg.Value)
+	case tagCopy, tagExport:
+		return m.export(arg, msg.Value, tag == tagExport)
+	case tagBody:
+		return m.saveBody(arg, msg.Value == "q")
+	case tagSave:
+		return m.saveFlows(arg, msg.Value)
+	case tagPath:
+		return m.pathChosen(msg.Value)
+	case tagFormat:
+		return m.formatChosen(msg.Value)
+	case tagOverwrite:
+		return m.write()
 	}
 	return nil
-}
-
-// selected is the whole flow under the list's cursor, nil when there is
-// none.
-func (m *Model) selected() *flowstore.Flow { return m.flows.Flow(m.list.Selected()) }
-
-// requestQuit quits at once unless something would be lost or always is
-// set, and asks then: with flows paused, whether to resume them all or kill
-// them all.
-func (m *Model) requestQuit(always bool) tea.Cmd {
-	paused := len(m.flows.Paused()) // the last wake-up may be a frame old
-	var lost []string
-	if n := m.flows.Counts().Marked; n > 0 {
-		lost = append(lost, fmt.Sprintf("%d marked flow(s) will be lost", n))
-	}
-	if n := paused; n > 0 && m.engine != nil {
-		label := fmt.Sprintf("Quit? %d paused flow(s) wait", n)
-		if len(lost) > 0 {
-			label += "; " + strings.Join(lost, ", ")
-		}
-		m.prompt.Open(prompt.Spec{Tag: tagQuitPaused, Label: label + ":", Choices: []prompt.Choice{
-			{Key: "r", Label: "resume them and quit"}, {Key: "k", Label: "kill them and quit"}}})
-		return nil
-	}
-	if len(lost) == 0 && !always {
-		return m.quit()
-	}
-	label := "Quit interceptor-tui?"
-	if len(lost) > 0 {
-		label = "Quit? " + strings.Join(lost, ", ") + "."
-	}
-	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: label})
-	return nil
-}
-
-func (m *Model) openHelp() {
-	m.back = m.focus
-	var c keys.Context
-	var sections []help.Section
-	switch m.focus {
-	case focusList:
-		k := m.list.KeyMap()
-		k.Flow = m.flowKeys(k.Flow, m.selected())
-		c = keys.Context{Name: keys.CtxFlowList, Title: "Flow list", Actions: k.Actions()}
-		sections = append(sections, filterHelp())
-	case focusView:
-		k := m.view.KeyMap()
-		k.Flow = m.flowKeys(k.Flow, m.view.Flow())
-		c = keys.Context{Name: keys.CtxFlowView, Title: "Flow view", Actions: k.Actions()}
-	case focusRules:
-		k := m.rules.KeyMap()
-		c = keys.Context{Name: keys.CtxRules, Title: "Breakpoints", Actions: k.Actions()}
-		sections = append(sections, filterHelp())
-	case focusLog:
-		k := m.elog.KeyMap()
-		c = keys.Context{Name: keys.CtxEventLog, Title: "Event log", Actions: k.Actions()}
-	}
-	hk := m.help.KeyMap()
-	ctxs := []keys.Context{c,
-		{Name: keys.CtxGlobal, Title: "Everywhere", Actions: m.keys.Global.Actions()},
-		{Name: keys.CtxPrompt, Title: "In a prompt", Actions: m.keys.Prompt.Actions()},
-		{Name: keys.CtxHelp, Title: "In this help", Actions: hk.Actions()},
-	}
-	m.help.Show(c.Title, ctxs, sections...)
-	m.focus = focusHelp
-}
-
-func filterHelp() help.Section {
-	s := help.Section{Title: "Filter expressions (f)"}
-	for _, o := range filter.Help() {
-		op := o.Op
-		if o.Arg != "" {
-			op += " " + o.Arg
-		}
-		s.Rows = append(s.Rows, [2]string{op, o.Help})
-	}
-	return s
-}
-
-func (m *Model) info() statusbar.Info {
-	c := m.flows.Counts()
-	i := statusbar.Info{Shown: c.Shown, Total: c.Total, MarkedOnly: m.flows.MarkedOnly(),
-		Paused: c.Paused, Marked: c.Marked, Follow: m.list.Following()}
-	if m.engine != nil {
-		i.ListenAddr = m.engine.ListenAddr()
-		for _, b := range m.engine.Breakpoints() {
-			if b.Disabled {
-				continue
-			}
-			d := b.Filter
-			if ph := b.Phases(); ph != "both" {
-				d += " (" + ph + ")"
-			}
-			i.Breakpoints = append(i.Breakpoints, d)
-		}
-		if len(i.Breakpoints) > 0 && !m.engine.Intercepting() {
-			i.InterceptOff = true
-		}
-		for _, mk := range m.engine.Mocks() {
-			if !mk.Disabled {
-				i.Mocks++
-			}
-		}
-	}
-	if !m.nowT.IsZero() {
-		i.PausedFor = m.flows.LongestPause(m.nowT)
-	}
-	i.Filter = m.flows.Filter().String()
-	o, rev := m.flows.Order()
-	i.Order, i.Reverse = o.String(), rev
-	i.Memory = m.mem
-	return i
-}
-
-// hints are the keys the hint line shows for the focused view.
-func (m *Model) hints() []key.Binding {
-	g := m.keys.Global
-	switch m.focus {
-	case focusList:
-		k := m.list.KeyMap()
-		f := m.selected()
-		a := m.flowKeys(k.Flow, f)
-		switch {
-		case f != nil && f.State == flowstore.StatePaused:
-			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, a.ResumeAll, k.Open, g.Breakpoints, g.Help}
-		case f != nil && f.State == flowstore.StateDraft:
-			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.Open, k.Delete, g.Help}
-		}
-		return []key.Binding{k.Open, k.Filter, k.Mark, g.Intercept, a.Replay, a.Copy, a.Duplicate, g.Breakpoints, g.Help, k.Quit}
-	case focusView:
-		k := m.view.KeyMap()
-		f := m.view.Flow()
-		a := m.flowKeys(k.Flow, f)
-		switch {
-		case f != nil && f.State == flowstore.StatePaused:
-			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, k.Original, k.NextTab, k.Back, g.Help}
-		case f != nil && f.State == flowstore.StateDraft:
-			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.NextTab, k.Back, g.Help}
-		}
-		return []key.Binding{k.NextTab, k.OpenMessage, k.Mode, k.Search, k.Back, k.Original, a.Replay, a.Copy, a.Duplicate, g.Help}
-	case focusRules:
-		k := m.rules.KeyMap()
-		return []key.Binding{k.Add, k.Toggle, k.Phase, k.Edit, k.Delete, k.Switch, k.Back, g.Help}
-	case focusLog:
-		k := m.elog.KeyMap()
-		return []key.Binding{k.Clear, k.Back, g.Help}
-	}
-	k := m.help.KeyMap()
-	return []key.Binding{k.Down, k.Up, k.Back}
-}
-
-func (m *Model) emptyText() string {
-	switch {
-	case m.flows.MarkedOnly():
-		return "No marked flows. M shows all again."
-	case !m.flows.Filter().Empty():
-		return "No flow matches the filter. f changes it."
-	case m.engine != nil && m.engine.ListenAddr() != "":
-		return "No flows yet. Point a client at the proxy: " + m.engine.ListenAddr()
-	}
-	return "No flows."
 }

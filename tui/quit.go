@@ -3,10 +3,12 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
 
 // DefaultResumeWait is how long "resume them and quit" waits, at most, for
@@ -16,6 +18,35 @@ const DefaultResumeWait = 5 * time.Second
 // resumedDoneMsg ends the wait of "resume them and quit"; left flows had
 // not finished by then.
 type resumedDoneMsg struct{ left int }
+
+// requestQuit quits at once unless something would be lost or always is
+// set, and asks then: with flows paused, whether to resume them all or kill
+// them all.
+func (m *Model) requestQuit(always bool) tea.Cmd {
+	paused := len(m.flows.Paused()) // the last wake-up may be a frame old
+	var lost []string
+	if n := m.flows.Counts().Marked; n > 0 {
+		lost = append(lost, fmt.Sprintf("%d marked flow(s) will be lost", n))
+	}
+	if n := paused; n > 0 && m.engine != nil {
+		label := fmt.Sprintf("Quit? %d paused flow(s) wait", n)
+		if len(lost) > 0 {
+			label += "; " + strings.Join(lost, ", ")
+		}
+		m.prompt.Open(prompt.Spec{Tag: tagQuitPaused, Label: label + ":", Choices: []prompt.Choice{
+			{Key: "r", Label: "resume them and quit"}, {Key: "k", Label: "kill them and quit"}}})
+		return nil
+	}
+	if len(lost) == 0 && !always {
+		return m.quit()
+	}
+	label := "Quit interceptor-tui?"
+	if len(lost) > 0 {
+		label = "Quit? " + strings.Join(lost, ", ") + "."
+	}
+	m.prompt.Open(prompt.Spec{Tag: tagQuit, Confirm: true, Label: label})
+	return nil
+}
 
 // resumeAndQuit resumes every paused flow and quits once they have
 // finished, or after the bounded wait: quitting at once would stop the

@@ -109,6 +109,23 @@ func (m *Model) SetNote(s string) {
 	}
 }
 
+// Note is what the list says under its rows of the selected flow f (nil
+// for none): its comment (the row shows only ¶) and its whole error (the
+// row only its end).
+func Note(f *flowstore.Flow) string {
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	if f.Comment != "" {
+		parts = append(parts, "¶ "+f.Comment)
+	}
+	if f.Error != nil {
+		parts = append(parts, "✗ "+f.Error.Error())
+	}
+	return strings.Join(parts, "  ")
+}
+
 // SetEmptyText sets what an empty list says.
 func (m *Model) SetEmptyText(s string) { m.empty = s }
 

@@ -8,6 +8,7 @@
 package statusbar
 
 import (
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,22 @@ func (m Memory) String() string {
 		s += " · spool " + flowstore.FormatSize(m.Spool) + " (" + Count(m.Spooled) + ")"
 	}
 	return s
+}
+
+// ReadMemory reads what the status line says of memory: the Go runtime's
+// memory (what the OS has given it, less what the heap has given back)
+// against the store's budget, and the spool's use; nil without a spool.
+func ReadMemory(st flowstore.Stats) *Memory {
+	if !st.DiskUsed {
+		return nil
+	}
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(samples)
+	var used int64
+	if samples[0].Value.Kind() == metrics.KindUint64 && samples[1].Value.Kind() == metrics.KindUint64 {
+		used = int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+	}
+	return &Memory{Used: used, Budget: st.Budget, Spool: st.Spool, Spooled: st.Spooled}
 }
 
 type clearMsg struct{ id int }
