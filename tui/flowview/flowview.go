@@ -704,7 +704,7 @@ func (m Model) contentLine(i int) string {
 }
 
 func (m Model) bodyTitle(s int, src body.Source, d *body.Doc) string {
-	info := body.Size(src.Size)
+	info := flowstore.FormatSize(src.Size)
 	if d != nil {
 		info = d.Info
 	}

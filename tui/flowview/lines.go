@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
-	"github.com/interceptor-tui/interceptor-tui/tui/flowview/body"
 	"github.com/interceptor-tui/interceptor-tui/tui/theme"
 )
 
@@ -218,13 +217,13 @@ func sizeOrDash(n int64) string {
 	if n <= 0 {
 		return "–"
 	}
-	return body.Size(n)
+	return flowstore.FormatSize(n)
 }
 
 func bodySize(b flowstore.Body) string {
-	s := body.Size(b.Size)
+	s := flowstore.FormatSize(b.Size)
 	if b.Truncated {
-		s += fmt.Sprintf(" (%s kept)", body.Size(int64(len(b.Data))))
+		s += fmt.Sprintf(" (%s kept)", flowstore.FormatSize(int64(len(b.Data))))
 	}
 	return s
 }

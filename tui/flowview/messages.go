@@ -43,7 +43,7 @@ type MessageCols struct {
 const (
 	msgTimeW = 12 // 15:04:05.000
 	msgTypeW = 12
-	msgSizeW = 10 // 1023.9 KiB
+	msgSizeW = 5 // 1023k, as flowstore.FormatSize writes it
 	// msgTimeFrom is the narrowest screen that still shows the time.
 	msgTimeFrom = 60
 )
@@ -155,7 +155,7 @@ func MessageRow(msg *flowstore.Message, c MessageCols, selected bool, st *theme.
 		cell(t, msgTimeW, false, &st.Muted)
 	}
 	cell(MessageType(msg), msgTypeW, false, typeStyle(msg, st))
-	cell(body.Size(msg.Size), msgSizeW, true, nil)
+	cell(flowstore.FormatSize(msg.Size), msgSizeW, true, nil)
 	if c.Flags > 0 {
 		cell(MessageFlags(msg), c.Flags, false, &st.Flag)
 	}
@@ -345,16 +345,16 @@ func MessageHead(msg *flowstore.Message, n int, width int, st *theme.Styles) []s
 		}
 		out = append(out, wrapStyled(" "+st.SyntaxKey.Render(fmt.Sprintf("%-8s", k))+" "+v, width)...)
 	}
-	size := body.Size(msg.Size)
+	size := flowstore.FormatSize(msg.Size)
 	if msg.Compressed {
 		size += " on the wire, compressed (permessage-deflate)"
 		if !msg.Truncated {
-			size += ", " + body.Size(int64(len(msg.Data))) + " decompressed"
+			size += ", " + flowstore.FormatSize(int64(len(msg.Data))) + " decompressed"
 		}
 	}
 	kv("size", size, nil)
 	if msg.Truncated {
-		kv("kept", "only the first "+body.Size(int64(len(msg.Data))), &st.Warn)
+		kv("kept", "only the first "+flowstore.FormatSize(int64(len(msg.Data))), &st.Warn)
 	}
 	if msg.Kind == flowstore.MessageClose {
 		c := "none"

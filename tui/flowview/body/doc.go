@@ -11,7 +11,6 @@ package body
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"unicode/utf8"
 
@@ -215,17 +214,4 @@ func wrap(ctx context.Context, t []byte, width int) ([]int, error) {
 		i += n
 	}
 	return starts, nil
-}
-
-// Size formats a byte count: 512 B, 1.5 KiB, 3.2 MiB.
-func Size(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 	"github.com/mattn/go-runewidth"
 )
@@ -304,12 +305,12 @@ func multipartTable(data []byte, contentType string) ([]byte, int, error) {
 			if ct != "" {
 				parts = append(parts, ct)
 			}
-			parts = append(parts, Size(int64(len(b))))
+			parts = append(parts, flowstore.FormatSize(int64(len(b))))
 			v = strings.Join(parts, " · ")
 		default:
 			v = string(b)
 			if len(v) > 4096 {
-				v = v[:4096] + "… (" + Size(int64(len(b))) + ")"
+				v = v[:4096] + "… (" + flowstore.FormatSize(int64(len(b))) + ")"
 			}
 		}
 		rows = append(rows, row{name, v})
@@ -348,7 +349,7 @@ func imageInfo(data []byte, contentType string) ([]byte, int, error) {
 	if err == nil {
 		rows = append(rows, row{"dimensions", fmt.Sprintf("%d × %d pixels", cfg.Width, cfg.Height)})
 	}
-	rows = append(rows, row{"size", Size(int64(len(data)))})
+	rows = append(rows, row{"size", flowstore.FormatSize(int64(len(data)))})
 	if ct := content.MediaType(contentType); ct != "" {
 		rows = append(rows, row{"content type", ct})
 	}

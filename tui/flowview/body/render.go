@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 )
 
@@ -33,17 +34,17 @@ func Render(ctx context.Context, src Source, mode Mode, width int) (*Doc, error)
 	asked := mode
 	var notes []string
 	if src.Truncated {
-		notes = append(notes, fmt.Sprintf("truncated: %s of %s were kept", Size(int64(len(src.Data))), Size(src.Size)))
+		notes = append(notes, fmt.Sprintf("truncated: %s of %s were kept", flowstore.FormatSize(int64(len(src.Data))), flowstore.FormatSize(src.Size)))
 	}
 	data := src.Data
-	info := Size(src.Size)
+	info := flowstore.FormatSize(src.Size)
 	if mode != Raw && len(content.Encodings(src.ContentEncoding)) > 0 && len(data) > 0 {
 		dec, err := content.Decode(data, src.ContentEncoding, DecodeLimit)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("cannot decode %s: %v; showing the raw bytes", src.ContentEncoding, err))
 			mode = Raw
 		} else {
-			info = fmt.Sprintf("%s, %s → %s", info, strings.ToLower(src.ContentEncoding), Size(int64(len(dec))))
+			info = fmt.Sprintf("%s, %s → %s", info, strings.ToLower(src.ContentEncoding), flowstore.FormatSize(int64(len(dec))))
 			data = dec
 		}
 	}
@@ -63,7 +64,7 @@ func Render(ctx context.Context, src Source, mode Mode, width int) (*Doc, error)
 	if mode == Auto {
 		mode = autoMode(kind)
 		if len(data) > PrettyLimit && (mode == JSON || mode == XML || mode == HTML) {
-			notes = append(notes, fmt.Sprintf("%s larger than %s: not pretty-printed (press the view key to force)", mode, Size(PrettyLimit)))
+			notes = append(notes, fmt.Sprintf("%s larger than %s: not pretty-printed (press the view key to force)", mode, flowstore.FormatSize(PrettyLimit)))
 			mode = Text
 		}
 	}
@@ -179,6 +180,6 @@ func Preview(src Source, width int) *Doc {
 	} else {
 		d = &Doc{hex: data, Mode: Hex}
 	}
-	d.Info = fmt.Sprintf("%s, rendering…", Size(src.Size))
+	d.Info = fmt.Sprintf("%s, rendering…", flowstore.FormatSize(src.Size))
 	return d
 }
