@@ -90,40 +90,17 @@ func (m *Model) ruleIntent(msg tea.Msg) tea.Cmd {
 		m.prompt.Open(prompt.Spec{Tag: tagBPEdit + strconv.Itoa(msg.Index), Label: "breakpoint: ", Value: msg.Filter,
 			History: true, Validate: validateRule})
 	case rules.PhaseMsg:
-		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint {
-			if msg.Index < len(bps) {
-				b := &bps[msg.Index]
-				switch b.Phases() {
-				case "both":
-					b.Request, b.Response = true, false
-				case "request":
-					b.Request, b.Response = false, true
-				default:
-					b.Request, b.Response = true, true
-				}
-			}
-			return bps
-		}, "")
+		return m.changeBreakpoints(rules.NextPhase(msg.Index), "")
 	case rules.ToggleMsg:
 		if msg.Kind == rules.KindMock {
 			return m.changeMock(msg.Index, false)
 		}
-		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint {
-			if msg.Index < len(bps) {
-				bps[msg.Index].Disabled = !bps[msg.Index].Disabled
-			}
-			return bps
-		}, "")
+		return m.changeBreakpoints(rules.Toggle(msg.Index), "")
 	case rules.DeleteMsg:
 		if msg.Kind == rules.KindMock {
 			return m.changeMock(msg.Index, true)
 		}
-		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint {
-			if msg.Index < len(bps) {
-				return append(bps[:msg.Index:msg.Index], bps[msg.Index+1:]...)
-			}
-			return bps
-		}, "breakpoint deleted")
+		return m.changeBreakpoints(rules.Delete(msg.Index), "breakpoint deleted")
 	case rules.SwitchMsg:
 		m.engine.SetIntercepting(msg.On)
 		m.refreshRules()
@@ -137,7 +114,7 @@ func (m *Model) ruleIntent(msg tea.Msg) tea.Cmd {
 
 // changeBreakpoints applies change to a copy of the rules and gives them
 // to the engine; say is flashed when it took.
-func (m *Model) changeBreakpoints(change func([]flowstore.Breakpoint) []flowstore.Breakpoint, say string) tea.Cmd {
+func (m *Model) changeBreakpoints(change rules.Edit, say string) tea.Cmd {
 	if m.engine == nil {
 		return m.status.Flash(noEngine, true)
 	}
@@ -150,16 +127,6 @@ func (m *Model) changeBreakpoints(change func([]flowstore.Breakpoint) []flowstor
 		return nil
 	}
 	return m.status.Flash(say, false)
-}
-
-func (m *Model) editBreakpoint(index, v string) tea.Cmd {
-	i, _ := strconv.Atoi(index)
-	return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint {
-		if i < len(bps) {
-			bps[i].Filter = strings.TrimSpace(v)
-		}
-		return bps
-	}, "breakpoint changed")
 }
 
 // changeMock disables/enables or removes a standing mock, in the engine and
@@ -203,25 +170,14 @@ func validateRule(s string) *prompt.Problem {
 	return validateFilter(s)
 }
 
-// mainRule is the index of the intercept filter (i): the first rule for
-// both phases, or -1.
-func mainRule(bps []flowstore.Breakpoint) int {
-	for i, b := range bps {
-		if b.Request && b.Response {
-			return i
-		}
-	}
-	return -1
-}
-
 // openIntercept asks for the intercept filter, mitmproxy's i.
 func (m *Model) openIntercept() tea.Cmd {
 	if m.engine == nil {
 		return m.status.Flash(noEngine, true)
 	}
 	v := ""
-	if bps := m.engine.Breakpoints(); mainRule(bps) >= 0 {
-		v = bps[mainRule(bps)].Filter
+	if bps := m.engine.Breakpoints(); rules.Main(bps) >= 0 {
+		v = bps[rules.Main(bps)].Filter
 	}
 	m.prompt.Open(prompt.Spec{Tag: tagIntercept, Label: "intercept: ", Value: v, History: true, Validate: validateFilter,
 		Placeholder: "~u /api & ~m POST   (pauses requests and responses; empty: none)"})
@@ -236,17 +192,10 @@ func (m *Model) setIntercept(v string) tea.Cmd {
 		return m.status.Flash(err.Error(), true)
 	}
 	bps := append([]flowstore.Breakpoint(nil), m.engine.Breakpoints()...)
-	j := mainRule(bps)
-	switch {
-	case v == "" && j < 0:
+	if v == "" && rules.Main(bps) < 0 {
 		return nil
-	case v == "":
-		bps = append(bps[:j:j], bps[j+1:]...)
-	case j < 0:
-		bps = append([]flowstore.Breakpoint{{Filter: v, Request: true, Response: true}}, bps...)
-	default:
-		bps[j].Filter, bps[j].Disabled = v, false
 	}
+	bps = rules.SetMain(v)(bps)
 	if err := m.engine.SetBreakpoints(bps); err != nil {
 		return m.status.Flash(err.Error(), true)
 	}

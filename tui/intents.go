@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -229,10 +230,10 @@ func (m *Model) submit(msg prompt.SubmitMsg) tea.Cmd {
 			{Key: "b", Label: "both"}, {Key: "q", Label: "request"}, {Key: "s", Label: "response"}}})
 	case tagBPPhase:
 		b := flowstore.Breakpoint{Filter: arg, Request: msg.Value != "s", Response: msg.Value != "q"}
-		return m.changeBreakpoints(func(bps []flowstore.Breakpoint) []flowstore.Breakpoint { return append(bps, b) },
-			"breakpoint added: "+arg+" ("+b.Phases()+")")
+		return m.changeBreakpoints(rules.Add(b), "breakpoint added: "+arg+" ("+b.Phases()+")")
 	case tagBPEdit:
-		return m.editBreakpoint(arg, msg.Value)
+		i, _ := strconv.Atoi(arg)
+		return m.changeBreakpoints(rules.Refilter(i, msg.Value), "breakpoint changed")
 	case tagQuick:
 		return m.askQuickValue(arg, msg.Value)
 	case tagQuickValue:

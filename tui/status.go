@@ -3,6 +3,8 @@ package tui
 import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/tui/keys"
+	"github.com/interceptor-tui/interceptor-tui/tui/rules"
 	"github.com/interceptor-tui/interceptor-tui/tui/statusbar"
 )
 
@@ -15,16 +17,7 @@ func (m *Model) info() statusbar.Info {
 		Paused: c.Paused, Marked: c.Marked, Follow: m.list.Following()}
 	if m.engine != nil {
 		i.ListenAddr = m.engine.ListenAddr()
-		for _, b := range m.engine.Breakpoints() {
-			if b.Disabled {
-				continue
-			}
-			d := b.Filter
-			if ph := b.Phases(); ph != "both" {
-				d += " (" + ph + ")"
-			}
-			i.Breakpoints = append(i.Breakpoints, d)
-		}
+		i.Breakpoints = rules.Active(m.engine.Breakpoints())
 		if len(i.Breakpoints) > 0 && !m.engine.Intercepting() {
 			i.InterceptOff = true
 		}
@@ -46,39 +39,34 @@ func (m *Model) info() statusbar.Info {
 
 // hints are the keys the hint line shows for the focused view.
 func (m *Model) hints() []key.Binding {
-	g := m.keys.Global
+	g := &m.keys.Global
 	switch m.focus {
 	case focusList:
-		k := m.list.KeyMap()
-		f := m.selected()
-		a := m.flowKeys(k.Flow, f)
-		switch {
-		case f != nil && f.State == flowstore.StatePaused:
-			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, a.ResumeAll, k.Open, g.Breakpoints, g.Help}
-		case f != nil && f.State == flowstore.StateDraft:
-			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.Open, k.Delete, g.Help}
-		}
-		return []key.Binding{k.Open, k.Filter, k.Mark, g.Intercept, a.Replay, a.Copy, a.Duplicate, g.Breakpoints, g.Help, k.Quit}
+		k, f := m.list.KeyMap(), m.selected()
+		return k.Hints(m.flowKeys(k.Flow, f), g, hintState(f))
 	case focusView:
-		k := m.view.KeyMap()
-		f := m.view.Flow()
-		a := m.flowKeys(k.Flow, f)
-		switch {
-		case f != nil && f.State == flowstore.StatePaused:
-			return []key.Binding{a.Resume, a.Edit, a.QuickEdit, a.Kill, a.Respond, k.Original, k.NextTab, k.Back, g.Help}
-		case f != nil && f.State == flowstore.StateDraft:
-			return []key.Binding{a.Edit, a.QuickEdit, a.Replay, a.Copy, k.NextTab, k.Back, g.Help}
-		}
-		return []key.Binding{k.NextTab, k.OpenMessage, k.Mode, k.Search, k.Back, k.Original, a.Replay, a.Copy, a.Duplicate, g.Help}
+		k, f := m.view.KeyMap(), m.view.Flow()
+		return k.Hints(m.flowKeys(k.Flow, f), g, hintState(f))
 	case focusRules:
 		k := m.rules.KeyMap()
-		return []key.Binding{k.Add, k.Toggle, k.Phase, k.Edit, k.Delete, k.Switch, k.Back, g.Help}
+		return k.Hints(g)
 	case focusLog:
 		k := m.elog.KeyMap()
-		return []key.Binding{k.Clear, k.Back, g.Help}
+		return k.Hints(g)
 	}
 	k := m.help.KeyMap()
-	return []key.Binding{k.Down, k.Up, k.Back}
+	return k.Hints()
+}
+
+func hintState(f *flowstore.Flow) keys.FlowState {
+	switch {
+	case f == nil:
+	case f.State == flowstore.StatePaused:
+		return keys.FlowPaused
+	case f.State == flowstore.StateDraft:
+		return keys.FlowDraft
+	}
+	return keys.FlowOther
 }
 
 func (m *Model) emptyText() string {

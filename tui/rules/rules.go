@@ -4,7 +4,9 @@
 //
 // It shows what the root hands it (SetRules) and emits intents (AddMsg,
 // ToggleMsg, ...) that the root turns into engine calls; it never calls the
-// engine and imports no other component.
+// engine and imports no other component. The changes its intents ask for
+// are Edits (NextPhase, Toggle, SetMain, ...): pure functions of a list of
+// breakpoints, which the root applies to a copy of the engine's.
 package rules
 
 import (
