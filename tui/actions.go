@@ -216,17 +216,7 @@ func (m *Model) noteRepaused() tea.Cmd {
 // revert puts the original messages back.
 func (m *Model) revert(f *flowstore.Flow) tea.Cmd {
 	m.forget(f.ID)
-	cmd := m.updateFlow(f.ID, func(f *flowstore.Flow) {
-		if o := f.Original; o != nil {
-			if o.Request != nil {
-				f.Request = o.Request.Clone()
-			}
-			if o.Response != nil {
-				f.Response = o.Response.Clone()
-			}
-		}
-		f.Original = nil
-	})
+	cmd := m.updateFlow(f.ID, flowedit.Revert)
 	return tea.Batch(cmd, m.status.Flash("reverted to the original", false))
 }
 

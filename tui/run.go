@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/interceptor-tui/interceptor-tui/tui/clip"
@@ -24,37 +23,6 @@ func WithIO(in io.Reader, out io.Writer) RunOption {
 	return func(c *runConfig) { c.in, c.out = in, out }
 }
 
-// termOut is the terminal with its writes serialized: Bubble Tea's
-// renderer writes each frame in one Write, and the clipboard's OSC 52
-// sequence goes through the same lock, so neither lands inside the other.
-// It is still a term.File, so Bubble Tea sees the terminal it is.
-type termOut struct {
-	*os.File
-	mu sync.Mutex
-}
-
-func (t *termOut) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.File.Write(p)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // Run shows the TUI until the user quits or ctx is cancelled (cmd cancels
 // it on SIGTERM). It takes the alternate screen and the mouse (cell
 // motion), and gives the terminal back as it found it on every way out,
@@ -67,13 +35,13 @@ func Run(ctx context.Context, opts Options, ro ...RunOption) error {
 	for _, o := range ro {
 		o(&rc)
 	}
+	// The clipboard writes to the same terminal: one lock for both.
 	var out io.Writer
 	terminal := false
 	if rc.out == nil {
-		out = &termOut{File: os.Stdout}
-		terminal = isTerminal(os.Stdout)
+		out, terminal = clip.Terminal(os.Stdout)
 	} else {
-		out = &lockedWriter{w: rc.out}
+		out = clip.Locked(rc.out)
 	}
 	if opts.Clipboard == nil {
 		opts.Clipboard = clip.Auto(out, terminal, os.Getenv)

@@ -1,8 +1,8 @@
 // Package flowedit is what an edit of a paused flow or a draft changes: the
 // text $EDITOR is given for a request, a response or an answer, that text
-// read back (Text, Parse), and the quick edits (c) — the parts offered, the
+// read back (Text, Parse), the quick edits (c) — the parts offered, the
 // prompt for each with its check, and the change (QuickMenu, QuickPrompt,
-// Quick).
+// Quick) — and going back to the original (Revert).
 //
 // The root keeps the rest: text kept between tries, the prompts' tags, the
 // store writes and what the status line says. It imports no component but
@@ -80,6 +80,19 @@ func Parse(f *flowstore.Flow, what string, text []byte) (*flowstore.Request, *fl
 	}
 	resp, err := httptext.ParseResponse(text, orig)
 	return nil, resp, err
+}
+
+// Revert puts f's original messages back (V), and forgets them.
+func Revert(f *flowstore.Flow) {
+	if o := f.Original; o != nil {
+		if o.Request != nil {
+			f.Request = o.Request.Clone()
+		}
+		if o.Response != nil {
+			f.Response = o.Response.Clone()
+		}
+	}
+	f.Original = nil
 }
 
 // QuickMenu is the question c asks of f: which part to change.

@@ -59,3 +59,13 @@ func TestQuick(t *testing.T) {
 		t.Fatalf("URL edit: %q, Host %q", done, g.Request.Headers.Get("Host"))
 	}
 }
+
+func TestRevert(t *testing.T) {
+	f := paused(flowstore.PhaseRequest)
+	f.KeepOriginal()
+	flowedit.Quick(f, "m", "PUT")
+	flowedit.Revert(f)
+	if f.Request.Method != "GET" || f.Original != nil || f.Edited() {
+		t.Fatalf("after revert: %s, original %v", f.Request.Method, f.Original)
+	}
+}
