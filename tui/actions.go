@@ -29,7 +29,7 @@ func (m *Model) flowAction(act, id string) tea.Cmd {
 	case keys.ActResume:
 		return m.resume(f)
 	case keys.ActResumeAll:
-		m.watchRepause(m.flows.PausedAt(flowstore.PhaseRequest)...)
+		m.flows.Watch(m.flows.PausedAt(flowstore.PhaseRequest)...)
 		return m.status.Flash(fmt.Sprintf("resumed %d paused flow(s)", m.engine.ResumeAll()), false)
 	case keys.ActKill:
 		if err := m.engine.Kill(f.ID); err != nil {
@@ -169,7 +169,7 @@ func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
 	}
 	m.forget(f.ID)
 	if f.Paused == flowstore.PhaseRequest {
-		m.watchRepause(f.ID)
+		m.flows.Watch(f.ID)
 	}
 	msg := "resumed"
 	if f.Edited() {
@@ -181,32 +181,11 @@ func (m *Model) resume(f *flowstore.Flow) tea.Cmd {
 	return m.status.Flash(msg, false)
 }
 
-// watchRepause remembers flows resumed at their request: a breakpoint for
-// both phases pauses them again at the response, and the status bar would
-// go on counting them paused after "resumed" with no word why.
-func (m *Model) watchRepause(ids ...string) {
-	for _, id := range ids {
-		m.resumed[id] = true
-	}
-}
-
 // noteRepaused says when flows resumed at their request have paused
-// again at their response, and forgets those that are done.
+// again at their response (a breakpoint for both phases): the status bar
+// would go on counting them paused after "resumed" with no word why.
 func (m *Model) noteRepaused() tea.Cmd {
-	n := 0
-	for id := range m.resumed {
-		f, sum, ok := m.store.Peek(id)
-		switch {
-		case !ok, f == nil && sum.State.Final():
-			delete(m.resumed, id)
-		case f == nil:
-		case f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseResponse:
-			n++
-			delete(m.resumed, id)
-		case f.State.Final():
-			delete(m.resumed, id)
-		}
-	}
+	n := m.flows.Repaused()
 	if n == 0 {
 		return nil
 	}

@@ -76,7 +76,6 @@ type Model struct {
 
 	kept     map[string][]byte // text of edits that did not parse, by flowedit.Key
 	answered map[string]bool   // flows answered with R: K may keep them
-	resumed  map[string]bool   // flows resumed at their request, until done or paused again
 	job      *share.Job        // what the file prompt writes
 	creator  har.Creator       // us, in HAR files
 	mouse    bool              // the program reports the mouse (Run)
@@ -118,7 +117,7 @@ func New(opts Options) (*Model, error) {
 		elog: eventlog.New(km.EventLog, st), help: help.New(km.Help, st),
 		prompt: prompt.New(km.Prompt, st), status: statusbar.New(st), rules: rules.New(km.Rules, st),
 		clip: opts.Clipboard, ca: opts.CA, browser: opts.Browser, clock: opts.Now, dir: opts.Dir,
-		kept: map[string][]byte{}, answered: map[string]bool{}, resumed: map[string]bool{},
+		kept: map[string][]byte{}, answered: map[string]bool{},
 		creator: har.Creator{Name: "interceptor-tui", Version: opts.Version},
 	}
 	if m.clock == nil {

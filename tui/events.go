@@ -86,9 +86,7 @@ func (m *Model) wake(msg wakeMsg) tea.Cmd {
 			cmds = append(cmds, m.view.SetFlow(g))
 		}
 	}
-	if len(m.resumed) > 0 {
-		cmds = append(cmds, m.noteRepaused())
-	}
+	cmds = append(cmds, m.noteRepaused())
 	if msg.log {
 		cmds = append(cmds, m.readLog())
 	}

@@ -72,6 +72,37 @@ func (v *View) LongestPause(now time.Time) time.Duration {
 	return d
 }
 
+// Watch notes flows just resumed at their request: a breakpoint for both
+// phases pauses them again at their response, which Repaused counts.
+func (v *View) Watch(ids ...string) {
+	if v.resumed == nil {
+		v.resumed = map[string]bool{}
+	}
+	for _, id := range ids {
+		v.resumed[id] = true
+	}
+}
+
+// Repaused is how many watched flows have paused again at their response
+// since it was last asked; it forgets them, and those that are done.
+func (v *View) Repaused() int {
+	n := 0
+	for id := range v.resumed {
+		f, sum, ok := v.store.Peek(id)
+		switch {
+		case !ok, f == nil && sum.State.Final():
+			delete(v.resumed, id)
+		case f == nil:
+		case f.State == flowstore.StatePaused && f.Paused == flowstore.PhaseResponse:
+			n++
+			delete(v.resumed, id)
+		case f.State.Final():
+			delete(v.resumed, id)
+		}
+	}
+	return n
+}
+
 // count keeps the paused and marked sets current for a flow in the store.
 func (v *View) count(id string, state flowstore.State, marked bool) {
 	v.forget(id)

@@ -14,8 +14,9 @@
 // spooled flows back from disk; that reading is a Pass the caller runs off
 // its own goroutine, and its answers are kept so that later rebuilds (a
 // mark, marked-only, a clear) ask the disk nothing. It keeps the counters a
-// status line shows (shown, total, paused, marked) and reads back the one
-// spooled flow a cursor rests on (Flow).
+// status line shows (shown, total, paused, marked; and how many flows
+// resumed at their request paused again at their response) and reads back
+// the one spooled flow a cursor rests on (Flow).
 //
 // A View is not safe for concurrent use: one goroutine (the UI's) owns it;
 // only a Pass runs elsewhere. Where the rows go on a screen, the cursor and

@@ -26,6 +26,7 @@ type View struct {
 	reverse bool
 
 	paused, marked map[string]bool
+	resumed        map[string]bool // watched until done or paused again
 
 	selSum  *flowstore.Summary // the spooled flow Flow read back last,
 	selFlow *flowstore.Flow    // and what it read

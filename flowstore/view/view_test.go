@@ -244,3 +244,24 @@ func TestFlowReadsASpooledFlowOnce(t *testing.T) {
 		t.Fatalf("a flow the store let go is still given: %p", got)
 	}
 }
+
+// A flow resumed at its request that pauses again at its response is
+// counted once; one that finishes is forgotten.
+func TestRepaused(t *testing.T) {
+	s := flowstore.NewStore(0)
+	a, b := flowtest.New(flowtest.NoResponse()), flowtest.New(flowtest.NoResponse())
+	s.AddAll([]*flowstore.Flow{a, b})
+	v := view.New(s, nil)
+	if v.Repaused() != 0 {
+		t.Fatal("nothing is watched")
+	}
+	v.Watch(a.ID, b.ID)
+	s.Update(a.ID, func(f *flowstore.Flow) { f.State, f.Paused = flowstore.StatePaused, flowstore.PhaseResponse })
+	s.Update(b.ID, func(f *flowstore.Flow) { f.State = flowstore.StateDone })
+	if n := v.Repaused(); n != 1 {
+		t.Fatalf("repaused %d, want 1", n)
+	}
+	if n := v.Repaused(); n != 0 {
+		t.Fatalf("counted again: %d", n)
+	}
+}
