@@ -10,7 +10,9 @@
 // can offer a file instead.
 //
 // OSC 52 gets no answer from the terminal: "sent" is all that can be known.
-// It knows nothing of flows and imports no component.
+// The terminal is shared with Bubble Tea's renderer; Terminal and Locked
+// serialize the writes of both. It knows nothing of flows and imports no
+// component.
 package clip
 
 import (

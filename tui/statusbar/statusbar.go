@@ -3,7 +3,8 @@
 // order) and, under it, a hint of the main keys of the current view, which
 // a notice or an error replaces for a few seconds.
 //
-// It holds no state of the program: the root hands it an Info each frame.
+// It holds no state of the program: the root hands it an Info each frame
+// (ReadMemory samples the memory part of it).
 // It imports no other component.
 package statusbar
 
