@@ -10,7 +10,6 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowtest"
-	"github.com/interceptor-tui/interceptor-tui/tui/prompt"
 )
 
 var pad = strings.Repeat(".", 10<<10)
@@ -59,11 +58,6 @@ func spooledModel(t testing.TB) (*Model, *flowstore.Store, []*flowstore.Flow) {
 	return m, s, fs
 }
 
-func drainInto(m *Model) {
-	evs, reset := m.sub.Drain()
-	m.wake(wakeMsg{events: evs, reset: reset})
-}
-
 // runBatch runs a command and every command a batch holds, returning the
 // messages.
 func runBatch(cmd tea.Cmd) []tea.Msg {
@@ -80,8 +74,6 @@ func runBatch(cmd tea.Cmd) []tea.Msg {
 	}
 	return []tea.Msg{msg}
 }
-
-func promptSubmit(tag, v string) prompt.SubmitMsg { return prompt.SubmitMsg{Tag: tag, Value: v} }
 
 // While a deep filter's pass runs the list still shows the previous
 // filter's rows: saving "shown" then would save the wrong flows.

@@ -130,7 +130,7 @@ func Note(f *flowstore.Flow) string {
 func (m *Model) SetEmptyText(s string) { m.empty = s }
 
 // Selected is the summary of the flow under the cursor, or nil. Its Flow
-// is nil when the flow is spooled: the root reads it from the store.
+// is nil when the flow is spooled: the View reads it back (View.Flow).
 func (m Model) Selected() *flowstore.Summary { return m.sel }
 
 // Following reports whether follow mode is on.
