@@ -12,9 +12,9 @@ import (
 // disk: a million of them take tens of seconds. That reading runs off the
 // owner's goroutine (Pass), and its answers are kept (deepCache) so that
 // everything after it — rebuilds for a mark toggle, a clear, a reset —
-// asks the disk nothing. A spooled flow's summary never changes
-// while it stays spooled, so an answer holds until the flow is spooled
-// again (a spill event forgets it) or the filter changes.
+// asks the disk nothing. A spooled flow's summary never changes while it
+// stays spooled, so an answer holds until the flow is spooled again (a
+// spill event forgets it) or the filter changes.
 
 // deepCache holds a deep filter's answers for spooled flows, by sequence
 // number: two bits a flow.

@@ -7,7 +7,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
-// Order is what the list is sorted by. Every order breaks ties by arrival,
+// Order is what a View is sorted by. Every order breaks ties by arrival,
 // so it is total and a flow's position can be found by binary search.
 type Order int
 
