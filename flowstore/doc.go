@@ -17,6 +17,12 @@
 // The Store publishes coalesced change notifications to subscribers. A slow
 // subscriber never slows a writer: it is told "something changed" at most
 // once until it drains, and it drains a bounded, de-duplicated set of events.
+// Two subscribers live here: the headless Printer (line.go's one line per
+// flow) and the FileSaver (--save, JSON lines; saver.go).
+//
+// Beside it: filter (the language), view (the window a UI renders),
+// compare (two flows side by side), har, flowfile, export, httptext and
+// content (the formats), flowtest (the test kit).
 //
 // This package must not import the proxy engine, the TUI or the scripting
 // runtime; they all import it.
