@@ -186,7 +186,11 @@ func (h *head) addLine(line []byte, request bool) error {
 			return badRequest("a folded header line")
 		}
 		last := &h.hs[len(h.hs)-1]
-		last.Value += " " + string(bytes.Trim(line, " \t"))
+		if cont := string(bytes.Trim(line, " \t")); last.Value == "" {
+			last.Value = cont
+		} else if cont != "" {
+			last.Value += " " + cont
+		}
 		return nil
 	}
 	i := bytes.IndexByte(line, ':')
