@@ -18,7 +18,7 @@ import (
 type call struct {
 	st      *state
 	f       *flowstore.Flow
-	phase   int
+	phase   int // hook.RequestHeaders...
 	ro      bool
 	verdict flowstore.Verdict
 	dead    atomic.Bool
@@ -259,7 +259,7 @@ func (st *state) flowString(L *lua.LState) int {
 
 func (c *call) ctxTable(L *lua.LState) *lua.LTable {
 	if c.ctx == nil {
-		if t := c.st.v.s.eng.ctxs.get(c.f.ID); t != nil {
+		if t := c.st.v.s.eng.ctxs.Get(c.f.ID); t != nil {
 			c.ctx = toLua(L, t, c.st.null).(*lua.LTable)
 		} else {
 			c.ctx = L.NewTable()
