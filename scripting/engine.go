@@ -112,12 +112,12 @@ func New(opts Options) (*Engine, error) {
 		source := "script:" + names[i]
 		var s hook.Script
 		if js.Handles(p) {
-			js, err := js.Load(p, source, cfg)
+			jss, err := js.Load(p, source, cfg)
 			if err != nil {
 				e.Close()
 				return nil, err
 			}
-			s = js
+			s = jss
 		} else {
 			lua := &script{eng: e, path: p, source: source}
 			if err := lua.loadInitial(); err != nil {
