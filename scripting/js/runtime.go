@@ -50,6 +50,10 @@ type job struct{ body func() error }
 // runtimes are busy, and for a worker to start a call.
 const maxQueueWait = 10 * time.Second
 
+// maxStretch is how many more deadlines a hook gets on an overloaded
+// machine.
+const maxStretch = 4
+
 // abandonGrace is how long a hook gets after its deadline to notice the
 // interrupt: JavaScript stops at once, a long Go builtin may not.
 const abandonGrace = 100 * time.Millisecond
@@ -79,7 +83,13 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 	}()
 	// The hook's time counts from when its worker starts it: on a
 	// saturated machine a goroutine can wait long for a CPU, and that
-	// wait is not the script's doing.
+	// wait is not the script's doing. For the same reason, when this
+	// goroutine itself woke long after its timer was due the machine is
+	// overloaded, and the hook gets more time, up to maxStretch deadlines
+	// (goja counts no instructions that would tell a starved hook from a
+	// busy one, as gopher-lua's context does for Lua).
+	due := time.Now().Add(timeout)
+	stretched := 0
 	for waited := time.Duration(0); ; {
 		select {
 		case err = <-st.done:
@@ -91,14 +101,23 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 			return err, false, false
 		default:
 		}
+		late := time.Since(due)
 		started := st.started.Load()
 		if started == 0 && waited < maxQueueWait {
 			waited += timeout
+			due = time.Now().Add(timeout)
 			t.Reset(timeout)
 			continue
 		}
 		if left := time.Until(time.Unix(0, started).Add(timeout)); started != 0 && left > 0 {
+			due = time.Now().Add(left)
 			t.Reset(left)
+			continue
+		}
+		if late > max(timeout/4, 5*time.Millisecond) && stretched < maxStretch {
+			stretched++
+			due = time.Now().Add(timeout)
+			t.Reset(timeout)
 			continue
 		}
 		break

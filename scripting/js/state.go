@@ -2,6 +2,7 @@ package js
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -221,6 +222,29 @@ func (st *state) install() {
 		return goja.Undefined()
 	})
 	_ = g.Set("shared", shared)
+
+	_ = g.Set("btoa", func(fc goja.FunctionCall) goja.Value {
+		b, ok := st.bytesOf(fc.Argument(0))
+		if !ok || len(b) != st.str(fc.Argument(0)).Length() {
+			st.throw("btoa: the string holds characters outside Latin-1")
+		}
+		st.grow("btoa", int64(base64.StdEncoding.EncodedLen(len(b))))
+		return rt.ToValue(base64.StdEncoding.EncodeToString(b))
+	})
+	_ = g.Set("atob", func(fc goja.FunctionCall) goja.Value {
+		in := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '\f' {
+				return -1
+			}
+			return r
+		}, fc.Argument(0).String())
+		st.grow("atob", int64(len(in)))
+		b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(in, "="))
+		if err != nil {
+			st.throw("atob: " + err.Error())
+		}
+		return st.binaryString(b)
+	})
 
 	crypto := rt.NewObject()
 	_ = crypto.Set("randomUUID", func(goja.FunctionCall) goja.Value { return rt.ToValue(randomUUID()) })
