@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
@@ -52,7 +53,10 @@ func compile(path, src string, module bool) (*unit, error) {
 	if err != nil {
 		var list parser.ErrorList
 		if errors.As(err, &list) && len(list) > 0 {
-			return nil, &hook.ScriptError{File: path, Line: list[0].Position.Line, Msg: "SyntaxError: " + list[0].Message}
+			// At the end of a module the wrapper's closing line is not the
+			// file's: the error is on the file's last line.
+			line := min(list[0].Position.Line, strings.Count(src, "\n")+1)
+			return nil, &hook.ScriptError{File: path, Line: line, Msg: "SyntaxError: " + list[0].Message}
 		}
 		return nil, &hook.ScriptError{File: path, Msg: err.Error()}
 	}

@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,7 @@ type state struct {
 
 	abandoned atomic.Bool
 	started   atomic.Int64 // when the worker began the current call (UnixNano)
+	tid       atomic.Int32 // the thread running the current call (see starved)
 	jobs      chan job     // to the worker goroutine, created with it
 	done      chan error   // from the worker
 }
@@ -83,12 +85,10 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 	}()
 	// The hook's time counts from when its worker starts it: on a
 	// saturated machine a goroutine can wait long for a CPU, and that
-	// wait is not the script's doing. For the same reason, when this
-	// goroutine itself woke long after its timer was due the machine is
-	// overloaded, and the hook gets more time, up to maxStretch deadlines
-	// (goja counts no instructions that would tell a starved hook from a
-	// busy one, as gopher-lua's context does for Lua).
-	due := time.Now().Add(timeout)
+	// wait is not the script's doing. For the same reason a worker found
+	// waiting for a CPU at the deadline gets more time, up to maxStretch
+	// deadlines (goja counts no instructions that would tell a starved
+	// hook from a busy one, as gopher-lua's context does for Lua).
 	stretched := 0
 	for waited := time.Duration(0); ; {
 		select {
@@ -101,39 +101,65 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 			return err, false, false
 		default:
 		}
-		late := time.Since(due)
 		started := st.started.Load()
 		if started == 0 && waited < maxQueueWait {
 			waited += timeout
-			due = time.Now().Add(timeout)
 			t.Reset(timeout)
 			continue
 		}
 		if left := time.Until(time.Unix(0, started).Add(timeout)); started != 0 && left > 0 {
-			due = time.Now().Add(left)
 			t.Reset(left)
 			continue
 		}
-		if late > max(timeout/4, 5*time.Millisecond) && stretched < maxStretch {
+		if stretched < maxStretch && st.starved() {
 			stretched++
-			due = time.Now().Add(timeout)
 			t.Reset(timeout)
 			continue
 		}
 		break
 	}
 	st.rt.Interrupt(errTimeout)
-	t.Reset(abandonGrace)
-	select {
-	case err = <-st.done:
-		// A hook that finished as its time ran out is not a timeout.
-		return err, err != nil, false
-	case <-t.C:
+	// A worker that has not had a CPU since stops as soon as it gets
+	// one; one still running after the grace period is in a builtin.
+	for waited := time.Duration(0); ; waited += abandonGrace {
+		t.Reset(abandonGrace)
+		select {
+		case err = <-st.done:
+			// A hook that finished as its time ran out is not a timeout.
+			return err, err != nil, false
+		case <-t.C:
+		}
+		if waited < maxQueueWait && st.starved() {
+			continue
+		}
 		st.abandoned.Store(true)
 		close(st.jobs) // the worker ends after the stuck call
 		return nil, true, true
 	}
 }
+
+// starved reports whether the worker is waiting for a CPU rather than
+// running: its thread (locked to it while it runs a call) gained little
+// CPU time over a short window. Asked only when a hook is past its
+// deadline; where threads' CPU time cannot be read it says no.
+func (st *state) starved() bool {
+	tid := st.tid.Load()
+	if tid == 0 {
+		return false
+	}
+	before, ok := threadCPU(tid)
+	if !ok {
+		return false
+	}
+	time.Sleep(starveWindow)
+	after, ok := threadCPU(tid)
+	if !ok || st.tid.Load() != tid {
+		return false
+	}
+	return after-before < starveWindow/4
+}
+
+const starveWindow = 10 * time.Millisecond
 
 // work runs the state's calls one at a time until jobs is closed.
 func (st *state) work() {
@@ -147,6 +173,13 @@ func (st *state) runJob(j job) (err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic in a hook: %v", r)
 		}
+	}()
+	// The call keeps its thread, so the thread's CPU time is the call's.
+	runtime.LockOSThread()
+	st.tid.Store(gettid())
+	defer func() {
+		st.tid.Store(0)
+		runtime.UnlockOSThread()
 	}()
 	// An Interrupt that came as the previous call returned must not stop
 	// this one; exec never interrupts while no call runs.
