@@ -1,13 +1,12 @@
 package scripting
 
 import (
-	"net/http"
-	"strconv"
 	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // call is one hook invocation: the flow it works on (a scratch copy in
@@ -314,12 +313,7 @@ func (st *state) flowRespond(L *lua.LState) int {
 	default:
 		L.ArgError(4, "body must be a string or a table")
 	}
-	hs.Del("Content-Length")
-	hs.Add("Content-Length", strconv.Itoa(len(body)))
-	c.f.Response = &flowstore.Response{
-		Status: status, Reason: http.StatusText(status), Proto: "HTTP/1.1",
-		Headers: hs, Body: flowstore.NewBody(body),
-	}
+	c.f.Response = hook.Respond(status, hs, body)
 	c.verdict = flowstore.Respond
 	return 0
 }

@@ -153,7 +153,7 @@ func TestResponseChunkRedacts100MiBJS(t *testing.T) {
 			}
 			sent += n
 		}
-	}, fixture("redact_stream.js"),
+	}, example("redact_stream.js"),
 		[]func(*mitm.Options){func(o *mitm.Options) { o.BodyLimit = 1 << 20 }})
 
 	runtime.GC()

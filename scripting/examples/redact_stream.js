@@ -1,5 +1,5 @@
 // Redact a word from a response body as it streams, without buffering
-// it: the twin of examples/redact_stream.lua. A chunk comes as a string
+// it: the twin of redact_stream.lua. A chunk comes as a string
 // of one character per byte, so a UTF-8 sequence split between chunks
 // passes unharmed; the end of a chunk that could start the word is held
 // back in flow.ctx and put in front of the next chunk.
