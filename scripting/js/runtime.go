@@ -3,7 +3,7 @@ package js
 import (
 	"context"
 	"fmt"
-	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +41,6 @@ type state struct {
 
 	abandoned atomic.Bool
 	started   atomic.Int64 // when the worker began the current call (UnixNano)
-	tid       atomic.Int32 // the thread running the current call (see starved)
 	jobs      chan job     // to the worker goroutine, created with it
 	done      chan error   // from the worker
 }
@@ -87,8 +86,9 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 	// saturated machine a goroutine can wait long for a CPU, and that
 	// wait is not the script's doing. For the same reason a worker found
 	// waiting for a CPU at the deadline gets more time, up to maxStretch
-	// deadlines (goja counts no instructions that would tell a starved
-	// hook from a busy one, as gopher-lua's context does for Lua).
+	// deadlines. goja counts no instructions that would tell a starved
+	// hook from a busy one, as gopher-lua's context does for Lua, so the
+	// scheduler's run queue is asked instead.
 	stretched := 0
 	for waited := time.Duration(0); ; {
 		select {
@@ -111,7 +111,7 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 			t.Reset(left)
 			continue
 		}
-		if stretched < maxStretch && st.starved() {
+		if stretched < maxStretch && starved() {
 			stretched++
 			t.Reset(timeout)
 			continue
@@ -129,7 +129,7 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 			return err, err != nil, false
 		case <-t.C:
 		}
-		if waited < maxQueueWait && st.starved() {
+		if waited < maxStretch*max(timeout, abandonGrace) && starved() {
 			continue
 		}
 		st.abandoned.Store(true)
@@ -138,28 +138,25 @@ func (st *state) exec(timeout time.Duration, body func() error) (err error, time
 	}
 }
 
-// starved reports whether the worker is waiting for a CPU rather than
-// running: its thread (locked to it while it runs a call) gained little
-// CPU time over a short window. Asked only when a hook is past its
-// deadline; where threads' CPU time cannot be read it says no.
-func (st *state) starved() bool {
-	tid := st.tid.Load()
-	if tid == 0 {
-		return false
+// starved reports whether the worker may be waiting for a CPU rather
+// than running: goroutines stayed queued for a CPU over a short window.
+// Whenever the queue is empty, every goroutine that wants a CPU has one,
+// the worker among them. Asked only when a hook is past its deadline, so
+// on an overloaded machine a busy loop runs up to maxStretch deadlines
+// longer, as a starved hook must.
+func starved() bool {
+	s := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	for i := 0; i < 5; i++ {
+		if i > 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 || s[0].Value.Uint64() == 0 {
+			return false
+		}
 	}
-	before, ok := threadCPU(tid)
-	if !ok {
-		return false
-	}
-	time.Sleep(starveWindow)
-	after, ok := threadCPU(tid)
-	if !ok || st.tid.Load() != tid {
-		return false
-	}
-	return after-before < starveWindow/4
+	return true
 }
-
-const starveWindow = 10 * time.Millisecond
 
 // work runs the state's calls one at a time until jobs is closed.
 func (st *state) work() {
@@ -173,13 +170,6 @@ func (st *state) runJob(j job) (err error) {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic in a hook: %v", r)
 		}
-	}()
-	// The call keeps its thread, so the thread's CPU time is the call's.
-	runtime.LockOSThread()
-	st.tid.Store(gettid())
-	defer func() {
-		st.tid.Store(0)
-		runtime.UnlockOSThread()
 	}()
 	// An Interrupt that came as the previous call returned must not stop
 	// this one; exec never interrupts while no call runs.
