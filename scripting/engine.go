@@ -32,16 +32,19 @@ type Options struct {
 	LoadTimeout time.Duration
 	// BodyLimit is the engine's body limit (default 8 MiB).
 	BodyLimit int64
-	// StringLimit caps every string a script builds: by .., table.concat,
-	// the string functions, json.encode, base64 and body decoding
+	// StringLimit caps every string a script builds: in Lua by ..,
+	// table.concat, the string functions, json.encode, base64 and body
+	// decoding; in JavaScript by +, +=, template literals, the string
+	// methods that multiply a size, and body decoding (characters there)
 	// (default 2×BodyLimit, at least 16 MiB).
 	StringLimit int64
 	// AllocLimit caps the bytes of strings one hook call may build in
 	// all: by .., table.concat and the string, json and base64 functions,
 	// and by reading and setting bodies (default 4×StringLimit).
 	AllocLimit int64
-	// PoolSize is how many Lua states each script may have at once
-	// (default 4×GOMAXPROCS, at least 8). Hook calls beyond it wait.
+	// PoolSize is how many Lua states or JavaScript runtimes each script
+	// may have at once (default 4×GOMAXPROCS, at least 8). Hook calls
+	// beyond it wait.
 	PoolSize int
 	// MaxFailures consecutive errors or timeouts disable a script until
 	// its file changes (default 10).

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -595,5 +597,30 @@ func TestJSStuckBuiltinAbandonsRuntime(t *testing.T) {
 	f = flowtest.New()
 	if _, err := e.Request(bg, f); err != nil || f.Request.Headers.Get("X-Done") != "1" {
 		t.Fatal(err, f.Request.Headers)
+	}
+}
+
+// Closing the engine ends every JavaScript runtime's worker goroutine.
+func TestJSCloseEndsWorkers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	e, err := scripting.New(scripting.Options{Paths: []string{writeScript(t, "x.js", `function request(flow) { flow.request.headers.set("X", "1"); }`)}, PoolSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				e.Request(bg, flowtest.New())
+			}
+		}()
+	}
+	wg.Wait()
+	e.Close()
+	waitFor(t, "the workers to end", func() bool { return runtime.NumGoroutine() <= before })
+	if _, err := e.Request(bg, flowtest.New()); err != nil {
+		t.Fatal(err)
 	}
 }
