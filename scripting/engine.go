@@ -64,8 +64,10 @@ type Engine struct {
 	scripts []hook.Script // in the order given, whatever their language
 	ctxs    *hook.CtxStore
 	shared  *hook.SharedStore
-	closed  atomic.Bool
-	mu      sync.Mutex // orders Close against a reload's swap
+	// flowLocks serialise the WebSocket message chains of one flow.
+	flowLocks flowLocks
+	closed    atomic.Bool
+	mu        sync.Mutex // orders Close against a reload's swap
 }
 
 // New compiles and loads every script: a .js file, or a .yaml/.yml list
@@ -290,6 +292,10 @@ func (e *Engine) WebSocketMessage(ctx context.Context, f *flowstore.Flow, m *flo
 	if f == nil { // the flow left the store (cleared) while its connection is open
 		f = &flowstore.Flow{}
 	}
+	// The two directions of a connection call in at once; one message's
+	// chain at a time keeps flow.ctx, which each call copies in and back,
+	// from losing one direction's update to the other.
+	defer e.flowLocks.lock(f.ID)()
 	type failure struct {
 		s   hook.Script
 		err error
@@ -387,3 +393,39 @@ const (
 var phaseNames = hook.PhaseNames
 
 func phaseIndex(name string) int { return hook.PhaseIndex(name) }
+
+// flowLocks are mutexes by flow ID, there while someone holds or waits
+// for them.
+type flowLocks struct {
+	mu sync.Mutex
+	m  map[string]*flowLock
+}
+
+type flowLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock locks the flow's mutex and returns its unlock.
+func (l *flowLocks) lock(id string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[string]*flowLock)
+	}
+	fl := l.m[id]
+	if fl == nil {
+		fl = &flowLock{}
+		l.m[id] = fl
+	}
+	fl.users++
+	l.mu.Unlock()
+	fl.Lock()
+	return func() {
+		fl.Unlock()
+		l.mu.Lock()
+		if fl.users--; fl.users == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
+	}
+}

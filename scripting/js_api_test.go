@@ -624,3 +624,41 @@ func TestJSCloseEndsWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The two directions of a WebSocket call websocket_message at once; no
+// update of flow.ctx is lost between them, in either language.
+func TestWebSocketCtxNoLostUpdates(t *testing.T) {
+	for name, src := range map[string][2]string{
+		"js": {"ws.js", `function websocket_message(flow, message) { flow.ctx.n = (flow.ctx.n || 0) + 1; }
+function response(flow) { flow.response.headers.set("X-N", String(flow.ctx.n)); }`},
+		"lua": {"ws.lua", `function websocket_message(flow, message) flow.ctx.n = (flow.ctx.n or 0) + 1 end
+function response(flow) flow.response.headers["X-N"] = tostring(flow.ctx.n) end`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, err := scripting.New(scripting.Options{Paths: []string{writeScript(t, src[0], src[1])}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			f := wsFlow()
+			var wg sync.WaitGroup
+			for i := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 25 {
+						if _, err := e.WebSocketMessage(bg, f, wsMsg(i%2 == 0, flowstore.MessageText, "m")); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			g := flowtest.New(func(g *flowstore.Flow) { g.ID = f.ID })
+			if _, err := e.Response(bg, g); err != nil || g.Response.Headers.Get("X-N") != "200" {
+				t.Fatalf("%v: ctx.n = %q, want 200", err, g.Response.Headers.Get("X-N"))
+			}
+		})
+	}
+}
