@@ -662,3 +662,64 @@ function response(flow) flow.response.headers["X-N"] = tostring(flow.ctx.n) end`
 		})
 	}
 }
+
+// The twin of TestPrintIsCapped: console.log keeps at most 64 KiB.
+func TestJSPrintIsCapped(t *testing.T) {
+	e, log := engineJS(t, `function request(flow) { console.log("head", "x".repeat(1000000)); }`)
+	if _, err := e.Request(bg, flowtest.New()); err != nil {
+		t.Fatal(err)
+	}
+	entry := logged(t, log, "head xxx", "more bytes not logged")
+	if n := len(entry.Msg); n > 65<<10 {
+		t.Fatalf("logged %d bytes", n)
+	}
+	if !strings.HasSuffix(entry.Msg, "(934469 more bytes not logged)") {
+		t.Fatalf("message ends %q", entry.Msg[len(entry.Msg)-60:])
+	}
+}
+
+// The twin of TestWatchReenablesAndSurvivesRemoval's second half: a file
+// that goes away leaves the loaded version running.
+func TestJSWatchSurvivesRemoval(t *testing.T) {
+	p := writeScript(t, "gone.js", `function request(flow) { flow.request.headers.set("X-Here", "1"); }`)
+	e, err := scripting.New(scripting.Options{Paths: []string{p}, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	go e.Watch(ctx)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	f := flowtest.New()
+	if _, err := e.Request(bg, f); err != nil || f.Request.Headers.Get("X-Here") != "1" {
+		t.Fatal("a removed file stopped the script", err)
+	}
+}
+
+// The twin of TestWantsWebSocketMessage, for the cases a script decides.
+func TestJSWantsWebSocketMessage(t *testing.T) {
+	handshake := wsFlow("http://chat.test/ws")
+	handshake.Response = nil
+	for _, tc := range []struct {
+		name, script string
+		f            *flowstore.Flow
+		want         bool
+	}{
+		{"no hook", `function request(flow) {}`, wsFlow(), false},
+		{"global hook", `function websocket_message(flow, message) {}`, wsFlow(), true},
+		{"on() with another host", `on("websocket_message", "~d other.test", () => {});`, wsFlow(), false},
+		{"~websocket, at the handshake", `on("websocket_message", "~websocket & ~d chat.test", () => {});`, handshake, true},
+		{"a response-phase hook only", `on("response", "~websocket", () => {});`, wsFlow(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := engineJS(t, tc.script)
+			if got := e.Wants(flowstore.PhaseWebSocketMessage, tc.f); got != tc.want {
+				t.Fatalf("Wants = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

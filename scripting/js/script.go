@@ -244,10 +244,12 @@ func (s *Script) Poll() {
 	changed := false
 	for p, was := range s.stamps {
 		fi, err := os.Stat(p)
-		if err != nil {
+		switch {
+		case err != nil && p == s.path:
 			return // being replaced, or gone: keep what runs
-		}
-		if !fi.ModTime().Equal(was.mod) || fi.Size() != was.size {
+		case err != nil:
+			changed = true // a module gone: the YAML file may no longer name it
+		case !fi.ModTime().Equal(was.mod) || fi.Size() != was.size:
 			changed = true
 		}
 	}
