@@ -723,3 +723,36 @@ func TestJSWantsWebSocketMessage(t *testing.T) {
 		})
 	}
 }
+
+// A module of a YAML file that goes missing and comes back is loaded
+// again when it is back; meanwhile the old version runs.
+func TestPlenumModuleGoneAndBack(t *testing.T) {
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "m.js")
+	os.WriteFile(mod, []byte(`exports.f = (r) => ({headers: {"x-v": "1"}});`), 0o644)
+	y := filepath.Join(dir, "i.yaml")
+	os.WriteFile(y, []byte("interceptors:\n  - {module: m.js, hook: on_request_headers, function: f}\n"), 0o644)
+	log := flowstore.NewEventLog(100)
+	e, err := scripting.New(scripting.Options{Paths: []string{y}, Log: log, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := testContext(t)
+	defer cancel()
+	go e.Watch(ctx)
+	version := func() string {
+		f := flowtest.New()
+		if _, err := e.RequestHeaders(bg, f); err != nil {
+			t.Fatal(err)
+		}
+		return f.Request.Headers.Get("X-V")
+	}
+	os.Remove(mod)
+	logged(t, log, "module m.js", "the previous version keeps running")
+	if v := version(); v != "1" {
+		t.Fatal(v)
+	}
+	os.WriteFile(mod, []byte(`exports.f = (r) => ({headers: {"x-v": "2"}});`), 0o644)
+	waitFor(t, "version 2", func() bool { return version() == "2" })
+}

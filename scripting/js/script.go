@@ -301,6 +301,7 @@ func (s *Script) reportBad(hash [32]byte, err error) {
 func (s *Script) stampsNow() map[string]stamp {
 	out := map[string]stamp{}
 	for p := range s.stamps {
+		out[p] = stamp{} // a file missing now counts as changed when it is back
 		if fi, err := os.Stat(p); err == nil {
 			out[p] = stamp{fi.ModTime(), fi.Size()}
 		}
