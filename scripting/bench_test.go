@@ -34,6 +34,57 @@ func BenchmarkHookOverhead(b *testing.B) {
 	}
 }
 
+// BenchmarkHookOverheadJS is BenchmarkHookOverhead with the hook in
+// JavaScript.
+func BenchmarkHookOverheadJS(b *testing.B) {
+	e, _ := engineJS(b, `function request(flow) { flow.request.headers["X-Trace"] = "abc123"; }`)
+	f := flowtest.New()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := f.Clone()
+		if v, err := e.Request(bg, w); err != nil || v != flowstore.Continue {
+			b.Fatal(v, err)
+		}
+	}
+}
+
+// BenchmarkHookOverheadJSvsLua measures the header-setting hook in each
+// language in alternating rounds of one run, so that drift hits both
+// alike, and reports their ratio (target: JavaScript within 2x of Lua).
+//
+//	go test ./scripting -run XXX -bench HookOverheadJSvsLua
+func BenchmarkHookOverheadJSvsLua(b *testing.B) {
+	lua, _ := engine(b, `function request(flow) flow.request.headers["X-Trace"] = "abc123" end`)
+	js, _ := engineJS(b, `function request(flow) { flow.request.headers["X-Trace"] = "abc123"; }`)
+	f := flowtest.New()
+	round := func(e *scripting.Engine, n int) time.Duration {
+		start := time.Now()
+		for range n {
+			w := f.Clone()
+			if v, err := e.Request(bg, w); err != nil || v != flowstore.Continue {
+				b.Fatal(v, err)
+			}
+		}
+		return time.Since(start)
+	}
+	round(lua, 100)
+	round(js, 100)
+	var tLua, tJS time.Duration
+	n := 0
+	b.ResetTimer()
+	for done := 0; done < b.N; done += 500 {
+		k := min(500, b.N-done)
+		tLua += round(lua, k)
+		tJS += round(js, k)
+		n += k
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(tLua.Nanoseconds())/float64(n), "lua-ns/call")
+	b.ReportMetric(float64(tJS.Nanoseconds())/float64(n), "js-ns/call")
+	b.ReportMetric(float64(tJS)/float64(tLua), "js/lua")
+}
+
 // BenchmarkWebSocketMessage is the cost of one websocket_message hook
 // call that rewrites a small text message: every message of a WebSocket
 // the hook wants waits this long.
@@ -48,6 +99,21 @@ func BenchmarkWebSocketMessage(b *testing.B) {
 			b.Fatal(drop, err)
 		}
 	}
+}
+
+func BenchmarkHookOverheadParallelJS(b *testing.B) {
+	e, _ := engineJS(b, `function request(flow) { flow.request.headers["X-Trace"] = "abc123"; }`)
+	f := flowtest.New()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := f.Clone()
+			if _, err := e.Request(bg, w); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 func BenchmarkHookOverheadParallel(b *testing.B) {
@@ -69,7 +135,9 @@ func BenchmarkHookOverheadParallel(b *testing.B) {
 // proxies side by side in one run, one bare and one with a trivial
 // header-setting script, alternating in rounds so drift hits both alike.
 // It reports requests per second for each, their ratio (target: at least
-// 70%) and, with one worker, the latency the script adds to each flow.
+// 70%) and, with one worker, the latency the script adds to each flow;
+// the same for the hook in JavaScript (js-ratio-%, target: at least 75%)
+// and in Go.
 //
 //	go test ./scripting -run XXX -bench Throughput -benchtime 20000x
 func BenchmarkThroughput(b *testing.B) {
@@ -102,7 +170,19 @@ func benchThroughput(b *testing.B, workers int) {
 	if err := scripted.Proxy.AddHook(eng); err != nil {
 		b.Fatal(err)
 	}
-	clients := map[*mitmtest.Env]*http.Client{bare: bare.Client(), scripted: scripted.Client(), goHooked: goHooked.Client()}
+	jsScripted := mitmtest.Start(b, trust) // the same hook in JavaScript
+	jsEng, err := scripting.New(scripting.Options{
+		Paths: []string{writeScript(b, "bench.js", `function request(flow) { flow.request.headers["X-Trace"] = "abc123"; }`)},
+		Log:   jsScripted.Log,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer jsEng.Close()
+	if err := jsScripted.Proxy.AddHook(jsEng); err != nil {
+		b.Fatal(err)
+	}
+	clients := map[*mitmtest.Env]*http.Client{bare: bare.Client(), scripted: scripted.Client(), goHooked: goHooked.Client(), jsScripted: jsScripted.Client()}
 	one := func(c *http.Client) {
 		resp, err := c.Get(srv.URL + "/bench")
 		if err != nil {
@@ -135,9 +215,10 @@ func benchThroughput(b *testing.B, workers int) {
 	batch(bare, 4*workers)
 	batch(scripted, 4*workers)
 	batch(goHooked, 4*workers)
+	batch(jsScripted, 4*workers)
 	const round = 200
-	var tBare, tScript, tGo time.Duration
-	var nBare, nScript, nGo int
+	var tBare, tScript, tGo, tJS time.Duration
+	var nBare, nScript, nGo, nJS int
 	b.ResetTimer()
 	for done := 0; done < b.N; done += round {
 		n := min(round, b.N-done)
@@ -148,6 +229,8 @@ func benchThroughput(b *testing.B, workers int) {
 		nScript += (n + workers - 1) / workers * workers
 		tGo += batch(goHooked, n)
 		nGo += (n + workers - 1) / workers * workers
+		tJS += batch(jsScripted, n)
+		nJS += (n + workers - 1) / workers * workers
 	}
 	b.StopTimer()
 	bareRate := float64(nBare) / tBare.Seconds()
@@ -156,6 +239,9 @@ func benchThroughput(b *testing.B, workers int) {
 	b.ReportMetric(scriptRate, "script-req/s")
 	b.ReportMetric(100*scriptRate/bareRate, "ratio-%")
 	b.ReportMetric(float64(nGo)/tGo.Seconds(), "gohook-req/s")
+	jsRate := float64(nJS) / tJS.Seconds()
+	b.ReportMetric(jsRate, "js-req/s")
+	b.ReportMetric(100*jsRate/bareRate, "js-ratio-%")
 	if workers == 1 {
 		// Sequential requests: the difference is the latency the script
 		// adds to each flow, the engine's hook path included.
@@ -163,6 +249,7 @@ func benchThroughput(b *testing.B, workers int) {
 		b.ReportMetric(perFlow*1e6, "added-µs/flow")
 		overGo := tScript.Seconds()/float64(nScript) - tGo.Seconds()/float64(nGo)
 		b.ReportMetric(overGo*1e6, "lua-over-go-µs/flow")
+		b.ReportMetric((tJS.Seconds()/float64(nJS)-tBare.Seconds()/float64(nBare))*1e6, "js-added-µs/flow")
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
+	"github.com/interceptor-tui/interceptor-tui/scripting/js"
 )
 
 // Options configure an Engine. Zero values mean the documented defaults.
@@ -30,16 +32,19 @@ type Options struct {
 	LoadTimeout time.Duration
 	// BodyLimit is the engine's body limit (default 8 MiB).
 	BodyLimit int64
-	// StringLimit caps every string a script builds: by .., table.concat,
-	// the string functions, json.encode, base64 and body decoding
+	// StringLimit caps every string a script builds: in Lua by ..,
+	// table.concat, the string functions, json.encode, base64 and body
+	// decoding; in JavaScript by +, +=, template literals, the string
+	// methods that multiply a size, and body decoding (characters there)
 	// (default 2×BodyLimit, at least 16 MiB).
 	StringLimit int64
 	// AllocLimit caps the bytes of strings one hook call may build in
 	// all: by .., table.concat and the string, json and base64 functions,
 	// and by reading and setting bodies (default 4×StringLimit).
 	AllocLimit int64
-	// PoolSize is how many Lua states each script may have at once
-	// (default 4×GOMAXPROCS, at least 8). Hook calls beyond it wait.
+	// PoolSize is how many Lua states or JavaScript runtimes each script
+	// may have at once (default 4×GOMAXPROCS, at least 8). Hook calls
+	// beyond it wait.
 	PoolSize int
 	// MaxFailures consecutive errors or timeouts disable a script until
 	// its file changes (default 10).
@@ -50,22 +55,25 @@ type Options struct {
 	Getenv func(string) (string, bool)
 }
 
-// Engine runs Lua hook scripts. It implements the engine's phase hook
-// interfaces and PhaseFilter; register it with (*mitm.Proxy).AddHook.
-// All methods are safe for concurrent use.
+// Engine runs hook scripts, Lua and JavaScript alike, as one chain: it
+// implements the engine's phase hook interfaces and PhaseFilter; register
+// it with (*mitm.Proxy).AddHook. All methods are safe for concurrent use.
 type Engine struct {
 	opts    Options
 	log     *flowstore.EventLog
-	scripts []*script
-	ctxs    *ctxStore
-	shared  *sharedStore
-	closed  atomic.Bool
-	mu      sync.Mutex // orders Close against a reload's swap
+	scripts []hook.Script // in the order given, whatever their language
+	ctxs    *hook.CtxStore
+	shared  *hook.SharedStore
+	// flowLocks serialise the WebSocket message chains of one flow.
+	flowLocks flowLocks
+	closed    atomic.Bool
+	mu        sync.Mutex // orders Close against a reload's swap
 }
 
-// New compiles and loads every script. A script that fails to compile or
-// to run its top level makes New fail with a *ScriptError, whose text is
-// "file:line: message".
+// New compiles and loads every script: a .js file, or a .yaml/.yml list
+// of interceptor modules, in JavaScript (package js); anything else in
+// Lua. A script that fails to compile or to run its top level makes New
+// fail with a *ScriptError, whose text is "file:line: message".
 func New(opts Options) (*Engine, error) {
 	if opts.Log == nil {
 		opts.Log = flowstore.NewEventLog(1000)
@@ -97,13 +105,31 @@ func New(opts Options) (*Engine, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.LookupEnv
 	}
-	e := &Engine{opts: opts, log: opts.Log, ctxs: newCtxStore(), shared: newSharedStore()}
+	e := &Engine{opts: opts, log: opts.Log, ctxs: hook.NewCtxStore(), shared: hook.NewSharedStore()}
+	cfg := &hook.Config{
+		Set: opts.Set, Log: opts.Log, Timeout: opts.Timeout, LoadTimeout: opts.LoadTimeout,
+		BodyLimit: opts.BodyLimit, StringLimit: opts.StringLimit, AllocLimit: opts.AllocLimit,
+		PoolSize: opts.PoolSize, MaxFailures: opts.MaxFailures, Getenv: opts.Getenv,
+		Ctxs: e.ctxs, Shared: e.shared,
+	}
 	names := displayNames(opts.Paths)
 	for i, p := range opts.Paths {
-		s := &script{eng: e, path: p, source: "script:" + names[i]}
-		if err := s.loadInitial(); err != nil {
-			e.Close()
-			return nil, err
+		source := "script:" + names[i]
+		var s hook.Script
+		if js.Handles(p) {
+			jss, err := js.Load(p, source, cfg)
+			if err != nil {
+				e.Close()
+				return nil, err
+			}
+			s = jss
+		} else {
+			lua := &script{eng: e, path: p, source: source}
+			if err := lua.loadInitial(); err != nil {
+				e.Close()
+				return nil, err
+			}
+			s = lua
 		}
 		e.scripts = append(e.scripts, s)
 	}
@@ -118,9 +144,7 @@ func (e *Engine) Close() {
 		return
 	}
 	for _, s := range e.scripts {
-		if v := s.cur.Load(); v != nil {
-			v.pool.retire()
-		}
+		s.Close()
 	}
 }
 
@@ -140,24 +164,21 @@ func (e *Engine) Wants(phase flowstore.Phase, f *flowstore.Flow) bool {
 	if ph < 0 || e.closed.Load() {
 		return false
 	}
-	if ph == phDone && e.ctxs.has(f.ID) {
+	if ph == phDone && e.ctxs.Has(f.ID) {
 		return true // to drop the flow's ctx
 	}
 	var accepted *flowstore.Flow // f with the 101 it is waiting for
 	for _, s := range e.scripts {
-		v := s.active()
-		if v == nil {
-			continue
-		}
-		for _, h := range v.byPhase[ph] {
-			if h.filter == nil || h.filter.Match(f) {
+		for _, h := range s.Hooks(ph) {
+			flt := h.Filter()
+			if flt == nil || flt.Match(f) {
 				return true
 			}
 			if ph == phWebSocketMessage && f.Response == nil && f.Request != nil {
 				if accepted == nil {
 					accepted = acceptedHandshake(f)
 				}
-				if h.filter.Match(accepted) {
+				if flt.Match(accepted) {
 					return true
 				}
 			}
@@ -213,13 +234,13 @@ func (e *Engine) runPhase(ctx context.Context, ph int, f *flowstore.Flow) (flows
 	}
 	var errs []error
 	for r := range e.matching(ph, f) {
-		c := &call{f: f.Clone(), phase: ph}
-		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
+		c := &hook.Call{Flow: f.Clone(), Phase: ph}
+		if err := r.h.Run(ctx, c); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		*f = *c.f
-		if c.verdict != flowstore.Continue {
+		*f = *c.Flow
+		if c.Verdict != flowstore.Continue {
 			// The engine drops the verdict of a hook call that returns
 			// an error, so earlier errors are recorded here instead.
 			for _, err := range errs {
@@ -227,7 +248,7 @@ func (e *Engine) runPhase(ctx context.Context, ph int, f *flowstore.Flow) (flows
 				f.Notes = append(f.Notes, msg)
 				e.log.Add(flowstore.LevelError, "hook", f.ID, msg)
 			}
-			return c.verdict, nil
+			return c.Verdict, nil
 		}
 	}
 	return flowstore.Continue, errors.Join(errs...)
@@ -242,14 +263,13 @@ func (e *Engine) ResponseChunk(ctx context.Context, f *flowstore.Flow, chunk []b
 		return chunk, nil
 	}
 	for r := range e.matching(phResponseChunk, f) {
-		c := &call{f: f, phase: phResponseChunk, ro: true}
-		ck := &chunkArgs{in: chunk, last: last}
-		if err := r.v.invoke(ctx, r.h, c, ck); err != nil {
-			e.log.Add(flowstore.LevelError, r.s.source, f.ID, "responsechunk hook: "+err.Error())
+		c := &hook.Call{Flow: f, Phase: phResponseChunk, ReadOnly: true, Chunk: chunk, Last: last}
+		if err := r.h.Run(ctx, c); err != nil {
+			e.log.Add(flowstore.LevelError, r.s.Source(), f.ID, "responsechunk hook: "+err.Error())
 			continue
 		}
-		if ck.replaced {
-			chunk = ck.out
+		if c.ChunkSet {
+			chunk = c.ChunkOut
 		}
 	}
 	return chunk, nil
@@ -272,23 +292,27 @@ func (e *Engine) WebSocketMessage(ctx context.Context, f *flowstore.Flow, m *flo
 	if f == nil { // the flow left the store (cleared) while its connection is open
 		f = &flowstore.Flow{}
 	}
+	// The two directions of a connection call in at once; one message's
+	// chain at a time keeps flow.ctx, which each call copies in and back,
+	// from losing one direction's update to the other.
+	defer e.flowLocks.lock(f.ID)()
 	type failure struct {
-		s   *script
+		s   hook.Script
 		err error
 	}
 	var fails []failure
 	changed := false
 	for r := range e.matching(phWebSocketMessage, f) {
-		c := &call{f: f, phase: phWebSocketMessage, ro: true, msg: &wsMessage{m: *m}}
-		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
+		c := &hook.Call{Flow: f, Phase: phWebSocketMessage, ReadOnly: true, Msg: m}
+		if err := r.h.Run(ctx, c); err != nil {
 			fails = append(fails, failure{r.s, err})
 			continue
 		}
-		if c.msg.set {
-			m.Data = []byte(c.msg.data)
+		if c.MsgSet {
+			m.Data = c.MsgOut
 			changed = true
 		}
-		if c.msg.drop {
+		if c.Drop {
 			drop = true
 			break
 		}
@@ -301,7 +325,7 @@ func (e *Engine) WebSocketMessage(ctx context.Context, f *flowstore.Flow, m *flo
 		return false, errors.Join(errs...)
 	}
 	for _, fl := range fails {
-		e.log.Add(flowstore.LevelError, fl.s.source, f.ID, phaseNames[phWebSocketMessage]+" hook: "+fl.err.Error())
+		e.log.Add(flowstore.LevelError, fl.s.Source(), f.ID, phaseNames[phWebSocketMessage]+" hook: "+fl.err.Error())
 	}
 	return drop, nil
 }
@@ -315,7 +339,7 @@ func (e *Engine) Error(ctx context.Context, f *flowstore.Flow) {
 // flow's ctx.
 func (e *Engine) Done(ctx context.Context, f *flowstore.Flow) {
 	e.runEnd(ctx, phDone, f)
-	e.ctxs.drop(f.ID)
+	e.ctxs.Drop(f.ID)
 }
 
 func (e *Engine) runEnd(ctx context.Context, ph int, f *flowstore.Flow) {
@@ -323,19 +347,17 @@ func (e *Engine) runEnd(ctx context.Context, ph int, f *flowstore.Flow) {
 		return
 	}
 	for r := range e.matching(ph, f) {
-		c := &call{f: f, phase: ph, ro: true}
-		if err := r.v.invoke(ctx, r.h, c, nil); err != nil {
-			e.log.Add(flowstore.LevelError, r.s.source, f.ID, phaseNames[ph]+" hook: "+err.Error())
+		c := &hook.Call{Flow: f, Phase: ph, ReadOnly: true}
+		if err := r.h.Run(ctx, c); err != nil {
+			e.log.Add(flowstore.LevelError, r.s.Source(), f.ID, phaseNames[ph]+" hook: "+err.Error())
 		}
 	}
 }
 
-// hookRun is one hook that applies to a flow: its script, the script's
-// running version, and the hook.
+// hookRun is one hook that applies to a flow, with its script.
 type hookRun struct {
-	s *script
-	v *version
-	h *hookSpec
+	s hook.Script
+	h hook.Hook
 }
 
 // matching yields, in order, the hooks of phase ph of every active script
@@ -343,15 +365,11 @@ type hookRun struct {
 func (e *Engine) matching(ph int, f *flowstore.Flow) iter.Seq[hookRun] {
 	return func(yield func(hookRun) bool) {
 		for _, s := range e.scripts {
-			v := s.active()
-			if v == nil {
-				continue
-			}
-			for _, h := range v.byPhase[ph] {
-				if h.filter != nil && !h.filter.Match(f) {
+			for _, h := range s.Hooks(ph) {
+				if flt := h.Filter(); flt != nil && !flt.Match(f) {
 					continue
 				}
-				if !yield(hookRun{s, v, h}) {
+				if !yield(hookRun{s, h}) {
 					return
 				}
 			}
@@ -359,30 +377,55 @@ func (e *Engine) matching(ph int, f *flowstore.Flow) iter.Seq[hookRun] {
 	}
 }
 
-// Phases, in the order a flow meets them.
+// Phases, in the order a flow meets them (hook's, named for this package).
 const (
-	phRequestHeaders = iota
-	phRequest
-	phResponseHeaders
-	phResponse
-	phResponseChunk
-	phWebSocketMessage
-	phError
-	phDone
-	numPhases
+	phRequestHeaders   = hook.RequestHeaders
+	phRequest          = hook.Request
+	phResponseHeaders  = hook.ResponseHeaders
+	phResponse         = hook.Response
+	phResponseChunk    = hook.ResponseChunk
+	phWebSocketMessage = hook.WebSocketMessage
+	phError            = hook.Error
+	phDone             = hook.Done
+	numPhases          = hook.NumPhases
 )
 
-var phaseNames = [numPhases]string{
-	string(flowstore.PhaseRequestHeaders), string(flowstore.PhaseRequest), string(flowstore.PhaseResponseHeaders),
-	string(flowstore.PhaseResponse), string(flowstore.PhaseResponseChunk), string(flowstore.PhaseWebSocketMessage),
-	string(flowstore.PhaseError), string(flowstore.PhaseDone),
+var phaseNames = hook.PhaseNames
+
+func phaseIndex(name string) int { return hook.PhaseIndex(name) }
+
+// flowLocks are mutexes by flow ID, there while someone holds or waits
+// for them.
+type flowLocks struct {
+	mu sync.Mutex
+	m  map[string]*flowLock
 }
 
-func phaseIndex(name string) int {
-	for i, n := range phaseNames {
-		if n == name {
-			return i
-		}
+type flowLock struct {
+	sync.Mutex
+	users int
+}
+
+// lock locks the flow's mutex and returns its unlock.
+func (l *flowLocks) lock(id string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[string]*flowLock)
 	}
-	return -1
+	fl := l.m[id]
+	if fl == nil {
+		fl = &flowLock{}
+		l.m[id] = fl
+	}
+	fl.users++
+	l.mu.Unlock()
+	fl.Lock()
+	return func() {
+		fl.Unlock()
+		l.mu.Lock()
+		if fl.users--; fl.users == 0 {
+			delete(l.m, id)
+		}
+		l.mu.Unlock()
+	}
 }

@@ -29,15 +29,22 @@ func set(kv ...string) func(*scripting.Options) {
 	}
 }
 
-// Every example runs end to end through the proxy against a real origin.
+// Every example runs end to end through the proxy against a real origin,
+// in Lua and in JavaScript, with the same assertions.
 func TestExamples(t *testing.T) {
-	tested := map[string]bool{"redact_stream.lua": true} // TestResponseChunkRedacts100MiB
+	for _, ext := range []string{".lua", ".js"} {
+		t.Run(ext, func(t *testing.T) { testExamples(t, ext) })
+	}
+}
+
+func testExamples(t *testing.T, ext string) {
+	tested := map[string]bool{"redact_stream" + ext: true} // TestResponseChunkRedacts100MiB(JS)
 	run := func(name string, fn func(t *testing.T)) {
-		tested[name+".lua"] = true
+		tested[name+ext] = true
 		t.Run(name, fn)
 	}
 	run("add_header", func(t *testing.T) {
-		r := newRig(t, false, nil, example("add_header.lua"), set("header", "X-Debug", "value", "1"))
+		r := newRig(t, false, nil, example("add_header"+ext), set("header", "X-Debug", "value", "1"))
 		got := r.get("/a")
 		if s, _ := r.lastSeen("/a"); s.Header.Get("X-Debug") != "1" || got.header.Get("X-Seen-By-Proxy") != "yes" {
 			t.Fatalf("origin %v client %v", s.Header, got.header)
@@ -45,7 +52,7 @@ func TestExamples(t *testing.T) {
 	})
 
 	run("block_hosts", func(t *testing.T) {
-		r := newRig(t, false, nil, example("block_hosts.lua"), set("block", "ads.example, tracker.example"))
+		r := newRig(t, false, nil, example("block_hosts"+ext), set("block", "ads.example, tracker.example"))
 		for _, u := range []string{"https://ads.example/banner.js", "https://cdn.ads.example/x", "http://tracker.example/p"} {
 			resp, err := r.client.Get(u)
 			if err != nil {
@@ -60,11 +67,11 @@ func TestExamples(t *testing.T) {
 		if got := r.get("/allowed"); got.status != 200 || got.body != "origin says hi" {
 			t.Fatalf("a host not on the list: %+v", got)
 		}
-		logged(t, r.env.Log, "[script:block_hosts.lua] blocked https://ads.example/banner.js")
+		logged(t, r.env.Log, "[script:block_hosts"+ext+"] blocked https://ads.example/banner.js")
 	})
 
 	run("mock_endpoint", func(t *testing.T) {
-		r := newRig(t, false, nil, example("mock_endpoint.lua"))
+		r := newRig(t, false, nil, example("mock_endpoint"+ext))
 		got := r.get("/api/user/42")
 		var user struct {
 			ID    int      `json:"id"`
@@ -73,7 +80,7 @@ func TestExamples(t *testing.T) {
 		}
 		if err := json.Unmarshal([]byte(got.body), &user); err != nil || got.status != 200 ||
 			user.ID != 42 || user.Name != "Mock User 42" || len(user.Roles) != 1 ||
-			got.header.Get("Content-Type") != "application/json" || got.header.Get("X-Mock") != "mock_endpoint.lua" {
+			got.header.Get("Content-Type") != "application/json" || got.header.Get("X-Mock") != "mock_endpoint"+ext {
 			t.Fatalf("%+v %v", got, err)
 		}
 		if _, ok := r.lastSeen("/api/user/42"); ok {
@@ -91,14 +98,14 @@ func TestExamples(t *testing.T) {
 			zw := gzip.NewWriter(w)
 			io.WriteString(zw, `{"user": "ann", "features": {"beta": false, "dark": true}}`)
 			zw.Close()
-		}, example("rewrite_json.lua"))
+		}, example("rewrite_json"+ext))
 		got := r.get("/config")
 		var data map[string]any
 		if err := json.Unmarshal([]byte(got.body), &data); err != nil {
 			t.Fatalf("%v: %q", err, got.body)
 		}
 		features, _ := data["features"].(map[string]any)
-		if data["user"] != "ann" || data["rewritten_by"] != "rewrite_json.lua" || features["beta"] != true || features["dark"] != true {
+		if data["user"] != "ann" || data["rewritten_by"] != "rewrite_json"+ext || features["beta"] != true || features["dark"] != true {
 			t.Fatalf("%v", data)
 		}
 	})
@@ -108,7 +115,7 @@ func TestExamples(t *testing.T) {
 			w.Header().Add("Set-Cookie", "session=abc")
 			w.Header().Add("Set-Cookie", "theme=dark")
 			io.WriteString(w, "ok")
-		}, example("strip_cookies.lua"))
+		}, example("strip_cookies"+ext))
 		got := r.get("/c", "Cookie", "session=old")
 		s, _ := r.lastSeen("/c")
 		if s.Header.Get("Cookie") != "" || got.header.Get("Set-Cookie") != "" || got.header.Get("X-Cookies-Stripped") != "2" {
@@ -118,7 +125,7 @@ func TestExamples(t *testing.T) {
 
 	run("rate_limit", func(t *testing.T) {
 		// A window of years, so the test never straddles two windows.
-		r := newRig(t, false, nil, example("rate_limit.lua"), set("limit", "3", "window", "100000000"))
+		r := newRig(t, false, nil, example("rate_limit"+ext), set("limit", "3", "window", "100000000"))
 		var codes []string
 		for range 5 {
 			got := r.get("/limited")
@@ -133,17 +140,17 @@ func TestExamples(t *testing.T) {
 	})
 
 	run("access_log", func(t *testing.T) {
-		r := newRig(t, false, nil, example("access_log.lua"))
+		r := newRig(t, false, nil, example("access_log"+ext))
 		r.get("/logged")
 		f := r.env.WaitFlow(r.url("/logged"))
-		en := logged(t, r.env.Log, "[script:access_log.lua]", fmt.Sprintf("GET %s 200 %d ", r.url("/logged"), f.BytesOut), "ms", f.ID)
+		en := logged(t, r.env.Log, "[script:access_log"+ext+"]", fmt.Sprintf("GET %s 200 %d ", r.url("/logged"), f.BytesOut), "ms", f.ID)
 		if !strings.HasPrefix(en.Msg, "127.0.0.1:") {
 			t.Fatalf("%q", en.Msg)
 		}
 	})
 
 	run("capture_token", func(t *testing.T) {
-		r := newRig(t, false, nil, example("capture_token.lua"))
+		r := newRig(t, false, nil, example("capture_token"+ext))
 		got := r.get("/t", "X-Request-Id", "req-123")
 		if got.header.Get("X-Request-Id") != "req-123" || got.header.Get("X-Proxy-Ms") == "" {
 			t.Fatalf("%v", got.header)
@@ -166,7 +173,7 @@ func TestExamples(t *testing.T) {
 				got <- string(data)
 				c.Write(req.Context(), websocket.MessageText, []byte(`{"session": {"token": "t-123", "user": "ann"}, "ok": true}`))
 			}
-		}, example("websocket_redact.lua"), set("keys", "password,token", "drop", "^heartbeat$"))
+		}, example("websocket_redact"+ext), set("keys", "password,token", "drop", "^heartbeat$"))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		c, _ := r.wsDial(ctx, "/socket")
@@ -194,7 +201,7 @@ func TestExamples(t *testing.T) {
 		}
 		c.Close(websocket.StatusNormalClosure, "")
 		f := r.env.WaitFlow(r.url("/socket"))
-		logged(t, r.env.Log, "[script:websocket_redact.lua] "+r.url("/socket")+": 3 values redacted, 1 messages dropped", f.ID)
+		logged(t, r.env.Log, "[script:websocket_redact"+ext+"] "+r.url("/socket")+": 3 values redacted, 1 messages dropped", f.ID)
 	})
 
 	entries, err := os.ReadDir("examples")
@@ -202,7 +209,7 @@ func TestExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if !tested[e.Name()] {
+		if strings.HasSuffix(e.Name(), ext) && !tested[e.Name()] {
 			t.Errorf("examples/%s has no test", e.Name())
 		}
 	}

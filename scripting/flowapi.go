@@ -1,13 +1,12 @@
 package scripting
 
 import (
-	"net/http"
-	"strconv"
 	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // call is one hook invocation: the flow it works on (a scratch copy in
@@ -18,7 +17,7 @@ import (
 type call struct {
 	st      *state
 	f       *flowstore.Flow
-	phase   int
+	phase   int // hook.RequestHeaders...
 	ro      bool
 	verdict flowstore.Verdict
 	dead    atomic.Bool
@@ -259,7 +258,7 @@ func (st *state) flowString(L *lua.LState) int {
 
 func (c *call) ctxTable(L *lua.LState) *lua.LTable {
 	if c.ctx == nil {
-		if t := c.st.v.s.eng.ctxs.get(c.f.ID); t != nil {
+		if t := c.st.v.s.eng.ctxs.Get(c.f.ID); t != nil {
 			c.ctx = toLua(L, t, c.st.null).(*lua.LTable)
 		} else {
 			c.ctx = L.NewTable()
@@ -314,12 +313,7 @@ func (st *state) flowRespond(L *lua.LState) int {
 	default:
 		L.ArgError(4, "body must be a string or a table")
 	}
-	hs.Del("Content-Length")
-	hs.Add("Content-Length", strconv.Itoa(len(body)))
-	c.f.Response = &flowstore.Response{
-		Status: status, Reason: http.StatusText(status), Proto: "HTTP/1.1",
-		Headers: hs, Body: flowstore.NewBody(body),
-	}
+	c.f.Response = hook.Respond(status, hs, body)
 	c.verdict = flowstore.Respond
 	return 0
 }

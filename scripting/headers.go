@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -288,15 +289,4 @@ func (st *state) headersFromLua(L *lua.LState, i int) flowstore.Headers {
 }
 
 // validToken: an HTTP token (RFC 9110), as header names and methods are.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
+func validToken(s string) bool { return hook.ValidToken(s) }

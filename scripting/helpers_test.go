@@ -74,3 +74,19 @@ func testContext(t testing.TB) (context.Context, context.CancelFunc) {
 	t.Cleanup(cancel)
 	return ctx, cancel
 }
+
+// engineJS loads one JavaScript script with the given source.
+func engineJS(t testing.TB, src string, opts ...func(*scripting.Options)) (*scripting.Engine, *flowstore.EventLog) {
+	t.Helper()
+	log := flowstore.NewEventLog(10000)
+	o := scripting.Options{Paths: []string{writeScript(t, "test.js", src)}, Log: log}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	e, err := scripting.New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(e.Close)
+	return e, log
+}

@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // chunkArgs carry a responsechunk call's chunk in and its replacement out.
@@ -67,7 +68,7 @@ func (v *version) invoke(ctx context.Context, h *hookSpec, c *call, ck *chunkArg
 		if err != nil {
 			return v.failed(fmt.Errorf("%s:%d: flow.ctx: %v", v.s.path, h.line, err), c)
 		}
-		v.s.eng.ctxs.put(c.f.ID, t.(*table))
+		v.s.eng.ctxs.Put(c.f.ID, t.(*hook.Table))
 	}
 	v.fails.Store(0)
 	return nil

@@ -17,6 +17,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // installAPI adds what scripts get besides the Lua libraries: print and
@@ -127,7 +128,7 @@ func (st *state) log(L *lua.LState, lvl flowstore.Level) int {
 	var b strings.Builder
 	cut := 0
 	write := func(s string) {
-		if room := maxLogMessage - b.Len(); len(s) > room {
+		if room := hook.MaxLogMessage - b.Len(); len(s) > room {
 			cut += len(s) - room
 			s = s[:room]
 		}
@@ -149,11 +150,6 @@ func (st *state) log(L *lua.LState, lvl flowstore.Level) int {
 	st.v.s.eng.log.Add(lvl, st.v.s.source, id, b.String())
 	return 0
 }
-
-// maxLogMessage bounds what one print or log call keeps: the event log
-// holds thousands of entries for the whole run, so a script printing
-// bodies must not make it hold gigabytes.
-const maxLogMessage = 64 << 10
 
 // luaToString is tostring(v), honouring __tostring.
 func luaToString(L *lua.LState, v lua.LValue) string {
@@ -228,7 +224,7 @@ func currentLine(L *lua.LState) int {
 
 func (st *state) sharedGet(L *lua.LState) int {
 	st.alive(L)
-	L.Push(toLua(L, st.v.s.eng.shared.get(L.CheckString(1)), st.null))
+	L.Push(toLua(L, st.v.s.eng.shared.Get(L.CheckString(1)), st.null))
 	return 1
 }
 
@@ -240,7 +236,7 @@ func (st *state) sharedSet(L *lua.LState) int {
 		L.ArgError(2, err.Error())
 	}
 	ttl := float64(L.OptNumber(3, 0))
-	if err := st.v.s.eng.shared.set(k, v, ttl); err != nil {
+	if err := st.v.s.eng.shared.Set(k, v, ttl); err != nil {
 		L.RaiseError("%s", err.Error())
 	}
 	return 0
@@ -251,7 +247,7 @@ func (st *state) sharedIncr(L *lua.LState) int {
 	k := L.CheckString(1)
 	by := float64(L.OptNumber(2, 1))
 	ttl := float64(L.OptNumber(3, 0))
-	n, err := st.v.s.eng.shared.incr(k, by, ttl)
+	n, err := st.v.s.eng.shared.Incr(k, by, ttl)
 	if err != nil {
 		L.RaiseError("%s", err.Error())
 	}
@@ -261,7 +257,7 @@ func (st *state) sharedIncr(L *lua.LState) int {
 
 func (st *state) sharedDelete(L *lua.LState) int {
 	st.alive(L)
-	_ = st.v.s.eng.shared.set(L.CheckString(1), nil, 0)
+	_ = st.v.s.eng.shared.Set(L.CheckString(1), nil, 0)
 	return 0
 }
 

@@ -5,10 +5,8 @@ package scripting
 // one's own fields apart.
 
 import (
-	"net/http"
-	"strings"
-
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -119,92 +117,47 @@ func (st *state) msgNewIndex(L *lua.LState) int {
 	return 0
 }
 
-// setRequestField sets one of the request's own fields from argument 3.
+// setRequestField sets one of the request's own fields from argument 3,
+// by hook's rules (the same as JavaScript's).
 func setRequestField(L *lua.LState, q *flowstore.Request, key string) bool {
+	var err error
 	switch key {
 	case "method":
-		m := L.CheckString(3)
-		if !validToken(m) {
-			L.ArgError(3, "not a valid method")
-		}
-		q.Method = m
+		err = hook.SetMethod(q, L.CheckString(3))
 	case "url":
-		if err := q.SetURL(L.CheckString(3)); err != nil {
-			L.ArgError(3, err.Error())
-		}
-		fixHost(q)
+		err = hook.SetURL(q, L.CheckString(3))
 	case "scheme":
-		s := strings.ToLower(L.CheckString(3))
-		if s != "http" && s != "https" {
-			L.ArgError(3, `scheme must be "http" or "https"`)
-		}
-		if q.Port == flowstore.DefaultPort(q.Scheme) {
-			q.Port = flowstore.DefaultPort(s)
-		}
-		q.Scheme = s
-		fixHost(q)
+		err = hook.SetScheme(q, L.CheckString(3))
 	case "host":
-		h := L.CheckString(3)
-		if h == "" || strings.ContainsAny(h, "/ \r\n") {
-			L.ArgError(3, "not a valid host")
-		}
-		q.Host = strings.Trim(h, "[]")
-		fixHost(q)
+		err = hook.SetHost(q, L.CheckString(3))
 	case "port":
-		n := L.CheckInt(3)
-		if n <= 0 || n > 65535 {
-			L.ArgError(3, "port must be between 1 and 65535")
-		}
-		q.Port = n
-		fixHost(q)
+		err = hook.SetPort(q, L.CheckInt(3))
 	case "path":
-		p := L.CheckString(3)
-		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, " \r\n") {
-			L.ArgError(3, `path must start with "/" and hold no spaces`)
-		}
-		q.Path = p
+		err = hook.SetPath(q, L.CheckString(3))
 	case "query":
-		s := optString(L, 3)
-		if strings.ContainsAny(s, " #\r\n") {
-			L.ArgError(3, "query must be encoded (no spaces or #)")
-		}
-		q.Path = q.PathOnly()
-		if s = strings.TrimPrefix(s, "?"); s != "" {
-			q.Path += "?" + s
-		}
+		err = hook.SetQuery(q, optString(L, 3))
 	default:
 		return false
+	}
+	if err != nil {
+		L.ArgError(3, err.Error())
 	}
 	return true
 }
 
 // setResponseField sets one of the response's own fields from argument 3.
 func setResponseField(L *lua.LState, p *flowstore.Response, key string) bool {
+	var err error
 	switch key {
 	case "status":
-		n := L.CheckInt(3)
-		if n < 100 || n > 999 {
-			L.ArgError(3, "status must be between 100 and 999")
-		}
-		if p.Reason == http.StatusText(p.Status) {
-			p.Reason = http.StatusText(n)
-		}
-		p.Status = n
+		err = hook.SetStatus(p, L.CheckInt(3))
 	case "reason":
-		s := optString(L, 3)
-		if strings.ContainsAny(s, "\r\n") {
-			L.ArgError(3, "reason must be one line")
-		}
-		p.Reason = s
+		err = hook.SetReason(p, optString(L, 3))
 	default:
 		return false
 	}
-	return true
-}
-
-// fixHost keeps a Host header in step with the request's authority.
-func fixHost(q *flowstore.Request) {
-	if q.Headers.Has("Host") {
-		q.Headers.Set("Host", q.Authority())
+	if err != nil {
+		L.ArgError(3, err.Error())
 	}
+	return true
 }

@@ -1,14 +1,19 @@
 package scripting_test
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/interceptor-tui/interceptor-tui/certs"
+	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/mitm/mitmtest"
 	"github.com/interceptor-tui/interceptor-tui/scripting"
@@ -66,12 +71,13 @@ func newRigWith(t testing.TB, plain bool, handler http.HandlerFunc, paths []stri
 		r.srv = httptest.NewTLSServer(http.HandlerFunc(h))
 	}
 	t.Cleanup(r.srv.Close)
-	r.env = mitmtest.Start(t, append([]func(*mitm.Options){func(o *mitm.Options) {
+	mo := append([]func(*mitm.Options){func(o *mitm.Options) {
 		if c := r.srv.Certificate(); c != nil {
 			o.UpstreamRoots = append(o.UpstreamRoots, c)
 		}
-	}}, mopts...)...)
-	o := scripting.Options{Paths: paths, Log: r.env.Log}
+	}}, mopts...)
+	log := flowstore.NewEventLog(10000)
+	o := scripting.Options{Paths: paths, Log: log}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -81,9 +87,7 @@ func newRigWith(t testing.TB, plain bool, handler http.HandlerFunc, paths []stri
 	}
 	t.Cleanup(eng.Close)
 	r.eng = eng
-	if err := r.env.Proxy.AddHook(eng); err != nil {
-		t.Fatal(err)
-	}
+	r.env = startWithHook(t, log, eng, mo...)
 	r.client = r.env.Client()
 	return r
 }
@@ -145,4 +149,49 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// startWithHook is mitmtest.Start with a hook added before the proxy
+// serves: AddHook must come first, and a client in another process
+// (curl) would otherwise meet the race detector.
+func startWithHook(t testing.TB, log *flowstore.EventLog, h any, opts ...func(*mitm.Options)) *mitmtest.Env {
+	t.Helper()
+	dir := t.TempDir()
+	ca, _, err := certs.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatalf("create CA: %v", err)
+	}
+	e := &mitmtest.Env{T: t, Store: flowstore.NewStore(0), Log: log, CA: ca, Dir: dir}
+	o := mitm.Options{Store: e.Store, Log: e.Log, CA: ca}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	p, err := mitm.New(o)
+	if err != nil {
+		t.Fatalf("mitm.New: %v", err)
+	}
+	if err := p.AddHook(h); err != nil {
+		t.Fatal(err)
+	}
+	e.Proxy = p
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	e.URL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("proxy did not stop within 5s")
+		}
+	})
+	return e
 }

@@ -18,25 +18,16 @@ import (
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // ScriptError is a script that cannot be loaded: a syntax error, an
 // error in its top level, or a bad on(...) call. Its text is
-// "file:line: message" (or "file: message" without a line).
-type ScriptError struct {
-	File string
-	Line int
-	Msg  string
-}
+// "file:line: message" (or "file: message" without a line). Lua and
+// JavaScript scripts return the same type.
+type ScriptError = hook.ScriptError
 
-func (e *ScriptError) Error() string {
-	if e.Line > 0 {
-		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
-	}
-	return e.File + ": " + e.Msg
-}
-
-// script is one -s file; cur is the version that runs now. A reload swaps
+// script is one -s Lua file; cur is the version that runs now. A reload swaps
 // in a new version; flows already inside the old one finish with it.
 type script struct {
 	eng    *Engine
@@ -57,6 +48,7 @@ type version struct {
 	hash    [32]byte
 	specs   []*hookSpec
 	byPhase [numPhases][]*hookSpec
+	hooks   [numPhases][]hook.Hook // byPhase as the coordinator runs them
 	nregs   int
 	pool    *pool
 
@@ -73,6 +65,62 @@ type hookSpec struct {
 	filter  *filter.Filter // nil: every flow
 	timeout time.Duration
 	line    int
+}
+
+var _ hook.Script = (*script)(nil)
+
+func (s *script) Source() string { return s.source }
+
+// Hooks are the running version's hooks of a phase.
+func (s *script) Hooks(ph int) []hook.Hook {
+	if v := s.active(); v != nil {
+		return v.hooks[ph]
+	}
+	return nil
+}
+
+// Poll reloads the script if its file changed.
+func (s *script) Poll() { s.poll() }
+
+// Close retires the running version's states.
+func (s *script) Close() {
+	if v := s.cur.Load(); v != nil {
+		v.pool.retire()
+	}
+}
+
+// luaHook is one hook of a Lua version as the coordinator runs it.
+type luaHook struct {
+	v *version
+	h *hookSpec
+}
+
+func (h luaHook) Filter() *filter.Filter { return h.h.filter }
+
+// Run adapts the coordinator's call to a Lua one and back.
+func (h luaHook) Run(ctx context.Context, hc *hook.Call) error {
+	c := &call{f: hc.Flow, phase: hc.Phase, ro: hc.ReadOnly}
+	var ck *chunkArgs
+	if hc.Phase == phResponseChunk {
+		ck = &chunkArgs{in: hc.Chunk, last: hc.Last}
+	}
+	if hc.Msg != nil {
+		c.msg = &wsMessage{m: *hc.Msg}
+	}
+	if err := h.v.invoke(ctx, h.h, c, ck); err != nil {
+		return err
+	}
+	hc.Verdict = c.verdict
+	if ck != nil && ck.replaced {
+		hc.ChunkOut, hc.ChunkSet = ck.out, true
+	}
+	if c.msg != nil {
+		if c.msg.set {
+			hc.MsgOut, hc.MsgSet = []byte(c.msg.data), true
+		}
+		hc.Drop = c.msg.drop
+	}
+	return nil
 }
 
 func (s *script) active() *version {
@@ -245,6 +293,7 @@ func (v *version) buildSpecs(st *state) error {
 		for _, h := range v.byPhase[ph] {
 			h.idx = len(v.specs)
 			v.specs = append(v.specs, h)
+			v.hooks[ph] = append(v.hooks[ph], luaHook{v, h})
 		}
 	}
 	return nil
@@ -268,10 +317,10 @@ func (e *Engine) Watch(ctx context.Context) {
 			return
 		}
 		for _, s := range e.scripts {
-			s.poll()
+			s.Poll()
 		}
 		if time.Since(lastSweep) > time.Minute {
-			e.ctxs.sweep(time.Hour)
+			e.ctxs.Sweep(time.Hour)
 			lastSweep = time.Now()
 		}
 	}

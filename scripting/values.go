@@ -3,30 +3,20 @@ package scripting
 import (
 	"fmt"
 	"math"
-	"sync"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/interceptor-tui/interceptor-tui/scripting/internal/hook"
 )
 
 // Values that outlive one Lua state (flow.ctx between hooks, the shared
-// store between flows) are kept as plain Go values: nil, bool, float64,
-// string, jsonNull and *table. A Lua state gets a fresh copy when it reads
-// one, so no LValue ever crosses from one state to another (they are not
-// goroutine-safe, and gopher-lua functions belong to their state).
+// store between flows) are kept as hook's engine-neutral values (nil,
+// bool, float64, string, hook.Null and *hook.Table). A Lua state gets a
+// fresh copy when it reads one, so no LValue ever crosses from one state
+// to another (they are not goroutine-safe, and gopher-lua functions belong
+// to their state), and JavaScript hooks read what Lua hooks keep.
 
-// table is a Lua table outside Lua: its array part t[1..n] and the rest.
-type table struct {
-	arr  []any
-	hash map[any]any // keys: string, float64, bool
-}
-
-const maxDepth = 32
-
-type nullValue struct{}
-
-// jsonNull stands for json.null outside a state.
-var jsonNull = nullValue{}
+const maxDepth = hook.MaxDepth
 
 // toGo copies a Lua value out of its state.
 func toGo(v lua.LValue, null lua.LValue, depth int) (any, error) {
@@ -43,14 +33,14 @@ func toGo(v lua.LValue, null lua.LValue, depth int) (any, error) {
 		if depth >= maxDepth {
 			return nil, fmt.Errorf("tables nested more than %d deep (a cycle?)", maxDepth)
 		}
-		t := &table{}
+		t := &hook.Table{}
 		n := x.Len()
 		for i := 1; i <= n; i++ {
 			e, err := toGo(x.RawGetInt(i), null, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			t.arr = append(t.arr, e)
+			t.Arr = append(t.Arr, e)
 		}
 		var ferr error
 		x.ForEach(func(k, val lua.LValue) {
@@ -70,10 +60,10 @@ func toGo(v lua.LValue, null lua.LValue, depth int) (any, error) {
 				ferr = err
 				return
 			}
-			if t.hash == nil {
-				t.hash = make(map[any]any)
+			if t.Hash == nil {
+				t.Hash = make(map[any]any)
 			}
-			t.hash[gk] = gv
+			t.Hash[gk] = gv
 		})
 		if ferr != nil {
 			return nil, ferr
@@ -81,7 +71,7 @@ func toGo(v lua.LValue, null lua.LValue, depth int) (any, error) {
 		return t, nil
 	case *lua.LUserData:
 		if v == null {
-			return jsonNull, nil
+			return hook.Null, nil
 		}
 	}
 	return nil, fmt.Errorf("a %s cannot be kept (only nil, booleans, numbers, strings and tables)", v.Type())
@@ -98,178 +88,17 @@ func toLua(L *lua.LState, v any, null lua.LValue) lua.LValue {
 		return lua.LNumber(x)
 	case string:
 		return lua.LString(x)
-	case nullValue:
+	case hook.NullValue:
 		return null
-	case *table:
-		t := L.CreateTable(len(x.arr), len(x.hash))
-		for _, e := range x.arr {
+	case *hook.Table:
+		t := L.CreateTable(len(x.Arr), len(x.Hash))
+		for _, e := range x.Arr {
 			t.Append(toLua(L, e, null))
 		}
-		for k, e := range x.hash {
+		for k, e := range x.Hash {
 			t.RawSet(toLua(L, k, null), toLua(L, e, null))
 		}
 		return t
 	}
 	return lua.LNil
-}
-
-// ctxStore keeps flow.ctx for every flow that has one, by flow ID. A
-// hook's state gets a copy when it first reads flow.ctx and the copy is
-// written back only when the hook succeeds, so a failed or timed-out hook
-// leaves no trace. The entry is dropped when the flow is done.
-type ctxStore struct {
-	mu sync.Mutex
-	m  map[string]*ctxEntry
-}
-
-type ctxEntry struct {
-	v    *table
-	used time.Time
-}
-
-func newCtxStore() *ctxStore { return &ctxStore{m: make(map[string]*ctxEntry)} }
-
-func (s *ctxStore) get(id string) *table {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.m[id]; ok {
-		return e.v
-	}
-	return nil
-}
-
-func (s *ctxStore) put(id string, t *table) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t == nil || (len(t.arr) == 0 && len(t.hash) == 0) {
-		delete(s.m, id)
-		return
-	}
-	s.m[id] = &ctxEntry{v: t, used: time.Now()}
-}
-
-func (s *ctxStore) has(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.m[id]
-	return ok
-}
-
-func (s *ctxStore) drop(id string) {
-	s.mu.Lock()
-	delete(s.m, id)
-	s.mu.Unlock()
-}
-
-func (s *ctxStore) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
-}
-
-// sweep drops contexts of flows not touched for a long time: a flow whose
-// done phase never came (the proxy stopped under it) must not pin memory.
-func (s *ctxStore) sweep(idle time.Duration) {
-	cut := time.Now().Add(-idle)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, e := range s.m {
-		if e.used.Before(cut) {
-			delete(s.m, id)
-		}
-	}
-}
-
-// sharedStore is the `shared` table of scripts: one goroutine-safe
-// key-value store for all scripts and flows, with optional expiry.
-type sharedStore struct {
-	mu     sync.Mutex
-	m      map[string]sharedEntry
-	writes int
-}
-
-type sharedEntry struct {
-	v   any
-	exp time.Time // zero: never
-}
-
-const maxSharedKeys = 1 << 20
-
-func newSharedStore() *sharedStore { return &sharedStore{m: make(map[string]sharedEntry)} }
-
-func (s *sharedStore) getLocked(k string, now time.Time) (sharedEntry, bool) {
-	e, ok := s.m[k]
-	if ok && !e.exp.IsZero() && !now.Before(e.exp) {
-		delete(s.m, k)
-		return sharedEntry{}, false
-	}
-	return e, ok
-}
-
-func (s *sharedStore) get(k string) any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, _ := s.getLocked(k, time.Now())
-	return e.v
-}
-
-func expiry(now time.Time, ttl float64) time.Time {
-	if ttl <= 0 {
-		return time.Time{}
-	}
-	return now.Add(time.Duration(ttl * float64(time.Second)))
-}
-
-func (s *sharedStore) set(k string, v any, ttl float64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v == nil {
-		delete(s.m, k)
-		return nil
-	}
-	now := time.Now()
-	if err := s.roomLocked(k, now); err != nil {
-		return err
-	}
-	s.m[k] = sharedEntry{v: v, exp: expiry(now, ttl)}
-	return nil
-}
-
-// incr adds by to a number (a missing or expired key counts as 0, and
-// then gets the expiry ttl; an existing key keeps its expiry, which makes
-// fixed-window rate limits one line).
-func (s *sharedStore) incr(k string, by, ttl float64) (float64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	e, ok := s.getLocked(k, now)
-	if !ok {
-		if err := s.roomLocked(k, now); err != nil {
-			return 0, err
-		}
-		s.m[k] = sharedEntry{v: by, exp: expiry(now, ttl)}
-		return by, nil
-	}
-	n, isNum := e.v.(float64)
-	if !isNum {
-		return 0, fmt.Errorf("shared.incr: %q holds a %T, not a number", k, e.v)
-	}
-	e.v = n + by
-	s.m[k] = e
-	return n + by, nil
-}
-
-func (s *sharedStore) roomLocked(k string, now time.Time) error {
-	s.writes++
-	if s.writes%4096 == 0 {
-		for key, e := range s.m {
-			if !e.exp.IsZero() && !now.Before(e.exp) {
-				delete(s.m, key)
-			}
-		}
-	}
-	if _, ok := s.m[k]; !ok && len(s.m) >= maxSharedKeys {
-		return fmt.Errorf("shared store is full (%d keys); give keys an expiry", maxSharedKeys)
-	}
-	return nil
 }
