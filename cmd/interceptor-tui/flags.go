@@ -125,7 +125,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for finding where time goes)")
 	fs.StringVar(&cfg.proxyAuth, "proxyauth", "", "require Basic proxy authentication with `user:pass` (needed to listen beyond loopback)")
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "listen beyond loopback without --proxyauth (anyone who can reach the port can use the proxy and read what it captures)")
-	fs.Var((*multi)(&cfg.scripts), "script", "run the Lua hook script `file` (repeatable; scripts run in the order given)")
+	fs.Var((*multi)(&cfg.scripts), "script", "run the hook script `file`: .lua, .js, or a .yaml list of JavaScript interceptors (repeatable; scripts run in the order given)")
 	fs.Var((*multi)(&cfg.scripts), "s", "short for --script")
 	fs.Var((*multi)(&cfg.set), "set", "`name=value` option for scripts, read there as options.name (repeatable)")
 	fs.Var((*multi)(&cfg.intercept), "intercept", "pause flows matching this filter `expression` at the request and the response (repeatable)")
