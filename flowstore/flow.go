@@ -323,6 +323,9 @@ type Flow struct {
 	Notes []string `json:"notes,omitempty"`
 	// Mock, when set, makes this flow a standing answer for matching requests.
 	Mock *MockRule `json:"mock,omitempty"`
+	// Rules are the rules that acted on the flow, in the order they did,
+	// each with what it did (package flowstore/rules; ~rule NAME matches).
+	Rules []RuleHit `json:"rules,omitempty"`
 
 	// Messages of a WebSocket (after a 101) or events of a Server-Sent
 	// Events stream, oldest first; past the per-flow cap the oldest are
@@ -366,6 +369,18 @@ type Message struct {
 	Note string `json:"note,omitempty"`
 }
 
+// RuleHit is one rule that acted on a flow, and what it did.
+type RuleHit struct {
+	Rule string `json:"rule"` // the rule's name
+	// Did says what each of its actions did, in order ("request header
+	// X-Env: staging", "answered 404: no file for /a.css").
+	Did []string `json:"did,omitempty"`
+	// Spec is the rule's definition (its YAML) as it was when it acted, so
+	// that saved flows carry the rules that shaped them; empty for a
+	// standing mock, which the flow it was made from carries (Mock).
+	Spec string `json:"spec,omitempty"`
+}
+
 // Original is a flow's messages before they were edited.
 type Original struct {
 	Request  *Request  `json:"request,omitempty"`
@@ -392,6 +407,11 @@ func (f *Flow) Clone() *Flow {
 	if f.Mock != nil {
 		m := *f.Mock
 		c.Mock = &m
+	}
+	if f.Rules != nil {
+		// The engine appends to a working copy's hits: the copy gets its own
+		// array. Each hit's Did is only ever replaced, never appended to in place.
+		c.Rules = append([]RuleHit(nil), f.Rules...)
 	}
 	return &c
 }

@@ -17,7 +17,7 @@ import (
 // TestRecordCoversEveryField fails when a field is added to a flow's types
 // and not to this codec.
 
-const recordVersion = 3
+const recordVersion = 4 // 4: the rules that acted on the flow
 
 type recWriter struct{ b []byte }
 
@@ -141,6 +141,17 @@ func appendRecord(dst []byte, f *Flow) ([]byte, error) {
 	w.uint(uint64(len(f.Notes)))
 	for _, n := range f.Notes {
 		w.str(n)
+	}
+	// Binary rather than in the JSON blob: a broad rule (a throttle on
+	// ~all) puts hits on most flows, and this is the capture path.
+	w.uint(uint64(len(f.Rules)))
+	for _, h := range f.Rules {
+		w.str(h.Rule)
+		w.uint(uint64(len(h.Did)))
+		for _, d := range h.Did {
+			w.str(d)
+		}
+		w.str(h.Spec)
 	}
 	if f.Mock != nil || f.Messages != nil || f.MessagesDropped != 0 {
 		js, err := json.Marshal(recordExtras{f.Mock, f.Messages, f.MessagesDropped})
@@ -296,6 +307,14 @@ func decodeRecord(rec []byte) (*Flow, error) {
 	}
 	for n := r.uint(); n > 0 && r.err == nil; n-- {
 		f.Notes = append(f.Notes, r.str())
+	}
+	for n := r.uint(); n > 0 && r.err == nil; n-- {
+		h := RuleHit{Rule: r.str()}
+		for d := r.uint(); d > 0 && r.err == nil; d-- {
+			h.Did = append(h.Did, r.str())
+		}
+		h.Spec = r.str()
+		f.Rules = append(f.Rules, h)
 	}
 	if js := r.bytes(); r.err == nil && len(js) > 0 {
 		var x recordExtras

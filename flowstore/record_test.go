@@ -41,6 +41,7 @@ func fullFlow() *Flow {
 		Original: &Original{Request: odd, Response: resp()},
 		Notes:    []string{"hook failed", "bytes \xe9 kept"},
 		Mock:     &MockRule{Filter: "~u /x", Disabled: true},
+		Rules:    []RuleHit{{Rule: "staging", Did: []string{"request header X-Env: staging", "bytes \xe9"}, Spec: "name: staging\n"}},
 		Messages: []Message{{FromClient: true, Time: at(12), Kind: MessageEvent, Data: []byte("d"), Size: 1, Compressed: true,
 			Truncated: true, CloseCode: 1000, Event: "ping", ID: "7", Note: "rewritten"}},
 		MessagesDropped: 3,

@@ -69,6 +69,10 @@ func (f *Filter) Shallow() bool {
 	return f == nil || f.root == nil || f.root.shallow()
 }
 
+// ReadsBody reports whether the filter looks at a message body (~b, ~bq,
+// ~bs): whoever matches it before a body is read must read the body first.
+func (f *Filter) ReadsBody() bool { return f != nil && f.root != nil && f.root.body() }
+
 // Empty reports whether the filter matches every flow because it says
 // nothing (no filter, or only spaces).
 func (f *Filter) Empty() bool { return f == nil || f.root == nil }

@@ -556,7 +556,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	for _, op := range []string{"~all", "~http", "~websocket", "~q", "~s", "~e", "~marked", "~replay", "~a",
-		"~u", "~d", "~m", "~h", "~hq", "~hs", "~t", "~tq", "~ts", "~b", "~bq", "~bs", "~src", "~dst", "~mode", "~comment", "~c",
+		"~u", "~d", "~m", "~h", "~hq", "~hs", "~t", "~tq", "~ts", "~b", "~bq", "~bs", "~src", "~dst", "~mode", "~rule", "~comment", "~c",
 		"host:", "status:", "method:", "type:", "url:", "path:", "body:", "header:", "!", "&", "|"} {
 		if !seen[op] {
 			t.Errorf("help does not list %s", op)
@@ -636,5 +636,43 @@ func TestBodyOperatorsSearchMessages(t *testing.T) {
 		if got := filter.MustParse(expr).Match(f); got != want {
 			t.Errorf("%s: %v, want %v", expr, got, want)
 		}
+	}
+}
+
+// ~rule matches flows a rule acted on, by the rule's name (a regex, as
+// every argument); a flow no rule touched has none.
+func TestRuleOperator(t *testing.T) {
+	touched := flowtest.New(func(f *flowstore.Flow) {
+		f.Rules = []flowstore.RuleHit{{Rule: "staging-header", Did: []string{"request header X-Env: staging"}}, {Rule: "slow 3G"}}
+	})
+	plain := flowtest.New()
+	for _, tc := range []struct {
+		expr string
+		want bool
+	}{
+		{"~rule staging", true}, {"~rule ^staging-header$", true}, {`~rule "slow 3G"`, true}, {"~rule STAGING", true},
+		{"~rule ^header", false}, {"!~rule .", false},
+	} {
+		if got := mustParse(t, tc.expr).Match(touched); got != tc.want {
+			t.Errorf("%s on a touched flow = %v, want %v", tc.expr, got, tc.want)
+		}
+	}
+	if mustParse(t, "~rule .").Match(plain) {
+		t.Error("~rule . matched a flow no rule acted on")
+	}
+}
+
+// ReadsBody tells a rule engine to read bodies before matching.
+func TestReadsBody(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"": false, "~d x": false, "~bq x": true, "~d x & !(~m GET | ~bs y)": true, "~b x": true, "~h b": false,
+	} {
+		if got := mustParse(t, expr).ReadsBody(); got != want {
+			t.Errorf("%q.ReadsBody() = %v, want %v", expr, got, want)
+		}
+	}
+	var nilFilter *filter.Filter
+	if nilFilter.ReadsBody() {
+		t.Error("a nil filter reads a body")
 	}
 }

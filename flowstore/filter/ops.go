@@ -31,6 +31,9 @@ type opSpec struct {
 	// shallow: the operator reads only what a flowstore.Summary keeps, so
 	// it gives the same answer on Summary.Lite() as on the whole flow.
 	shallow bool
+	// body: the operator reads a message body, so a rule that matches on
+	// it makes the engine read bodies before it matches.
+	body bool
 }
 
 // The shallow operators look only at the method, the URL, the host, the
@@ -50,9 +53,9 @@ var ops = []opSpec{
 	{name: "~t", arg: argRegex, flags: "i", help: "Content-Type of request or response", match: matchType},
 	{name: "~tq", arg: argRegex, flags: "i", help: "request Content-Type", match: matchReqType},
 	{name: "~ts", arg: argRegex, flags: "i", help: "response Content-Type", match: matchRespType, shallow: true},
-	{name: "~b", arg: argRegex, flags: "is", help: "decoded body of request or response, or any WebSocket message or event", match: matchBody},
-	{name: "~bq", arg: argRegex, flags: "is", help: "decoded request body, or a message from the client", match: matchReqBody},
-	{name: "~bs", arg: argRegex, flags: "is", help: "decoded response body, or a message from the server or an event", match: matchRespBody},
+	{name: "~b", arg: argRegex, flags: "is", help: "decoded body of request or response, or any WebSocket message or event", match: matchBody, body: true},
+	{name: "~bq", arg: argRegex, flags: "is", help: "decoded request body, or a message from the client", match: matchReqBody, body: true},
+	{name: "~bs", arg: argRegex, flags: "is", help: "decoded response body, or a message from the server or an event", match: matchRespBody, body: true},
 	{name: "~q", help: "request with no response (yet)", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response == nil }, shallow: true},
 	{name: "~s", help: "has a response", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Response != nil }, shallow: true},
 	{name: "~e", help: "has an error", match: func(_ *leaf, f *flowstore.Flow) bool { return f.Error != nil }, shallow: true},
@@ -64,6 +67,7 @@ var ops = []opSpec{
 	{name: "~src", arg: argRegex, flags: "i", help: "client address ip:port", match: matchSrc},
 	{name: "~mode", arg: argRegex, flags: "i", help: "the --mode it came through (regular, socks5, reverse:URL…)", match: matchMode},
 	{name: "~dst", arg: argRegex, flags: "i", help: "server address host:port (or the ip:port it resolved to)", match: matchDst},
+	{name: "~rule", arg: argRegex, flags: "i", help: "a rule (by name) acted on the flow: rewrote, answered, blocked, delayed it...", match: matchRule},
 	{name: "~http", help: "HTTP flows (every flow)", match: matchAll, shallow: true},
 	{name: "~all", help: "every flow", match: matchAll, shallow: true},
 }
@@ -311,4 +315,14 @@ func matchSrc(l *leaf, f *flowstore.Flow) bool {
 func matchDst(l *leaf, f *flowstore.Flow) bool {
 	s := f.Server
 	return s.Addr != "" && l.re.MatchString(s.Addr) || s.IP != "" && l.re.MatchString(s.IP)
+}
+
+// matchRule looks for the rule among those that acted on the flow.
+func matchRule(l *leaf, f *flowstore.Flow) bool {
+	for i := range f.Rules {
+		if l.re.MatchString(f.Rules[i].Rule) {
+			return true
+		}
+	}
+	return false
 }

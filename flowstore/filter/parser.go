@@ -12,6 +12,7 @@ import (
 type node interface {
 	match(*flowstore.Flow) bool
 	shallow() bool // every operator in it is shallow
+	body() bool    // some operator in it reads a body
 	dump(*strings.Builder)
 }
 
@@ -45,6 +46,20 @@ func (n andNode) shallow() bool { return allShallow(n) }
 func (n orNode) shallow() bool  { return allShallow(n) }
 func (n notNode) shallow() bool { return n.x.shallow() }
 func (l *leaf) shallow() bool   { return l.op.shallow }
+
+func (n andNode) body() bool { return anyBody(n) }
+func (n orNode) body() bool  { return anyBody(n) }
+func (n notNode) body() bool { return n.x.body() }
+func (l *leaf) body() bool   { return l.op.body }
+
+func anyBody(xs []node) bool {
+	for _, x := range xs {
+		if x.body() {
+			return true
+		}
+	}
+	return false
+}
 
 func allShallow(xs []node) bool {
 	for _, x := range xs {
