@@ -21,6 +21,7 @@ require (
 	github.com/mattn/go-runewidth v0.0.19
 	github.com/muesli/termenv v0.16.0
 	github.com/yuin/gopher-lua v1.1.2
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/net v0.50.0
 	golang.org/x/sync v0.24.0
 	gopkg.in/yaml.v3 v3.0.1
