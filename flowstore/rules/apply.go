@@ -20,11 +20,12 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
 )
 
-// MatchRequest returns the rules that apply to f's request, in order: each
-// enabled rule acting on requests whose matcher holds, up to and including
-// the first that is not passthrough. It returns nil, without allocating,
-// when none does: rules cost nothing on flows they do not match. f is the
-// flow as it reached the rules (its request as the client sent it).
+// MatchRequest returns the rules that apply to f's request as it is now,
+// in order: each enabled rule acting on requests whose matcher holds, up
+// to and including the first that is not passthrough. It returns nil,
+// without allocating, when none does: rules cost nothing on flows they do
+// not match. ApplyRequest then goes on from the first of them, each later
+// rule matched against the flow as the rules before it left it.
 func (s *Set) MatchRequest(f *flowstore.Flow) []int { return s.match(s.reqIdx(), f) }
 
 // MatchResponse is MatchRequest for the response phase; f has its
@@ -120,20 +121,23 @@ func (h *headerCond) holds(hs flowstore.Headers) bool {
 	return found != neg
 }
 
-// NeedsRequestBody reports whether the rules m (from MatchRequest) need
-// the whole request body to act. NeedsResponseBody likewise.
-func (s *Set) NeedsRequestBody(m []int) bool {
-	for _, i := range m {
-		if s.rules[i].reqBody {
-			return true
-		}
-	}
-	return false
-}
+// NeedsRequestBody reports whether the rules from m's first on (from
+// MatchRequest) may need the whole request body to act, or to match once
+// earlier rules changed the flow. NeedsResponseBody likewise.
+func (s *Set) NeedsRequestBody(m []int) bool { return s.needsBody(s.reqIdx(), m, Request) }
 
-func (s *Set) NeedsResponseBody(m []int) bool {
-	for _, i := range m {
-		if s.rules[i].respBody {
+func (s *Set) NeedsResponseBody(m []int) bool { return s.needsBody(s.respIdx(), m, Response) }
+
+func (s *Set) needsBody(idx, m []int, side Side) bool {
+	if len(m) == 0 {
+		return false
+	}
+	for _, i := range idx {
+		if i < m[0] {
+			continue
+		}
+		c := s.rules[i]
+		if side == Request && c.reqBody || side == Response && c.respBody || i != m[0] && c.matchBody {
 			return true
 		}
 	}
@@ -184,19 +188,14 @@ type phaseRun struct {
 	c          *compiled
 }
 
-// ApplyRequest applies the rules m (from MatchRequest) to f's request, in
-// order, records on f what each did, and says what the engine must do.
+// ApplyRequest applies the rules to f's request from m's first on (m from
+// MatchRequest), each later one matched against f as the rules before it
+// left it; it records on f what each did and says what the engine must do.
+// An answer or a block ends the phase.
 func (s *Set) ApplyRequest(f *flowstore.Flow, m []int, env Env) Outcome {
 	p := &phaseRun{s: s, f: f, env: env, side: Request}
-	for _, i := range m {
-		p.c = s.rules[i]
-		p.hit("")
-		for j := range p.c.acts {
-			if p.do(&p.c.acts[j]) {
-				p.out.By = p.c.Name
-				return p.out
-			}
-		}
+	if p.walk(s.reqIdx(), m) {
+		return p.out
 	}
 	if p.notFound != nil {
 		f.Response = p.notFound
@@ -205,17 +204,40 @@ func (s *Set) ApplyRequest(f *flowstore.Flow, m []int, env Env) Outcome {
 	return p.out
 }
 
-// ApplyResponse applies the rules m (from MatchResponse) to f's response.
+// ApplyResponse applies the rules to f's response from m's first on (m
+// from MatchResponse).
 func (s *Set) ApplyResponse(f *flowstore.Flow, m []int, env Env) Outcome {
 	p := &phaseRun{s: s, f: f, env: env, side: Response}
-	for _, i := range m {
-		p.c = s.rules[i]
+	p.walk(s.respIdx(), m)
+	return p.out
+}
+
+// walk applies the phase's rules in order from m's first; it reports an
+// answer or a block.
+func (p *phaseRun) walk(idx, m []int) bool {
+	if len(m) == 0 {
+		return false
+	}
+	for _, i := range idx {
+		if i < m[0] {
+			continue
+		}
+		p.c = p.s.rules[i]
+		if i != m[0] && !p.c.matches(p.f) {
+			continue
+		}
 		p.hit("")
 		for j := range p.c.acts {
-			p.do(&p.c.acts[j])
+			if p.do(&p.c.acts[j]) {
+				p.out.By = p.c.Name
+				return true
+			}
+		}
+		if !p.c.Passthrough {
+			break
 		}
 	}
-	return p.out
+	return false
 }
 
 // hit records that the current rule acted on the flow, and what it did.

@@ -12,12 +12,12 @@
 // block, delay, throttle, capture.
 //
 // In each phase (the request, then the response) the rules that act in it
-// are tried in order against the flow as it reached the rules (the request
-// as the client sent it; at the response phase with the response as it
-// stands): every matching rule applies, up to and including the first that
-// is not passthrough. An answer (respond, map-local, a block) ends the
-// request phase. Matching never sees what rules changed, so one rule's
-// edit cannot make another match or stop matching.
+// are tried in order, each against the flow as the rules before it left it
+// (at the response phase with the response as the hooks left it): every
+// matching rule applies, up to and including the first that is not
+// passthrough. An answer (respond, map-local, a block) ends the request
+// phase. This is mitmproxy's order for its four options: each sees what
+// the ones before it did.
 //
 // A Set is an immutable compiled list: the engine swaps whole sets, so a
 // flow sees one set from its request to its response. What needs the wire

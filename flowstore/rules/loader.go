@@ -34,6 +34,8 @@ type watched struct {
 	size    int64
 	hash    [32]byte // of the version in effect
 	bad     [32]byte // of a version that failed, not reported twice
+	// emptySeen: the file was read empty once; a second empty read applies.
+	emptySeen bool
 }
 
 // NewLoader returns a loader that applies rules with apply and reports to
@@ -118,8 +120,15 @@ func (l *Loader) load(w *watched, first bool) error {
 	if err != nil {
 		return fmt.Errorf("rules file: %w", err)
 	}
-	w.modTime, w.size = fi.ModTime(), fi.Size()
 	sum := sha256.Sum256(data)
+	if !first && len(data) == 0 && w.size > 0 && !w.emptySeen {
+		// A file written in place is empty between its truncation and its
+		// new content: an empty file counts once it stays so a poll.
+		w.emptySeen = true
+		return nil
+	}
+	w.emptySeen = false
+	w.modTime, w.size = fi.ModTime(), fi.Size()
 	if !first && (sum == w.hash || sum == w.bad) {
 		return nil // touched, not changed; or a broken version already reported
 	}

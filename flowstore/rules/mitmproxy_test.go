@@ -169,3 +169,21 @@ func TestModifyBody(t *testing.T) {
 		t.Errorf("response body %q", f.Response.Body.Data)
 	}
 }
+
+// A later --map-remote sees what an earlier one did, as mitmproxy applies
+// its specs in turn. (Not compared with mitmdump 8.1.1: its map-remote
+// drops the port from Host, and the next spec then reads a URL without
+// it; current mitmproxy keeps host:port.)
+func TestMapRemoteChains(t *testing.T) {
+	rs, err := rules.FromMitmproxy(rules.MitmproxyOptions{MapRemote: []string{
+		"#~u /chain/#127.0.0.1:1111/chain/#127.0.0.1:2222/chain2/", "#~u /chain2/#/chain2/#/chained/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustCompile(t, rs)
+	f := flowtest.New(flowtest.URL("http://127.0.0.1:1111/chain/x"))
+	apply(t, s, f, nil)
+	if got := f.Request.URL(); got != "http://127.0.0.1:2222/chained/x" || len(f.Rules) != 2 {
+		t.Errorf("%s %+v", got, f.Rules)
+	}
+}
