@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/rules"
 )
 
 // Breakpoint and Mock are the store's plain types.
@@ -22,20 +22,15 @@ type compiledBP struct {
 	match *filter.Filter
 }
 
-type compiledMock struct {
-	Mock
-	match *filter.Filter
-	hits  *atomic.Int64
+// controls are what acts on traffic: breakpoints and the rule set. They
+// are replaced whole, so the hot path reads them without a lock.
+type controls struct {
+	on  bool
+	bps []compiledBP
+	set *rules.Set // standing mocks are respond rules in it
 }
 
-// rules are replaced whole, so the hot path reads them without a lock.
-type rules struct {
-	on    bool
-	bps   []compiledBP
-	mocks []compiledMock
-}
-
-func (r *rules) anyRequest() bool {
+func (r *controls) anyRequest() bool {
 	if r.on {
 		for _, b := range r.bps {
 			if !b.Disabled && b.Request {
@@ -43,15 +38,10 @@ func (r *rules) anyRequest() bool {
 			}
 		}
 	}
-	for _, m := range r.mocks {
-		if !m.Disabled {
-			return true
-		}
-	}
 	return false
 }
 
-func (r *rules) anyResponse() bool {
+func (r *controls) anyResponse() bool {
 	if !r.on {
 		return false
 	}
@@ -63,7 +53,7 @@ func (r *rules) anyResponse() bool {
 	return false
 }
 
-func (r *rules) pauses(phase flowstore.Phase, f *flowstore.Flow) bool {
+func (r *controls) pauses(phase flowstore.Phase, f *flowstore.Flow) bool {
 	if !r.on {
 		return false
 	}
@@ -76,23 +66,6 @@ func (r *rules) pauses(phase flowstore.Phase, f *flowstore.Flow) bool {
 		}
 	}
 	return false
-}
-
-func (r *rules) mockFor(f *flowstore.Flow) *compiledMock {
-	for i := range r.mocks {
-		m := &r.mocks[i]
-		if m.Disabled {
-			continue
-		}
-		if m.match != nil {
-			if m.match.Match(f) {
-				return m
-			}
-		} else if strings.EqualFold(m.Method, f.Request.Method) && m.URL == f.Request.URL() {
-			return m
-		}
-	}
-	return nil
 }
 
 // SetBreakpoints replaces the breakpoint rules. A filter that does not
@@ -112,13 +85,13 @@ func (p *Proxy) SetBreakpoints(bps []Breakpoint) error {
 		}
 		compiled = append(compiled, compiledBP{Breakpoint: b, match: m})
 	}
-	p.updateRules(func(r *rules) { r.bps = compiled })
+	p.updateControls(func(r *controls) { r.bps = compiled })
 	return nil
 }
 
 // Breakpoints returns the current rules.
 func (p *Proxy) Breakpoints() []Breakpoint {
-	r := p.rules.Load()
+	r := p.ctl.Load()
 	out := make([]Breakpoint, len(r.bps))
 	for i, b := range r.bps {
 		out[i] = b.Breakpoint
@@ -127,57 +100,48 @@ func (p *Proxy) Breakpoints() []Breakpoint {
 }
 
 // SetIntercepting turns every breakpoint on or off at once (mitmproxy's I).
-func (p *Proxy) SetIntercepting(on bool) { p.updateRules(func(r *rules) { r.on = on }) }
+func (p *Proxy) SetIntercepting(on bool) { p.updateControls(func(r *controls) { r.on = on }) }
 
 // Intercepting reports whether breakpoints are active.
-func (p *Proxy) Intercepting() bool { return p.rules.Load().on }
+func (p *Proxy) Intercepting() bool { return p.ctl.Load().on }
 
-// SetMocks replaces the standing mocks.
+// SetMocks replaces the standing mocks. They are respond rules (source
+// rules.SourceMock) in the rule set, where they were in its order, at its
+// end the first time; hit counts follow a mock across edits of the list.
 func (p *Proxy) SetMocks(ms []Mock) error {
-	old := p.rules.Load().mocks
-	compiled := make([]compiledMock, 0, len(ms))
 	for _, m := range ms {
 		if m.Response == nil {
 			return errors.New("mock without a response")
 		}
-		c := compiledMock{Mock: m, hits: new(atomic.Int64)}
 		if m.Filter != "" {
-			f, err := filter.Parse(m.Filter)
-			if err != nil {
+			if _, err := filter.Parse(m.Filter); err != nil {
 				return fmt.Errorf("mock %q: %w", m.Filter, err)
 			}
-			c.match = f
 		} else if m.Method == "" || m.URL == "" {
 			return errors.New("mock needs a filter, or a method and a URL")
 		}
-		for _, o := range old { // keep hit counts across edits of the list
-			if o.Describe() == m.Describe() {
-				c.hits = o.hits
-			}
-		}
-		compiled = append(compiled, c)
 	}
-	p.updateRules(func(r *rules) { r.mocks = compiled })
-	return nil
+	return p.ReplaceRules(rules.SourceMock, rules.FromMocks(ms))
 }
 
 // Mocks returns the standing mocks with their hit counts.
 func (p *Proxy) Mocks() []Mock {
-	r := p.rules.Load()
-	out := make([]Mock, len(r.mocks))
-	for i, m := range r.mocks {
-		out[i] = m.Mock
-		out[i].Hits = m.hits.Load()
+	var out []Mock
+	for _, s := range p.Rules() {
+		if m, ok := rules.ToMock(s); ok {
+			out = append(out, m)
+		}
 	}
 	return out
 }
 
-func (p *Proxy) updateRules(change func(*rules)) {
+// updateControls changes the controls under the lock and swaps them in.
+func (p *Proxy) updateControls(change func(*controls)) {
 	p.rulesMu.Lock()
 	defer p.rulesMu.Unlock()
-	r := *p.rules.Load()
+	r := *p.ctl.Load()
 	change(&r)
-	p.rules.Store(&r)
+	p.ctl.Store(&r)
 }
 
 // resolution is how a person (or a timeout) ends a pause.
@@ -266,7 +230,7 @@ func (p *Proxy) SetInterceptTimeout(d time.Duration) { p.pauseTimeout.Store(int6
 // BreakpointFilters describes the active breakpoints for a status line:
 // each filter, with its phase when it is not both.
 func (p *Proxy) BreakpointFilters() []string {
-	r := p.rules.Load()
+	r := p.ctl.Load()
 	if !r.on {
 		return nil
 	}

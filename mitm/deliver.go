@@ -60,6 +60,11 @@ func (ex *exchange) deliver(req *http.Request, resp *http.Response, headSize int
 	if isEventStream(ex.respHeaders(resp)) {
 		resp.Body = &sseTap{ReadCloser: resp.Body, ex: ex}
 	}
+	if ex.downRate > 0 {
+		// A throttled body is slow to follow: its head goes ahead of it.
+		resp.Body = newPaced(resp.Body, ex.downRate, req.Context())
+		ex.ready = notReady
+	}
 	trailer := resp
 	resp.Body = newBodyCapture(resp.Body, ex.p.opts.BodyLimit, resp.ContentLength, func(b flowstore.Body, err error) {
 		var trailers flowstore.Headers

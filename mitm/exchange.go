@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/rules"
 )
 
 // exchange is the engine's private state for one flow while it is in
@@ -62,6 +63,18 @@ type exchange struct {
 
 	clientBodyErr error // reading the client's request body failed
 
+	// Rules: the set the flow started with (it keeps it to its end), and
+	// what they ask of the wire.
+	set        *rules.Set
+	client     flowstore.Client
+	probeFlow  flowstore.Flow
+	reqDelay   time.Duration
+	respDelay  time.Duration
+	upRate     int64  // bits per second, 0: no limit
+	downRate   int64  //
+	answerFile string // an answer's body streams from this file
+	resetConn  bool   // a kill resets the client's connection
+
 	ct httptrace.ClientTrace
 }
 
@@ -97,6 +110,7 @@ func (p *Proxy) begin(r *http.Request, tun *tunnel, req *flowstore.Request, head
 		ex.server.Addr = hostPort(req)
 	}
 	f.Server = ex.server
+	ex.client = f.Client
 
 	if t, ok := r.Body.(interface{ trailerLines() flowstore.Headers }); ok {
 		ex.clientTrailers = t.trailerLines // the capture below hides them from the round trip

@@ -111,6 +111,9 @@ func (ex *exchange) killed(phase flowstore.Phase) (*http.Response, error) {
 		panic(http.ErrAbortHandler) // the HTTP/2 server resets the stream
 	}
 	if ex.cc != nil {
+		if ex.resetConn {
+			resetTCP(ex.cc.nc)
+		}
 		_ = ex.cc.nc.Close()
 	}
 	return nil, errKilled

@@ -24,6 +24,7 @@ import (
 
 	"github.com/interceptor-tui/interceptor-tui/certs"
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/rules"
 )
 
 // Options configure a Proxy. Zero values mean the documented defaults.
@@ -117,9 +118,10 @@ type Proxy struct {
 	clientCerts  *clientCerts
 
 	hooks        hookSet
-	rules        atomic.Pointer[rules]
-	rulesMu      sync.Mutex
-	gates        sync.Map // flow ID → gate, for paused flows
+	ctl          atomic.Pointer[controls]
+	rulesMu      sync.Mutex    // serialises changes of ctl
+	stores       *rules.Stores // captured values, kept across rule sets
+	gates        sync.Map      // flow ID → gate, for paused flows
 	pauseTimeout atomic.Int64
 	unshown      atomic.Int64 // flows in flight the store has not been given yet
 
@@ -205,7 +207,8 @@ func New(opts Options) (*Proxy, error) {
 	p.upstreamTLS = &tls.Config{RootCAs: roots, InsecureSkipVerify: opts.SSLInsecure} //nolint:gosec // the user asked for it
 	p.pool1 = newPool1(p)
 	p.pool2 = newPool2(p)
-	p.rules.Store(&rules{on: true})
+	p.ctl.Store(&controls{on: true})
+	p.stores = rules.NewStores()
 	p.h2 = p.newGoproxy()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p, nil

@@ -1,7 +1,8 @@
 package mitm
 
-// The request phase: request hooks, standing mocks, request breakpoints and
-// the edits they leave, applied to the request before it goes.
+// The request phase: rules (standing mocks among them), request hooks,
+// request breakpoints and the edits they leave, applied to the request
+// before it goes.
 
 import (
 	"bytes"
@@ -33,14 +34,31 @@ var errKilled = errors.New("flow killed by interceptor-tui")
 // breakpoint asked for it (a headers phase, a stream).
 var errBodyNotWhole = errors.New("the body was not read whole (past --body-limit, streaming, or not asked for), so it cannot be replaced")
 
-// requestPhase runs request hooks, standing mocks and request breakpoints.
-// It returns the request to send (maybe edited), and a response when the
-// verdict is Respond.
+// requestPhase runs the rules, the request hooks and the request
+// breakpoints, in that order. It returns the request to send (maybe
+// edited), and a response when the verdict is Respond.
 func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.Flow, flowstore.Verdict) {
 	p := ex.p
-	r := p.rules.Load()
+	r := p.ctl.Load()
 	hs := &p.hooks
-	if len(hs.reqHeaders) == 0 && len(hs.request) == 0 && !r.anyRequest() {
+	set := r.set
+	ex.set = set // the flow keeps this set to its end: no half-loaded rules
+	var m []int
+	var early *readBody // a body read so that rules can match on it
+	if set.ActsOnRequests() {
+		probe := ex.out
+		if set.MatchReadsRequestBody() {
+			rb, err := ex.readRequestBody(req)
+			if err != nil {
+				return req, nil, flowstore.Kill
+			}
+			early = &rb
+			probe = ex.out.Clone()
+			probe.Body = rb.body
+		}
+		m = set.MatchRequest(ex.probe(probe, nil))
+	}
+	if m == nil && len(hs.reqHeaders) == 0 && len(hs.request) == 0 && !r.anyRequest() {
 		return req, nil, flowstore.Continue
 	}
 	snap, ok := ex.snapshot()
@@ -51,33 +69,41 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 	before := w.Request.Clone()
 	ctx := req.Context()
 	v := flowstore.Continue
+	// Without reading the body, the flow holds none of it: only a bodyless
+	// request is known whole.
+	complete := req.Body == nil || req.Body == http.NoBody
+	read := false
+	takeBody := func(rb readBody) {
+		complete, read = rb.whole, true
+		w.Request.Body, before.Body = rb.body, rb.body
+	}
+	if early != nil {
+		takeBody(*early)
+	}
+	if m != nil {
+		if set.NeedsRequestBody(m) && !read {
+			rb, err := ex.readRequestBody(req)
+			if err != nil {
+				return req, nil, flowstore.Kill
+			}
+			takeBody(rb)
+		}
+		v = ex.requestRules(set.ApplyRequest(w, m, p.ruleEnv(complete)), w)
+	}
+	answered := false
 	v = runHooks(ex, hs.reqHeaders, flowstore.PhaseRequestHeaders, w, v, func(h RequestHeadersHook) (flowstore.Verdict, error) { return h.RequestHeaders(ctx, w) })
 	needBody := v == flowstore.Intercept || (v == flowstore.Continue && r.anyRequest())
 	for _, h := range hs.request {
 		needBody = needBody || (v == flowstore.Continue && wants(h, flowstore.PhaseRequest, w))
 	}
-	// Without reading the body, the flow holds none of it: only a bodyless
-	// request is known whole.
-	complete := req.Body == nil || req.Body == http.NoBody
-	answered := false
-	if needBody {
-		body, whole, err := ex.bufferRequest(req)
+	if needBody && !read {
+		rb, err := ex.readRequestBody(req)
 		if err != nil {
-			ex.clientGoneAt(flowstore.PhaseRequest, "the client stopped sending the request body: "+err.Error())
 			return req, nil, flowstore.Kill
 		}
-		complete = whole
-		w.Request.Body, before.Body = body, body
+		takeBody(rb)
 	}
 	v = runHooks(ex, hs.request, flowstore.PhaseRequest, w, v, func(h RequestHook) (flowstore.Verdict, error) { return h.Request(ctx, w) })
-	if v == flowstore.Continue {
-		if m := r.mockFor(w); m != nil {
-			m.hits.Add(1)
-			w.Response = m.Response.Clone()
-			w.Notes = append(w.Notes, "answered by the standing mock for "+m.Describe())
-			v = flowstore.Respond
-		}
-	}
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseRequest, w) {
 		v = flowstore.Intercept
 	}
@@ -87,6 +113,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		if v == flowstore.Respond {
 			w.Response = res.response
 			answered = true
+			ex.answerFile = ""
 			w.Notes = append(w.Notes, "answered by hand at the breakpoint; the upstream was not contacted")
 		}
 		if v == flowstore.Kill {
@@ -100,7 +127,7 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 		v = flowstore.Continue
 	}
 	if v == flowstore.Respond && !answerStatus(w.Response.Status) {
-		// A mock loaded from a file or a Go hook can carry any number.
+		// A Go hook can set any number.
 		ex.hookFailed(flowstore.PhaseRequest, w, fmt.Errorf("asked to respond with status %d, which cannot be sent; continuing", w.Response.Status))
 		w.Response = nil
 		v = flowstore.Continue
@@ -133,9 +160,26 @@ func (ex *exchange) requestPhase(req *http.Request) (*http.Request, *flowstore.F
 			f.KeepOriginal() // an answer written by hand counts as an edit (for K and the ✎ mark)
 		}
 		f.Request = w.Request
-		f.Notes, f.Marked, f.Comment = w.Notes, w.Marked, w.Comment
+		f.Notes, f.Marked, f.Comment, f.Rules = w.Notes, w.Marked, w.Comment, w.Rules
 	})
 	return req, w, v
+}
+
+// readBody is a request body read for rules, hooks or a person.
+type readBody struct {
+	body  flowstore.Body
+	whole bool
+}
+
+// readRequestBody reads the body (up to the body limit); a client that
+// stops sending it ends the flow.
+func (ex *exchange) readRequestBody(req *http.Request) (readBody, error) {
+	body, whole, err := ex.bufferRequest(req)
+	if err != nil {
+		ex.clientGoneAt(flowstore.PhaseRequest, "the client stopped sending the request body: "+err.Error())
+		return readBody{}, err
+	}
+	return readBody{body: body, whole: whole}, nil
 }
 
 // runHooks calls the hooks of one phase in order while the verdict is

@@ -16,22 +16,31 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 )
 
-// responsePhase runs response hooks and response breakpoints on a response
-// that has just arrived (its head is already in the store). Kill means the
-// flow is to be killed; Respond that it has ended already (the upstream
-// failed) and the response returned is to go to the client as it is.
 // watchesResponses reports whether a response hook or a breakpoint (in r)
 // looks at a response as it arrives.
-func (p *Proxy) watchesResponses(r *rules) bool {
+func (p *Proxy) watchesResponses(r *controls) bool {
 	hs := &p.hooks
 	return len(hs.respHeaders) > 0 || len(hs.response) > 0 || r.anyResponse()
 }
 
-func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http.Response, flowstore.Verdict) {
+// responsePhase runs the response hooks, then the rules, then the
+// response breakpoints on a response that has just arrived (its head, rsp,
+// is already in the store). Kill means the flow is to be killed; Respond
+// that it has ended already (the upstream failed) and the response
+// returned is to go to the client as it is.
+func (ex *exchange) responsePhase(req *http.Request, resp *http.Response, rsp *flowstore.Response) (*http.Response, flowstore.Verdict) {
 	p := ex.p
-	r := p.rules.Load()
+	r := p.ctl.Load()
 	hs := &p.hooks
-	if !p.watchesResponses(r) {
+	set := ex.set
+	var m []int
+	// A matcher that reads the response body needs it read first: such a
+	// set cannot decide on the head alone.
+	ruleBody := set.MatchReadsResponseBody()
+	if set.ActsOnResponses() && !ruleBody {
+		m = set.MatchResponse(ex.probe(ex.out, rsp))
+	}
+	if !p.watchesResponses(r) && m == nil && !ruleBody {
 		return resp, flowstore.Continue
 	}
 	snap, ok := ex.snapshot()
@@ -43,13 +52,14 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 	ctx := req.Context()
 	v := flowstore.Continue
 	v = runHooks(ex, hs.respHeaders, flowstore.PhaseResponseHeaders, w, v, func(h ResponseHeadersHook) (flowstore.Verdict, error) { return h.ResponseHeaders(ctx, w) })
-	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) && !wantsBodyLater(hs, r, w) {
+	rulesBody := ruleBody || set.NeedsResponseBody(m)
+	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) && !wantsBodyLater(hs, r, w) && !rulesBody {
 		v = flowstore.Intercept // the headers are enough to decide
 	}
-	needBody := v == flowstore.Intercept || (v == flowstore.Continue && wantsBodyLater(hs, r, w))
+	needBody := v == flowstore.Intercept || (v == flowstore.Continue && wantsBodyLater(hs, r, w)) || (v != flowstore.Kill && rulesBody)
 	complete := false // the flow holds none of the body until it is read
 	// An event stream or a WebSocket never ends: buffering it would hold the
-	// client forever, so hooks and people see it without its body.
+	// client forever, so hooks, rules and people see it without its body.
 	streaming := isEventStream(ex.respHeaders(resp)) || resp.StatusCode == http.StatusSwitchingProtocols
 	if needBody && !streaming {
 		body, whole, err := ex.bufferResponse(resp)
@@ -74,6 +84,17 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 		}
 	}
 	v = runHooks(ex, hs.response, flowstore.PhaseResponse, w, v, func(h ResponseHook) (flowstore.Verdict, error) { return h.Response(ctx, w) })
+	if v != flowstore.Kill && set.ActsOnResponses() {
+		if len(hs.respHeaders) > 0 || len(hs.response) > 0 || ruleBody {
+			// Rules match the response as the hooks left it, body and all.
+			m = set.MatchResponse(w)
+		}
+		if m != nil {
+			out := set.ApplyResponse(w, m, p.ruleEnv(complete))
+			ex.respDelay += out.Delay
+			ex.downRate = out.Rate
+		}
+	}
 	if v == flowstore.Continue && r.pauses(flowstore.PhaseResponse, w) {
 		v = flowstore.Intercept
 	}
@@ -117,12 +138,12 @@ func (ex *exchange) responsePhase(req *http.Request, resp *http.Response) (*http
 			f.KeepOriginal()
 		}
 		f.Response = w.Response
-		f.Notes, f.Marked, f.Comment = w.Notes, w.Marked, w.Comment
+		f.Notes, f.Marked, f.Comment, f.Rules = w.Notes, w.Marked, w.Comment, w.Rules
 	})
 	return resp, flowstore.Continue
 }
 
-func wantsBodyLater(hs *hookSet, r *rules, w *flowstore.Flow) bool {
+func wantsBodyLater(hs *hookSet, r *controls, w *flowstore.Flow) bool {
 	if r.anyResponse() && r.pauses(flowstore.PhaseResponse, w) {
 		return true
 	}
@@ -155,6 +176,8 @@ func (ex *exchange) bufferResponse(resp *http.Response) (flowstore.Body, bool, e
 // respondWith answers the client with a response a hook, a mock or a person
 // wrote, without contacting the upstream.
 func (ex *exchange) respondWith(req *http.Request, rsp *flowstore.Response) *http.Response {
+	rsp = ex.answerRules(rsp)
+	ex.wait(req.Context(), ex.respDelay)
 	now := time.Now()
 	ex.update(func(f *flowstore.Flow) {
 		ex.applyRequest(f)
@@ -162,6 +185,15 @@ func (ex *exchange) respondWith(req *http.Request, rsp *flowstore.Response) *htt
 		f.Timings.FirstByte = now
 	})
 	resp, _ := buildResponse(req, rsp, true, nil, nil)
+	if ex.answerFile != "" && rsp.Body.Truncated {
+		// A local file past what the flow keeps streams from the disk.
+		if body, size, err := fileBody(ex.answerFile); err == nil {
+			resp.Body, resp.ContentLength = body, size
+			if bodyAllowed(req.Method, rsp.Status) {
+				resp.Header.Set("Content-Length", strconv.FormatInt(size, 10))
+			}
+		}
+	}
 	if !rsp.Headers.Has("Content-Length") && !hasToken(rsp.Headers, "Transfer-Encoding", "chunked") && bodyAllowed(req.Method, rsp.Status) {
 		// An answer written by a hook or a person says how long it is.
 		rsp = rsp.Clone()

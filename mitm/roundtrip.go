@@ -18,13 +18,25 @@ import (
 
 func (ex *exchange) roundTrip(req *http.Request) (*http.Response, error) {
 	req, w, v := ex.requestPhase(req)
-	switch v {
-	case flowstore.Kill:
+	if v == flowstore.Kill {
 		return ex.killed(flowstore.PhaseRequest)
-	case flowstore.Respond:
+	}
+	// A rule's latency comes before the request goes (or is answered).
+	ex.wait(req.Context(), ex.reqDelay)
+	if v == flowstore.Respond {
 		return ex.respondWith(req, w.Response), nil
 	}
+	if ex.upRate > 0 && req.Body != nil && req.Body != http.NoBody {
+		req.Body = newPaced(req.Body, ex.upRate, req.Context())
+	}
 	k := ex.origin(req)
+	if req.URL.Host != ex.urlHost {
+		// A rule, a hook or a person sent the request elsewhere: the flow
+		// names the origin it went to.
+		ex.mu.Lock()
+		ex.server.Addr = hostPort(ex.out)
+		ex.mu.Unlock()
+	}
 	if ws := isWebSocket(ex.out.Headers); ws && len(ex.wsHooks()) > 0 {
 		// Hooks may rewrite messages; compressed ones with context takeover
 		// cannot be rewritten without breaking the peers' shared window, so
@@ -252,13 +264,15 @@ func (ex *exchange) gotResponse(req *http.Request, resp *http.Response) (*http.R
 		f.Response = rsp
 		f.BytesOut = int64(headSize)
 	})
-	resp, v := ex.responsePhase(req, resp)
+	resp, v := ex.responsePhase(req, resp, rsp)
 	switch v {
 	case flowstore.Kill:
 		return ex.killed(flowstore.PhaseResponse)
 	case flowstore.Respond:
 		return resp, nil // the flow has ended already
 	}
+	// A rule's latency comes before the response starts.
+	ex.wait(req.Context(), ex.respDelay)
 	return ex.deliver(req, resp, int64(headSize)), nil
 }
 
