@@ -589,8 +589,10 @@ func TestConcurrentMatch(t *testing.T) {
 // the regex engine; the answers must be the regex engine's, Unicode case
 // folding included.
 func TestLiteralFastPath(t *testing.T) {
-	patterns := []string{"k", "s", "ab", "AB", "x-trace", "X-Trace: 1", "é", "/api/", "a.b", "(?-i)Ab", "ß", "trace\\n"}
-	texts := []string{"", "ab", "xAbx", "\u212a", "\u017f", "X-TRACE: 1", "x-trace", "caf\u00c9", "/API/v1", "Ab", "aXb", "a.b", "\xff\xfeab", "ss", "trace\nx"}
+	patterns := []string{"k", "s", "ab", "AB", "x-trace", "X-Trace: 1", "é", "/api/", "a.b", "(?-i)Ab", "ß", "trace\\n",
+		"api.example.com", "x-tr.ce", "(?-i)Api.exa", "^/api/v\\d+/", "trace.*\\d", "kss.x"}
+	texts := []string{"", "ab", "xAbx", "\u212a", "\u017f", "X-TRACE: 1", "x-trace", "caf\u00c9", "/API/v1", "Ab", "aXb", "a.b", "\xff\xfeab", "ss", "trace\nx",
+		"API-EXAMPLE.com", "api.example.org", "x-trace: 7", "/api/v12/x", "\u212ass.x", "kss-x"}
 	for _, p := range patterns {
 		want := regexp.MustCompile("(?im)" + p)
 		comment := mustParse(t, "~comment "+strconv.Quote(p))

@@ -147,13 +147,9 @@ func matchText(re *rx, appendText func([]byte) []byte) bool {
 	return ok
 }
 
-// appendURL appends Request.URL().
-func appendURL(b []byte, r *flowstore.Request) []byte {
-	b = append(b, r.Scheme...)
-	b = append(b, "://"...)
-	b = append(b, r.Authority()...)
-	return append(b, r.Path...)
-}
+// appendURL appends Request.URL(), without building the authority as a
+// string of its own (a port that is not the scheme's made one per match).
+func appendURL(b []byte, r *flowstore.Request) []byte { return r.AppendURL(b) }
 
 // appendHeaders appends Headers.String(): "Name: value" lines.
 func appendHeaders(b []byte, h flowstore.Headers) []byte {

@@ -20,6 +20,11 @@ type rx struct {
 	// oneField: lit has no ':', ' ' or '\n', so in header text it cannot
 	// span a name and a value, or two lines.
 	oneField bool
+	// must is an ASCII literal (lower-cased) that every match contains,
+	// when the regex is not one literal: "api.example.com" (its dots match
+	// any character) cannot match a text without "example", and a
+	// substring search says so far sooner than the regex engine. "": none.
+	must string
 }
 
 func compileRx(expr string) (*rx, error) {
@@ -41,9 +46,35 @@ func compileRx(expr string) (*rx, error) {
 			}
 			x.lit, x.litb = string(b), b
 			x.oneField = !strings.ContainsAny(x.lit, ": \n")
+		} else {
+			x.must = mustLiteral(t)
 		}
 	}
 	return x, nil
+}
+
+// mustLiteral is the longest ASCII literal of a concatenation at the top
+// of the regex, lower-cased when it folds case: every match contains it.
+// A literal that does not fold case is left out (the search folds).
+func mustLiteral(t *syntax.Regexp) string {
+	if t.Op != syntax.OpConcat {
+		return ""
+	}
+	best := ""
+	for _, sub := range t.Sub {
+		if sub.Op != syntax.OpLiteral || sub.Flags&syntax.FoldCase == 0 || !isASCII(sub.Rune) || len(sub.Rune) <= len(best) {
+			continue
+		}
+		b := make([]byte, len(sub.Rune))
+		for i, r := range sub.Rune {
+			b[i] = lower(byte(r))
+		}
+		best = string(b)
+	}
+	if len(best) < 3 {
+		return "" // too short to save the regex much
+	}
+	return best
 }
 
 func isASCII(rs []rune) bool {
@@ -58,6 +89,11 @@ func isASCII(rs []rune) bool {
 func (x *rx) MatchString(s string) bool {
 	switch {
 	case x.lit == "":
+		if x.must != "" {
+			if found, ascii := foldContains(s, x.must); !found && ascii {
+				return false
+			}
+		}
 		return x.re.MatchString(s)
 	case !x.fold:
 		return strings.Contains(s, x.lit)
@@ -71,6 +107,11 @@ func (x *rx) MatchString(s string) bool {
 func (x *rx) Match(b []byte) bool {
 	switch {
 	case x.lit == "":
+		if x.must != "" {
+			if found, ascii := foldContains(b, x.must); !found && ascii {
+				return false
+			}
+		}
 		return x.re.Match(b)
 	case !x.fold:
 		return bytes.Contains(b, x.litb)
