@@ -92,14 +92,19 @@ func (p *Proxy) ruleEnv(whole bool) rules.Env {
 	return rules.Env{Stores: p.stores, Whole: whole, BodyLimit: p.opts.BodyLimit}
 }
 
-// probe is the flow as it reached the rules, for matching without showing
-// the flow: a flow no rule matches is never stored early or copied.
+// probe is the flow as it stands, for matching without showing the flow:
+// a flow no rule matches is never stored early or copied. It is filled in
+// place (its fixed parts once), as it is built for every request.
 func (ex *exchange) probe(req *flowstore.Request, rsp *flowstore.Response) *flowstore.Flow {
+	pf := &ex.probeFlow
+	if pf.ID == "" {
+		pf.ID, pf.State, pf.Client = ex.id, flowstore.StateActive, ex.client
+	}
 	ex.mu.Lock()
-	server := ex.server
+	pf.Server = ex.server
 	ex.mu.Unlock()
-	ex.probeFlow = flowstore.Flow{ID: ex.id, State: flowstore.StateActive, Client: ex.client, Server: server, Request: req, Response: rsp}
-	return &ex.probeFlow
+	pf.Request, pf.Response = req, rsp
+	return pf
 }
 
 // ruleOutcome keeps what the request phase's rules ask of the wire.
