@@ -256,3 +256,28 @@ func TestRates(t *testing.T) {
 		t.Errorf("LookupPreset: %+v %v", p, ok)
 	}
 }
+
+// The README's example is a rules file that loads.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Rules\n")
+	if !ok {
+		t.Fatal("README has no Rules section")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("the Rules section has no YAML example")
+	}
+	dir := writeFiles(t, map[string]string{"site/index.html": "<p>"})
+	rs, err := rules.ParseFile(filepath.Join(dir, "rules.yaml"), []byte(example))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, example)
+	}
+	if _, err := rules.Compile(rs, nil); err != nil || len(rs) != 7 {
+		t.Fatalf("%d rules, %v", len(rs), err)
+	}
+}
