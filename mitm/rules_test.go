@@ -685,3 +685,143 @@ func TestRulesRespondOverHTTP2(t *testing.T) {
 		t.Error("the origin was asked")
 	}
 }
+
+// What the TUI needs from the engine: the rules in order with their hit
+// counts; switching one off, moving, editing (as YAML) and deleting,
+// without losing hit counts or a file's reload; a bad edit changes nothing.
+func TestRulesAPIForAList(t *testing.T) {
+	var org counting
+	oca := mitmtest.NewOriginCA(t)
+	env := mitmtest.Start(t, mitmtest.ResolveTest, func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{oca.CA.Cert} })
+	base := "https://origin.test:" + port(oca.TLSServer(t, &org, false, "origin.test").URL)
+	mk := func(name, value string) rules.Rule {
+		return rules.Rule{Name: name, Passthrough: true, Source: rules.SourceTUI,
+			Actions: []rules.Action{{SetHeader: &rules.SetHeader{Name: "X-" + name, Value: value}}}}
+	}
+	if err := env.Proxy.SetRules([]rules.Rule{mk("a", "1"), mk("b", "1"), mk("c", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	client := env.Client()
+	get := func() http.Header {
+		resp, err := client.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		req, _ := org.lastRequest()
+		return req.Header
+	}
+	get()
+	// Off, moved to the top, and edited through its YAML.
+	err := env.Proxy.UpdateRules(func(rs []rules.Rule) []rules.Rule {
+		rs[0].Disabled = true
+		rs[1], rs[2] = rs[2], rs[1]
+		edited, err := rules.ParseRule([]byte(strings.Replace(string(rs[2].YAML()), "value: \"1\"", "value: \"2\"", 1)), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited.Source = rs[2].Source
+		rs[2] = edited
+		return rs
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := get()
+	if h.Get("X-a") != "" || h.Get("X-b") != "2" || h.Get("X-c") != "1" {
+		t.Errorf("after the changes the origin got %v", h)
+	}
+	st := env.Proxy.Rules()
+	var got []string
+	for _, s := range st {
+		got = append(got, fmt.Sprintf("%s:%d:%v", s.Name, s.Hits, s.Disabled))
+	}
+	if strings.Join(got, " ") != "a:1:true c:2:false b:2:false" {
+		t.Errorf("the list is %v", got)
+	}
+	// A bad edit is refused whole.
+	if err := env.Proxy.UpdateRules(func(rs []rules.Rule) []rules.Rule {
+		rs[0].Disabled = false
+		rs[1].Match.Filter = "~zz"
+		return rs
+	}); err == nil || !strings.Contains(err.Error(), "unknown operator") {
+		t.Errorf("a bad edit: %v", err)
+	}
+	if st := env.Proxy.Rules(); !st[0].Disabled || st[1].Match.Filter != "" {
+		t.Errorf("a refused edit changed the rules: %+v", st)
+	}
+	// A file's rules go in, and are replaced where they stand.
+	if err := env.Proxy.ReplaceRules("/f.yaml", []rules.Rule{mk("f1", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	env.Proxy.UpdateRules(func(rs []rules.Rule) []rules.Rule { return append(rs[len(rs)-1:], rs[:len(rs)-1]...) })
+	env.Proxy.ReplaceRules("/f.yaml", []rules.Rule{mk("f2", "1"), mk("f3", "1")})
+	if st := env.Proxy.Rules(); st[0].Name != "f2" || st[1].Name != "f3" || len(st) != 5 {
+		t.Errorf("%+v", st)
+	}
+	// Deleting is leaving out.
+	env.Proxy.UpdateRules(func(rs []rules.Rule) []rules.Rule { return rs[:1] })
+	if len(env.Proxy.Rules()) != 1 {
+		t.Error("not deleted")
+	}
+}
+
+// Saved flows carry the rules that acted on them: a session saved as JSON
+// lines and loaded into another proxy has its rules back; a flow saved
+// before rules existed, carrying a standing mock, still gives its mock.
+func TestRulesSavedWithFlows(t *testing.T) {
+	var org counting
+	oca := mitmtest.NewOriginCA(t)
+	opts := func(o *mitm.Options) { o.UpstreamRoots = []*x509.Certificate{oca.CA.Cert}; mitmtest.ResolveTest(o) }
+	base := "https://origin.test:" + port(oca.TLSServer(t, &org, false, "origin.test").URL)
+	first := mitmtest.Start(t, opts)
+	first.Proxy.SetRules([]rules.Rule{{Name: "tag", Source: rules.SourceTUI, Match: rules.Match{Path: "/t"},
+		Actions: []rules.Action{{SetHeader: &rules.SetHeader{Name: "X-Tag", Value: "kept", In: rules.Response}}}}})
+	resp, err := first.Client().Get(base + "/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var saved bytes.Buffer
+	s := flowstore.NewSaver(&saved)
+	for _, f := range first.WaitFlows(1) {
+		s.Save(f)
+	}
+	// A line as a version before rules wrote it: a standing mock.
+	saved.WriteString(`{"id":"old1","state":"done","client":{"addr":"127.0.0.1:1"},"request":{"method":"GET","scheme":"https","host":"origin.test","port":` +
+		port(base) + `,"path":"/mocked","proto":"HTTP/1.1","headers":[],"body":{"size":0}},"response":{"status":200,"reason":"OK","proto":"HTTP/1.1","headers":[["Content-Type","text/plain"]],"body":{"data":"bW9ja2Vk","size":6}},"timings":{},"mock":{}}` + "\n")
+	flows, warns, err := flowstore.ReadLines(&saved)
+	if err != nil || len(warns) != 0 || len(flows) != 2 {
+		t.Fatalf("%d flows, %v, %v", len(flows), warns, err)
+	}
+	second := mitmtest.Start(t, opts)
+	rs, errs := rules.FromFlows(flows)
+	if len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if n, err := second.Proxy.RestoreRules(rs); n != 2 || err != nil {
+		t.Fatalf("restored %d: %v", n, err)
+	}
+	client := second.Client()
+	resp, err = client.Get(base + "/t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Tag") != "kept" {
+		t.Errorf("the restored rule did not act: %v", resp.Header)
+	}
+	resp, err = client.Get(base + "/mocked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "mocked" || len(second.Proxy.Mocks()) != 1 {
+		t.Errorf("the old file's mock: %q, %+v", b, second.Proxy.Mocks())
+	}
+	// Restoring again adds nothing: the names are taken.
+	if n, _ := second.Proxy.RestoreRules(rs); n != 0 {
+		t.Errorf("restored %d twice", n)
+	}
+}

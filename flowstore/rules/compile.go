@@ -187,9 +187,7 @@ func compileAction(a Action) (act, error) {
 	case a.MapRemote != nil:
 		ca.side = Request
 		mr := a.MapRemote
-		if mr.From == "" {
-			return ca, errors.New("needs from (a regex found in the URL) and to")
-		}
+		// An empty from is found everywhere; mitmproxy takes it too.
 		if ca.rx, err = regexp.Compile(mr.From); err != nil {
 			return ca, fmt.Errorf("from %q: %w", mr.From, err)
 		}

@@ -115,3 +115,24 @@ func TestLoaderAddBroken(t *testing.T) {
 		t.Fatal("a missing file was accepted")
 	}
 }
+
+// A file written in place is empty for a moment: an empty read is taken
+// only when the next poll reads it empty too.
+func TestLoaderEmptyWhileWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	rewrite(t, path, "- {name: a, block: 403}\n")
+	var got applied
+	l := rules.NewLoader(got.apply, nil)
+	if err := l.Add(path); err != nil {
+		t.Fatal(err)
+	}
+	rewrite(t, path, "")
+	l.Poll()
+	if got.names(path) != "a" {
+		t.Fatalf("one empty read emptied the rules: %q", got.names(path))
+	}
+	l.Poll()
+	if got.names(path) != "" {
+		t.Fatalf("an emptied file kept its rules: %q", got.names(path))
+	}
+}

@@ -88,12 +88,16 @@ func ParseMapRemote(spec string) (Rule, error) {
 	if err != nil {
 		return Rule{}, err
 	}
-	if _, err := regexp.Compile(subject); err != nil {
+	rx, err := regexp.Compile(subject)
+	if err != nil {
 		return Rule{}, fmt.Errorf("invalid regular expression %q (%w)", subject, err)
 	}
 	to, err := pythonReplacement(repl)
 	if err != nil {
 		return Rule{}, err
+	}
+	if err := checkGroupRefs(rx, to); err != nil {
+		return Rule{}, fmt.Errorf("invalid group reference: %w", err) // Python finds it at the first request
 	}
 	r := specRule(flt)
 	r.Actions = []Action{{MapRemote: &MapRemote{From: subject, To: to}}}
