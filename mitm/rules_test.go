@@ -825,3 +825,36 @@ func TestRulesSavedWithFlows(t *testing.T) {
 		t.Errorf("restored %d twice", n)
 	}
 }
+
+// A local file larger than a flow keeps streams from the disk, whole; the
+// flow keeps its first part, as for any body.
+func TestRulesLargeLocalFile(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not found: install the Debian package curl")
+	}
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 40_000) // 640 KB
+	os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644)
+	os.WriteFile(filepath.Join(dir, "greet.txt"), []byte("hello ${request.query.name}\n"), 0o644)
+	env := mitmtest.Start(t, func(o *mitm.Options) { o.BodyLimit = 64 << 10 })
+	rs, err := rules.ParseFile(filepath.Join(dir, "r.yaml"), []byte(`
+- {path: /big.bin, map-local: big.bin}
+- {path: /greet, respond: {file: greet.txt, template: true}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Proxy.SetRules(rs)
+	e := &rulesEnv{Env: env, t: t, ca: caFile(t, env)}
+	r := e.curl("http://origin.test/big.bin")
+	if r.status != 200 || r.body != string(big) || r.headers.Get("Content-Length") != strconv.Itoa(len(big)) {
+		t.Errorf("status %d, %d bytes, %v", r.status, len(r.body), r.headers)
+	}
+	f := e.flowFor("/big.bin")
+	if f.Response.Body.Size != int64(len(big)) || !f.Response.Body.Truncated || len(f.Response.Body.Data) != 64<<10 || f.State != flowstore.StateDone {
+		t.Errorf("the flow keeps %d of %d (truncated %v), %v", len(f.Response.Body.Data), f.Response.Body.Size, f.Response.Body.Truncated, f.State)
+	}
+	if r := e.curl("http://origin.test/greet?name=ann"); r.body != "hello ann\n" || r.headers.Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Errorf("%q %v", r.body, r.headers)
+	}
+}
