@@ -97,3 +97,30 @@ func FromFlows(flows []*flowstore.Flow) ([]Rule, []error) {
 	out = append(out, FromMocks(flowstore.MocksFrom(flows))...)
 	return out, errs
 }
+
+// Restore gives the engine the rules the store's flows carry (loaded with
+// --load: FromFlows), standing mocks among them, through restore (the
+// engine's RestoreRules), and says in the log what it did. It replaces
+// flowstore.LoadMocks, whose mocks it includes.
+func Restore(store *flowstore.Store, restore func([]Rule) (int, error), log *flowstore.EventLog) {
+	var flows []*flowstore.Flow
+	store.Each(func(f *flowstore.Flow) bool {
+		if len(f.Rules) > 0 || f.Mock != nil {
+			flows = append(flows, f)
+		}
+		return true
+	})
+	rs, errs := FromFlows(flows)
+	for _, err := range errs {
+		log.Add(flowstore.LevelWarn, "load", "", "rules: "+err.Error())
+	}
+	if len(rs) == 0 {
+		return
+	}
+	n, err := restore(rs)
+	if err != nil {
+		log.Add(flowstore.LevelWarn, "load", "", "rules carried by the loaded flows: "+err.Error())
+		return
+	}
+	log.Add(flowstore.LevelInfo, "load", "", fmt.Sprintf("%d rule(s) carried by the loaded flows restored (%d already given by name)", n, len(rs)-n))
+}

@@ -281,3 +281,23 @@ func TestREADMEExample(t *testing.T) {
 		t.Fatalf("%d rules, %v", len(rs), err)
 	}
 }
+
+// Restore hands the rules a loaded store's flows carry to the engine, and
+// says so in the log.
+func TestRestore(t *testing.T) {
+	r := rules.Rule{Name: "env", Actions: []rules.Action{{SetHeader: &rules.SetHeader{Name: "X-Env", Value: "one"}}}}
+	store := flowstore.NewStore(0)
+	store.AddAll([]*flowstore.Flow{
+		{ID: "a", Request: &flowstore.Request{Method: "GET", Scheme: "http", Host: "a.test", Port: 80, Path: "/"}, Rules: []flowstore.RuleHit{{Rule: "env", Spec: string(r.YAML())}}},
+		{ID: "b", Request: &flowstore.Request{Method: "GET", Scheme: "http", Host: "b.test", Port: 80, Path: "/"}},
+	})
+	log := flowstore.NewEventLog(10)
+	var got []rules.Rule
+	rules.Restore(store, func(rs []rules.Rule) (int, error) { got = rs; return len(rs), nil }, log)
+	if len(got) != 1 || got[0].Name != "env" {
+		t.Fatalf("%+v", got)
+	}
+	if e, _ := log.Last(); !strings.Contains(e.Msg, "1 rule(s) carried by the loaded flows restored") {
+		t.Errorf("log %q", e.Msg)
+	}
+}
