@@ -121,6 +121,22 @@ func ParseRule(data []byte, dir string) (Rule, error) {
 	return r, err
 }
 
+// Edit reads data (old's YAML, as a person changed it) as the rule that
+// takes old's place: where it came from (Source, Line, MockOf) stays, and
+// relative paths are taken from old's rules file's directory.
+func (old Rule) Edit(data []byte) (Rule, error) {
+	dir := ""
+	if filepath.IsAbs(old.Source) {
+		dir = filepath.Dir(old.Source)
+	}
+	r, err := ParseRule(data, dir)
+	if err != nil {
+		return Rule{}, err
+	}
+	r.Source, r.Line, r.MockOf = old.Source, old.Line, old.MockOf
+	return r, nil
+}
+
 // UnmarshalYAML reads a rule from YAML, so a Rule can sit in a caller's own
 // YAML document; relative paths are taken from the working directory.
 func (r *Rule) UnmarshalYAML(n *yaml.Node) error {

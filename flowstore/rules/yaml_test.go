@@ -301,3 +301,20 @@ func TestRestore(t *testing.T) {
 		t.Errorf("log %q", e.Msg)
 	}
 }
+
+// Editing a rule as YAML keeps where it came from, and takes relative
+// paths from its file's directory.
+func TestEdit(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.json": "{}", "b.json": "[]"})
+	rs := mustParse(t, dir, "- {name: m, path: /a, map-local: a.json}\n")
+	edited, err := rs[0].Edit([]byte(strings.Replace(string(rs[0].YAML()), filepath.Join(dir, "a.json"), "b.json", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.Source != rs[0].Source || edited.Line != 1 || edited.Actions[0].MapLocal.Path != filepath.Join(dir, "b.json") {
+		t.Errorf("%+v %+v", edited, edited.Actions[0].MapLocal)
+	}
+	if _, err := rs[0].Edit([]byte("name: m\nmap-local: nothere.json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a bad edit: %v", err)
+	}
+}
