@@ -59,6 +59,12 @@ type config struct {
 	scripts []string
 	set     []string
 
+	rules         []string
+	mapRemote     []string
+	mapLocal      []string
+	modifyHeaders []string
+	modifyBody    []string
+
 	serverReplay        []string
 	serverReplayStrict  bool
 	serverReplayNoHost  bool
@@ -127,6 +133,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.allowRemote, "allow-remote", false, "listen beyond loopback without --proxyauth (anyone who can reach the port can use the proxy and read what it captures)")
 	fs.Var((*multi)(&cfg.scripts), "script", "run the hook script `file`: .lua, .js, or a .yaml list of JavaScript interceptors (repeatable; scripts run in the order given)")
 	fs.Var((*multi)(&cfg.scripts), "s", "short for --script")
+	fs.Var((*multi)(&cfg.rules), "rules", "load rules from a YAML `file` (repeatable; reloaded when it changes)")
+	fs.Var((*multi)(&cfg.mapRemote), "map-remote", "mitmproxy's `pattern` [/filter]/url-regex/replacement, any separator (repeatable)")
+	fs.Var((*multi)(&cfg.mapLocal), "map-local", "mitmproxy's `pattern` [/filter]/url-regex/file-or-directory (repeatable)")
+	fs.Var((*multi)(&cfg.modifyHeaders), "modify-headers", "mitmproxy's `pattern` [/filter]/name/[@]value (repeatable)")
+	fs.Var((*multi)(&cfg.modifyBody), "modify-body", "mitmproxy's `pattern` [/filter]/regex/[@]replacement (repeatable)")
 	fs.Var((*multi)(&cfg.set), "set", "`name=value` option for scripts, read there as options.name (repeatable)")
 	fs.Var((*multi)(&cfg.intercept), "intercept", "pause flows matching this filter `expression` at the request and the response (repeatable)")
 	fs.Var((*multi)(&cfg.interceptRequest), "intercept-request", "pause flows matching this filter `expression` at the request only (repeatable)")

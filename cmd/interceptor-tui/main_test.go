@@ -645,3 +645,46 @@ func TestModeFlagsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Rules from the command line: a --rules file answers with its mock, and
+// mitmproxy's --modify-headers spelling sets a header the origin sees.
+func TestRulesFromTheCommandLine(t *testing.T) {
+	curlBin, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not found: install the Debian package curl")
+	}
+	seen := make(chan string, 4)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("X-Added")
+		io.WriteString(w, "origin")
+	}))
+	defer origin.Close()
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte("rules:\n  - name: mocked\n    path: /mock\n    respond: {status: 203, body: from the rule}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startHeadless(t, t.TempDir(), "--rules", file, "--modify-headers", "|~u added|X-Added|yes")
+	get := func(path string) string {
+		out, err := exec.Command(curlBin, "-sS", "--max-time", "10", "-w", " %{http_code}", "--proxy", "http://"+p.addr, origin.URL+path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %s: %v %s", path, err, out)
+		}
+		return string(out)
+	}
+	if got := get("/mock"); got != "from the rule 203" {
+		t.Fatalf("the --rules mock: %q", got)
+	}
+	if got := get("/added"); got != "origin 200" {
+		t.Fatalf("through --modify-headers: %q", got)
+	}
+	if h := <-seen; h != "yes" {
+		t.Fatalf("the origin saw X-Added %q", h)
+	}
+	// A broken rules file stops the start and says where.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("rules:\n  - name: x\n    match: \"~q (\"\n"), 0o600)
+	out, _ := exec.Command(binary, "--headless", "--listen", "127.0.0.1:0", "--rules", bad).CombinedOutput()
+	if !strings.Contains(string(out), "bad.yaml:") {
+		t.Fatalf("a broken rules file: %s", out)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/interceptor-tui/interceptor-tui/flowstore/filter"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/flowfile"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/har"
+	"github.com/interceptor-tui/interceptor-tui/flowstore/rules"
 	"github.com/interceptor-tui/interceptor-tui/mitm"
 	"github.com/interceptor-tui/interceptor-tui/scripting"
 )
@@ -211,7 +212,11 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if err := loadFlows(store, cfg.load, evlog); err != nil {
 		return err
 	}
-	flowstore.LoadMocks(store, proxy.SetMocks, evlog)
+	rules.Restore(store, proxy.RestoreRules, evlog) // the rules the loaded flows carry, standing mocks among them
+	ruleFiles, err := addRules(proxy, cfg, evlog)
+	if err != nil {
+		return err
+	}
 	if cfg.save != "" {
 		s := flowstore.OpenFileSaver(store, cfg.save, flt.Match, evlog)
 		wg.Go(func() { s.Run(followCtx) })
@@ -219,6 +224,7 @@ func runProxy(ctx context.Context, cfg *config, stdout, stderr io.Writer) error 
 	if scripts != nil {
 		wg.Go(func() { scripts.Watch(ctx) })
 	}
+	wg.Go(func() { ruleFiles.Watch(ctx) })
 	ui := func(ctx context.Context) error { return runTUI(ctx, cfg, ca.Dir, store, evlog, proxy, ca, flt) }
 	if cfg.headless {
 		ui = nil
@@ -331,6 +337,29 @@ func newProxy(cfg *config, lns []net.Listener, store *flowstore.Store, evlog *fl
 		return nil, nil, err
 	}
 	return proxy, scripts, nil
+}
+
+// addRules loads --rules files (a broken one stops the start, with its
+// file:line) and mitmproxy's option spellings; the loader it returns
+// reloads the files when they change.
+func addRules(proxy *mitm.Proxy, cfg *config, evlog *flowstore.EventLog) (*rules.Loader, error) {
+	ld := rules.NewLoader(proxy.ReplaceRules, evlog)
+	for _, f := range cfg.rules {
+		if err := ld.Add(f); err != nil {
+			return nil, fmt.Errorf("--rules: %w", err)
+		}
+	}
+	rs, err := rules.FromMitmproxy(rules.MitmproxyOptions{MapRemote: cfg.mapRemote, MapLocal: cfg.mapLocal,
+		ModifyHeaders: cfg.modifyHeaders, ModifyBody: cfg.modifyBody})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) > 0 {
+		if err := proxy.ReplaceRules(rules.SourceFlags, rs); err != nil {
+			return nil, err
+		}
+	}
+	return ld, nil
 }
 
 // addScripts loads the --script files and hooks them into the proxy; the
