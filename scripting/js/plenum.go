@@ -19,7 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/interceptor-tui/interceptor-tui/flowstore"
 	"github.com/interceptor-tui/interceptor-tui/flowstore/content"
